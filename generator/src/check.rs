@@ -1,0 +1,1003 @@
+//! Checking a spec: every problem is collected (not only the first) with its place in the file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use crate::diagnostic::{Diagnostic, closest};
+use crate::duration;
+use crate::key;
+use crate::loader::{LoaderError, SourceTree, read_signature};
+use crate::model::*;
+use crate::raw::*;
+
+/// The implicit storage of entries that name none, when no `default_storage` is given.
+pub(crate) const IMPLICIT_DEFAULT: &str = "default";
+/// Its bound.
+pub(crate) const IMPLICIT_MAX_ENTRIES: u64 = 10_000;
+
+const KINDS: [&str; 7] = ["memory", "redis", "hybrid", "chain", "s3", "gcs", "file"];
+const RESERVED: [&str; 5] = ["start", "stats", "instance", "builder", "storage"];
+
+/// Settings each storage kind takes (besides `type`).
+fn settings_of(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "memory" => &["max_entries"],
+        "redis" => &["url", "prefix", "serializer", "dedupe_writes"],
+        "hybrid" => &["l1", "l2", "l1_ttl", "l2_ttl"],
+        "chain" => &["levels"],
+        "s3" => &[
+            "bucket",
+            "prefix",
+            "region",
+            "endpoint",
+            "serializer",
+            "compression",
+            "dedupe_writes",
+        ],
+        "gcs" => &[
+            "bucket",
+            "prefix",
+            "endpoint",
+            "serializer",
+            "compression",
+            "dedupe_writes",
+        ],
+        "file" => &["dir", "serializer", "compression", "dedupe_writes", "fsync"],
+        _ => &[],
+    }
+}
+
+struct Checker<'a> {
+    diags: Vec<Diagnostic>,
+    tree: &'a mut SourceTree,
+}
+
+/// Parses and checks `text`; every problem becomes a diagnostic.
+pub(crate) fn check(text: &str, tree: &mut SourceTree) -> Result<Spec, Vec<Diagnostic>> {
+    let raw: RawSpec = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => return Err(vec![toml_error(&e)]),
+    };
+    let mut checker = Checker {
+        diags: Vec::new(),
+        tree,
+    };
+    let spec = checker.spec(raw);
+    if checker.diags.is_empty() {
+        Ok(spec)
+    } else {
+        checker
+            .diags
+            .sort_by_key(|d| d.span.as_ref().map(|s| s.start));
+        Err(checker.diags)
+    }
+}
+
+fn toml_error(e: &toml::de::Error) -> Diagnostic {
+    let message = e.message().trim().to_owned();
+    let hint = if message.contains("unknown field") {
+        "remove the setting or fix its spelling (the expected settings are listed above)"
+    } else if message.contains("missing field") {
+        "add the setting this entry requires"
+    } else if message.contains("duplicate key") {
+        "each name may appear once in its table"
+    } else {
+        "see the schema in schema/cache.schema.json for what each setting takes"
+    };
+    Diagnostic::new(format!("invalid cache.toml: {message}"), e.span(), "here").hint(hint)
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && syn::parse_str::<syn::Ident>(name).is_ok()
+}
+
+impl Checker<'_> {
+    fn error(
+        &mut self,
+        message: impl Into<String>,
+        span: Range<usize>,
+        label: &str,
+        hint: impl Into<String>,
+    ) {
+        self.diags
+            .push(Diagnostic::new(message, Some(span), label).hint(hint));
+    }
+
+    fn spec(&mut self, raw: RawSpec) -> Spec {
+        self.names(&raw);
+        let mut storages = self.storages(&raw.storages);
+        let declared: BTreeSet<String> = raw.storages.keys().map(|k| k.get_ref().clone()).collect();
+        let default_storage = match &raw.default_storage {
+            Some(name) => {
+                self.storage_ref(name, &declared);
+                name.get_ref().clone()
+            }
+            None => IMPLICIT_DEFAULT.to_owned(),
+        };
+        if !declared.contains(IMPLICIT_DEFAULT) && raw.default_storage.is_none() {
+            storages.push(StorageDef {
+                name: IMPLICIT_DEFAULT.into(),
+                kind: StorageKind::Memory {
+                    max_entries: IMPLICIT_MAX_ENTRIES,
+                },
+                kind_span: None,
+            });
+        }
+        let with_default = |name: &Option<Spanned<String>>, c: &mut Self| match name {
+            Some(n) => {
+                c.storage_ref(n, &declared);
+                n.get_ref().clone()
+            }
+            None => default_storage.clone(),
+        };
+        let functions = raw
+            .functions
+            .iter()
+            .filter_map(|(name, f)| {
+                let storage = with_default(&f.get_ref().storage, self);
+                self.function(name, f, storage)
+            })
+            .collect();
+        let loaders: Vec<LoaderDef> = raw
+            .loaders
+            .iter()
+            .filter_map(|(name, l)| {
+                let storage = with_default(&l.get_ref().storage, self);
+                self.loader(name, l, storage)
+            })
+            .collect();
+        let readers = raw
+            .readers
+            .iter()
+            .filter_map(|(name, r)| {
+                let storage = with_default(&r.get_ref().storage, self);
+                self.reader(name, r, storage, &raw.loaders)
+            })
+            .collect();
+        Spec {
+            storages,
+            default_storage,
+            functions,
+            loaders,
+            readers,
+        }
+    }
+
+    /// Names become Rust items: each must be an identifier, unique across functions, loaders and
+    /// readers, and not one of the generated module's own items.
+    fn names(&mut self, raw: &RawSpec) {
+        let mut seen: BTreeMap<String, &'static str> = BTreeMap::new();
+        let groups: [(&'static str, Vec<&Spanned<String>>); 3] = [
+            ("functions", raw.functions.keys().collect()),
+            ("loaders", raw.loaders.keys().collect()),
+            ("readers", raw.readers.keys().collect()),
+        ];
+        for (table, names) in groups {
+            for name in names {
+                let n = name.get_ref();
+                if !is_identifier(n) {
+                    self.error(
+                        format!("`{n}` is not a valid Rust function name"),
+                        name.span(),
+                        "the generated function is named after this",
+                        "use letters, digits and `_`, starting with a letter (e.g. `get_user`)",
+                    );
+                } else if RESERVED.contains(&n.as_str()) {
+                    self.error(
+                        format!("`{n}` is reserved in the generated `caches` module"),
+                        name.span(),
+                        "clashes with a generated item",
+                        format!("rename it; reserved names: {}", RESERVED.join(", ")),
+                    );
+                } else if let Some(first) = seen.get(n) {
+                    self.error(
+                        format!("duplicate name `{n}`: already used in [{first}]"),
+                        name.span(),
+                        "second definition",
+                        "functions, loaders and readers share one namespace in `caches`; rename one",
+                    );
+                }
+                seen.entry(n.clone()).or_insert(table);
+            }
+        }
+        for name in raw.storages.keys() {
+            if !is_identifier(name.get_ref()) {
+                self.error(
+                    format!("`{}` is not a valid storage name", name.get_ref()),
+                    name.span(),
+                    "storage names become Rust identifiers",
+                    "use letters, digits and `_`, starting with a letter",
+                );
+            }
+        }
+    }
+
+    fn storage_ref(&mut self, name: &Spanned<String>, declared: &BTreeSet<String>) -> bool {
+        let n = name.get_ref();
+        if declared.contains(n) || (n == IMPLICIT_DEFAULT) {
+            return true;
+        }
+        let mut hint = if declared.is_empty() {
+            "no storages are declared: add a [storages.NAME] table".to_owned()
+        } else {
+            format!(
+                "declared storages: {}",
+                declared.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        };
+        if let Some(similar) = closest(n, declared.iter().map(String::as_str)) {
+            hint = format!("did you mean `{similar}`? {hint}");
+        }
+        self.error(
+            format!("unknown storage `{n}`"),
+            name.span(),
+            "no storage of this name",
+            hint,
+        );
+        false
+    }
+
+    fn duration(
+        &mut self,
+        d: &Spanned<RawDuration>,
+        allow_never: bool,
+        allow_zero: bool,
+    ) -> Option<Option<Duration>> {
+        let text = match d.get_ref() {
+            RawDuration::Text(t) => t,
+            RawDuration::Number(n) => {
+                self.error(
+                    format!("a bare number ({n}) is not a duration"),
+                    d.span(),
+                    "needs a unit",
+                    format!("write a string with a unit, e.g. \"{n}s\" or \"{n}ms\""),
+                );
+                return None;
+            }
+        };
+        match duration::parse(text) {
+            Ok(None) if !allow_never => {
+                self.error(
+                    "\"never\" is not allowed here",
+                    d.span(),
+                    "needs a finite duration",
+                    "give a duration such as \"30s\"",
+                );
+                None
+            }
+            Ok(Some(z)) if z.is_zero() && !allow_zero => {
+                self.error(
+                    format!("`{text}` is a zero duration"),
+                    d.span(),
+                    "zero is not a TTL",
+                    "write \"never\" for no expiry, or a positive duration such as \"30s\"",
+                );
+                None
+            }
+            Ok(v) => Some(v),
+            Err(why) => {
+                self.error(
+                    format!("bad duration `{text}`: {why}"),
+                    d.span(),
+                    "not a duration",
+                    "durations look like \"750ms\", \"60s\", \"5m\", \"1h30m\" or \"never\"",
+                );
+                None
+            }
+        }
+    }
+
+    fn storages(
+        &mut self,
+        raw: &BTreeMap<Spanned<String>, Spanned<RawStorage>>,
+    ) -> Vec<StorageDef> {
+        let declared: BTreeSet<String> = raw.keys().map(|k| k.get_ref().clone()).collect();
+        let mut out = Vec::new();
+        for (name, s) in raw {
+            if let Some(kind) = self.storage(name, s.get_ref(), &declared) {
+                out.push(StorageDef {
+                    name: name.get_ref().clone(),
+                    kind,
+                    kind_span: Some(s.get_ref().kind.span()),
+                });
+            }
+        }
+        self.cycles(raw);
+        out
+    }
+
+    fn storage(
+        &mut self,
+        name: &Spanned<String>,
+        s: &RawStorage,
+        declared: &BTreeSet<String>,
+    ) -> Option<StorageKind> {
+        let kind = s.kind.get_ref().as_str();
+        if !KINDS.contains(&kind) {
+            let mut hint = format!("storage types: {}", KINDS.join(", "));
+            if let Some(similar) = closest(kind, KINDS) {
+                hint = format!("did you mean `{similar}`? {hint}");
+            }
+            self.error(
+                format!("unknown storage type `{kind}`"),
+                s.kind.span(),
+                "not a storage type",
+                hint,
+            );
+            return None;
+        }
+        let allowed = settings_of(kind);
+        let present: [(&str, Option<Range<usize>>); 16] = [
+            ("max_entries", s.max_entries.as_ref().map(Spanned::span)),
+            ("url", s.url.as_ref().map(Spanned::span)),
+            ("prefix", s.prefix.as_ref().map(Spanned::span)),
+            ("serializer", s.serializer.as_ref().map(Spanned::span)),
+            ("dedupe_writes", s.dedupe_writes.as_ref().map(Spanned::span)),
+            ("l1", s.l1.as_ref().map(Spanned::span)),
+            ("l2", s.l2.as_ref().map(Spanned::span)),
+            ("l1_ttl", s.l1_ttl.as_ref().map(Spanned::span)),
+            ("l2_ttl", s.l2_ttl.as_ref().map(Spanned::span)),
+            ("levels", s.levels.as_ref().map(Spanned::span)),
+            ("bucket", s.bucket.as_ref().map(Spanned::span)),
+            ("region", s.region.as_ref().map(Spanned::span)),
+            ("endpoint", s.endpoint.as_ref().map(Spanned::span)),
+            ("compression", s.compression.as_ref().map(Spanned::span)),
+            ("dir", s.dir.as_ref().map(Spanned::span)),
+            ("fsync", s.fsync.as_ref().map(Spanned::span)),
+        ];
+        let mut fits = true;
+        for (setting, span) in present {
+            if let Some(span) = span
+                && !allowed.contains(&setting)
+            {
+                fits = false;
+                self.error(
+                    format!("`{setting}` does not apply to a `{kind}` storage"),
+                    span,
+                    "not a setting of this storage type",
+                    format!("a `{kind}` storage takes: {}", allowed.join(", ")),
+                );
+            }
+        }
+        let serializer = self.serializer(&s.serializer);
+        let text = |v: &Option<Spanned<String>>| v.as_ref().map(|v| v.get_ref().clone());
+        let flag = |v: &Option<Spanned<bool>>| v.as_ref().is_some_and(|v| *v.get_ref());
+        let required =
+            |c: &mut Self, v: &Option<Spanned<String>>, setting: &str| -> Option<String> {
+                if v.is_none() {
+                    c.error(
+                        format!("a `{kind}` storage needs `{setting}`"),
+                        s.kind.span(),
+                        "declared here",
+                        format!("add `{setting} = \"…\"` to [storages.{}]", name.get_ref()),
+                    );
+                }
+                text(v)
+            };
+        let kind = match kind {
+            "memory" => {
+                let max_entries = match &s.max_entries {
+                    Some(m) if *m.get_ref() <= 0 => {
+                        self.error(
+                            "max_entries must be positive",
+                            m.span(),
+                            "memory storages are bounded",
+                            "give the largest number of entries to keep, e.g. 100_000",
+                        );
+                        None
+                    }
+                    Some(m) => u64::try_from(*m.get_ref()).ok(),
+                    None => Some(IMPLICIT_MAX_ENTRIES),
+                };
+                StorageKind::Memory {
+                    max_entries: max_entries?,
+                }
+            }
+            "redis" => StorageKind::Redis {
+                url: text(&s.url).unwrap_or_else(|| "${REDIS_URL:-redis://127.0.0.1:6379}".into()),
+                prefix: text(&s.prefix).unwrap_or_default(),
+                serializer: serializer?,
+                dedupe_writes: flag(&s.dedupe_writes),
+            },
+            "hybrid" => {
+                let l1 = required(self, &s.l1, "l1");
+                let l2 = required(self, &s.l2, "l2");
+                for level in [&s.l1, &s.l2].into_iter().flatten() {
+                    self.level_ref(name, level, declared);
+                }
+                let l1_ttl = match &s.l1_ttl {
+                    Some(d) => self
+                        .duration(d, false, false)?
+                        .unwrap_or(Duration::from_secs(60)),
+                    None => Duration::from_secs(60),
+                };
+                let l2_ttl = match &s.l2_ttl {
+                    Some(d) => self.duration(d, false, false)?.unwrap_or(l1_ttl * 2),
+                    None => l1_ttl * 2,
+                };
+                StorageKind::Hybrid {
+                    l1: l1?,
+                    l2: l2?,
+                    l1_ttl,
+                    l2_ttl,
+                }
+            }
+            "chain" => {
+                let Some(levels) = &s.levels else {
+                    self.error(
+                        "a `chain` storage needs `levels`",
+                        s.kind.span(),
+                        "declared here",
+                        "add `levels = [{ storage = \"local\", ttl = \"1m\" }, { storage = \"redis\" }]`",
+                    );
+                    return None;
+                };
+                if levels.get_ref().is_empty() {
+                    self.error(
+                        "a chain needs at least one level",
+                        levels.span(),
+                        "empty",
+                        "list the levels, fastest first",
+                    );
+                }
+                let mut out = Vec::new();
+                for level in levels.get_ref() {
+                    let l = level.get_ref();
+                    self.level_ref(name, &l.storage, declared);
+                    let ttl = match &l.ttl {
+                        Some(d) => self.duration(d, true, false)?,
+                        None => None,
+                    };
+                    out.push(Level {
+                        storage: l.storage.get_ref().clone(),
+                        ttl,
+                    });
+                }
+                StorageKind::Chain { levels: out }
+            }
+            "s3" => StorageKind::S3 {
+                bucket: required(self, &s.bucket, "bucket")?,
+                prefix: text(&s.prefix).unwrap_or_default(),
+                region: text(&s.region),
+                endpoint: text(&s.endpoint),
+                serializer: serializer?,
+                compression: flag(&s.compression),
+                dedupe_writes: flag(&s.dedupe_writes),
+            },
+            "gcs" => StorageKind::Gcs {
+                bucket: required(self, &s.bucket, "bucket")?,
+                prefix: text(&s.prefix).unwrap_or_default(),
+                endpoint: text(&s.endpoint),
+                serializer: serializer?,
+                compression: flag(&s.compression),
+                dedupe_writes: flag(&s.dedupe_writes),
+            },
+            _ => StorageKind::File {
+                dir: required(self, &s.dir, "dir")?,
+                serializer: serializer?,
+                compression: flag(&s.compression),
+                dedupe_writes: flag(&s.dedupe_writes),
+                fsync: flag(&s.fsync),
+            },
+        };
+        fits.then_some(kind)
+    }
+
+    fn serializer(&mut self, s: &Option<Spanned<String>>) -> Option<Serializer> {
+        let Some(s) = s else {
+            return Some(Serializer::Binary);
+        };
+        match s.get_ref().as_str() {
+            "json" => Some(Serializer::Json),
+            "binary" => Some(Serializer::Binary),
+            path if path.contains("::") && syn::parse_str::<syn::Path>(path).is_ok() => {
+                Some(Serializer::Custom(path.to_owned()))
+            }
+            other => {
+                self.error(
+                    format!("unknown serializer `{other}`"),
+                    s.span(),
+                    "not a codec",
+                    "use \"json\", \"binary\" (the default), or the path of your own codec, e.g. \"crate::codecs::MY_CODEC\"",
+                );
+                None
+            }
+        }
+    }
+
+    fn level_ref(
+        &mut self,
+        owner: &Spanned<String>,
+        level: &Spanned<String>,
+        declared: &BTreeSet<String>,
+    ) {
+        if level.get_ref() == owner.get_ref() {
+            self.error(
+                format!("storage `{}` uses itself as a level", owner.get_ref()),
+                level.span(),
+                "refers to the storage being declared",
+                "a level must be another storage",
+            );
+            return;
+        }
+        self.storage_ref(level, declared);
+    }
+
+    /// Hybrid and chain storages must not refer to each other in a cycle.
+    fn cycles(&mut self, raw: &BTreeMap<Spanned<String>, Spanned<RawStorage>>) {
+        let edges: BTreeMap<&str, Vec<&Spanned<String>>> = raw
+            .iter()
+            .map(|(name, s)| {
+                let s = s.get_ref();
+                let mut to: Vec<&Spanned<String>> = [&s.l1, &s.l2].into_iter().flatten().collect();
+                if let Some(levels) = &s.levels {
+                    to.extend(levels.get_ref().iter().map(|l| &l.get_ref().storage));
+                }
+                (name.get_ref().as_str(), to)
+            })
+            .collect();
+        let mut reported = BTreeSet::new();
+        for start in edges.keys() {
+            let mut stack = vec![(*start, vec![*start])];
+            while let Some((at, path)) = stack.pop() {
+                for next in edges.get(at).into_iter().flatten() {
+                    let n = next.get_ref().as_str();
+                    if n == *start && path.len() > 1 {
+                        let mut cycle = path.clone();
+                        cycle.sort();
+                        if reported.insert(cycle) {
+                            self.error(
+                                format!("storages form a cycle: {} -> {start}", path.join(" -> ")),
+                                next.span(),
+                                "closes the cycle",
+                                "a hybrid or chain storage must end in storages that are not composite",
+                            );
+                        }
+                    } else if !path.contains(&n) && path.len() < 32 {
+                        let mut p = path.clone();
+                        p.push(n);
+                        stack.push((n, p));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The signature of `loader`, from the crate's source or from `args`/`returns`.
+    fn signature(
+        &mut self,
+        loader: &Spanned<String>,
+        args: &Option<Spanned<Vec<Spanned<String>>>>,
+        returns: &Option<Spanned<String>>,
+        is_async: &Option<Spanned<bool>>,
+    ) -> Option<Signature> {
+        if let Some(returns) = returns {
+            return self.declared_signature(loader, args, returns, is_async);
+        }
+        if let Some(args) = args {
+            self.error(
+                "`args` needs `returns`",
+                args.span(),
+                "declared without a return type",
+                "declare both `args` and `returns` for a loader outside this crate",
+            );
+            return None;
+        }
+        if syn::parse_str::<syn::Path>(loader.get_ref()).is_err() {
+            self.error(
+                format!("`{}` is not a Rust path", loader.get_ref()),
+                loader.span(),
+                "not a path",
+                "name the loader by its path, e.g. \"crate::db::fetch_user\"",
+            );
+            return None;
+        }
+        match self.tree.signature(loader.get_ref()) {
+            Ok(sig) => Some(sig),
+            Err(e) => {
+                let (message, label, hint) = loader_problem(loader.get_ref(), e);
+                self.error(message, loader.span(), &label, hint);
+                None
+            }
+        }
+    }
+
+    fn declared_signature(
+        &mut self,
+        loader: &Spanned<String>,
+        args: &Option<Spanned<Vec<Spanned<String>>>>,
+        returns: &Spanned<String>,
+        is_async: &Option<Spanned<bool>>,
+    ) -> Option<Signature> {
+        let asyncness = if is_async.as_ref().is_some_and(|a| *a.get_ref()) {
+            "async "
+        } else {
+            ""
+        };
+        let params: Vec<String> = args
+            .as_ref()
+            .map(|a| a.get_ref().iter().map(|p| p.get_ref().clone()).collect())
+            .unwrap_or_default();
+        let text = format!(
+            "{asyncness}fn __loader({}) -> {}",
+            params.join(", "),
+            returns.get_ref()
+        );
+        let span = args.as_ref().map_or(returns.span(), |a| {
+            a.span().start..returns.span().end.max(a.span().end)
+        });
+        let sig = match syn::parse_str::<syn::Signature>(&text) {
+            Ok(sig) => sig,
+            Err(e) => {
+                self.error(
+                    format!("cannot read the declared signature: {e}"),
+                    span,
+                    "declared here",
+                    "write `args = [\"id: u64\", \"name: &str\"]` and `returns = \"Result<User, Error>\"`",
+                );
+                return None;
+            }
+        };
+        if syn::parse_str::<syn::Path>(loader.get_ref()).is_err() {
+            self.error(
+                format!("`{}` is not a Rust path", loader.get_ref()),
+                loader.span(),
+                "not a path",
+                "name the loader by its path, e.g. \"other_crate::fetch\"",
+            );
+            return None;
+        }
+        match read_signature(&sig) {
+            Ok(sig) => Some(sig),
+            Err(e) => {
+                let (message, label, hint) = loader_problem(loader.get_ref(), e);
+                self.error(message, span, &label, hint);
+                None
+            }
+        }
+    }
+
+    fn function(
+        &mut self,
+        name: &Spanned<String>,
+        f: &Spanned<RawFunction>,
+        storage: String,
+    ) -> Option<FunctionDef> {
+        let raw = f.get_ref();
+        let strategy_name = raw
+            .strategy
+            .as_ref()
+            .map_or("ttl", |s| s.get_ref().as_str());
+        let ttl = match &raw.ttl {
+            Some(d) => self.duration(d, true, false),
+            None => {
+                self.error(
+                    format!("function `{}` has no `ttl`", name.get_ref()),
+                    name.span(),
+                    "declared here",
+                    "add `ttl = \"5m\"` (or \"never\")",
+                );
+                None
+            }
+        };
+        let strategy = match strategy_name {
+            "ttl" => {
+                if let Some(stale) = &raw.stale_ttl {
+                    self.error(
+                        "`stale_ttl` only applies to `strategy = \"swr\"`",
+                        stale.span(),
+                        "ignored by a ttl function",
+                        "set `strategy = \"swr\"` to serve stale values while refreshing, or remove `stale_ttl`",
+                    );
+                }
+                Some(Strategy::Ttl)
+            }
+            "swr" => match &raw.stale_ttl {
+                Some(d) => self
+                    .duration(d, false, false)
+                    .flatten()
+                    .map(|stale_ttl| Strategy::Swr { stale_ttl }),
+                None => {
+                    self.error(
+                        "an swr function needs `stale_ttl`",
+                        raw.strategy.as_ref().map_or(name.span(), Spanned::span),
+                        "strategy swr",
+                        "add `stale_ttl = \"30s\"`: how long a stale value is served while it refreshes",
+                    );
+                    None
+                }
+            },
+            other => {
+                let span = raw.strategy.as_ref().map_or(name.span(), Spanned::span);
+                let mut hint =
+                    "strategies: ttl, swr (background refresh is a [loaders.NAME] table)"
+                        .to_owned();
+                if let Some(similar) = closest(other, ["ttl", "swr"]) {
+                    hint = format!("did you mean `{similar}`? {hint}");
+                }
+                self.error(
+                    format!("unknown strategy `{other}`"),
+                    span,
+                    "not a strategy",
+                    hint,
+                );
+                None
+            }
+        };
+        if matches!(strategy, Some(Strategy::Swr { .. }))
+            && matches!(ttl, Some(None))
+            && let Some(t) = &raw.ttl
+        {
+            self.error(
+                "an swr function cannot have `ttl = \"never\"`",
+                t.span(),
+                "never goes stale",
+                "give a finite ttl, or use strategy ttl",
+            );
+        }
+        let signature = self.signature(&raw.loader, &raw.args, &raw.returns, &raw.is_async);
+        let key = match (&raw.key, &raw.key_fn) {
+            (Some(_), Some(key_fn)) => {
+                self.error(
+                    "give either `key` or `key_fn`, not both",
+                    key_fn.span(),
+                    "second key setting",
+                    "`key` is a template; `key_fn` names a function that builds the key",
+                );
+                None
+            }
+            (None, Some(key_fn)) => {
+                if syn::parse_str::<syn::Path>(key_fn.get_ref()).is_err() {
+                    self.error(
+                        format!("`{}` is not a Rust path", key_fn.get_ref()),
+                        key_fn.span(),
+                        "not a path",
+                        "name the key function by its path, e.g. \"crate::keys::user_key\"",
+                    );
+                    None
+                } else {
+                    Some(KeySpec::KeyFn(key_fn.get_ref().clone()))
+                }
+            }
+            (Some(template), None) => self.key(template, signature.as_ref()),
+            (None, None) => Some(KeySpec::Default),
+        };
+        Some(FunctionDef {
+            name: name.get_ref().clone(),
+            loader: raw.loader.get_ref().clone(),
+            strategy: strategy?,
+            key: key?,
+            ttl: ttl?,
+            storage,
+            signature: signature?,
+        })
+    }
+
+    fn key(
+        &mut self,
+        template: &Spanned<String>,
+        signature: Option<&Signature>,
+    ) -> Option<KeySpec> {
+        let parts = match key::parse(template.get_ref()) {
+            Ok(parts) => parts,
+            Err(why) => {
+                self.error(
+                    format!("bad key template: {why}"),
+                    template.span(),
+                    "in this template",
+                    "placeholders are `{}` (first argument), `{name}` or `{name:>08}`; write `{{` and `}}` for braces",
+                );
+                return None;
+            }
+        };
+        let params: Vec<String> = signature
+            .map(|s| s.params.iter().map(|p| p.name.to_string()).collect())
+            .unwrap_or_default();
+        let mut resolved = Vec::new();
+        let mut ok = true;
+        let mut last_was_placeholder = false;
+        for part in parts {
+            match part {
+                KeyPart::Placeholder { param, spec } => {
+                    if last_was_placeholder {
+                        ok = false;
+                        self.error(
+                            "two placeholders touch: distinct calls could build the same key",
+                            template.span(),
+                            "in this template",
+                            "put a separator between placeholders, e.g. \"{a}:{b}\"",
+                        );
+                    }
+                    last_was_placeholder = true;
+                    let param = if param.is_empty() {
+                        match params.first() {
+                            Some(first) => first.clone(),
+                            None if signature.is_some() => {
+                                ok = false;
+                                self.error(
+                                    "`{}` stands for the first argument, but the loader takes none",
+                                    template.span(),
+                                    "in this template",
+                                    "remove the placeholder: a loader without arguments has one key",
+                                );
+                                continue;
+                            }
+                            None => continue,
+                        }
+                    } else {
+                        param
+                    };
+                    if signature.is_some() && !params.contains(&param) {
+                        ok = false;
+                        let mut hint = if params.is_empty() {
+                            "the loader takes no arguments".to_owned()
+                        } else {
+                            format!("the loader's parameters: {}", params.join(", "))
+                        };
+                        if let Some(similar) = closest(&param, params.iter().map(String::as_str)) {
+                            hint = format!("did you mean `{{{similar}}}`? {hint}");
+                        }
+                        self.error(
+                            format!(
+                                "key placeholder `{{{param}}}` is not a parameter of the loader"
+                            ),
+                            template.span(),
+                            "in this template",
+                            hint,
+                        );
+                    }
+                    resolved.push(KeyPart::Placeholder { param, spec });
+                }
+                literal => {
+                    last_was_placeholder = false;
+                    resolved.push(literal);
+                }
+            }
+        }
+        ok.then_some(KeySpec::Template(resolved))
+    }
+
+    fn loader(
+        &mut self,
+        name: &Spanned<String>,
+        l: &Spanned<RawLoader>,
+        storage: String,
+    ) -> Option<LoaderDef> {
+        let raw = l.get_ref();
+        let interval = match &raw.interval {
+            Some(d) => self
+                .duration(d, false, true)
+                .flatten()
+                .filter(|d| !d.is_zero()),
+            None => None,
+        };
+        let ttl = match &raw.ttl {
+            Some(d) => Some(self.duration(d, true, false)?),
+            None => None,
+        };
+        let signature = self.signature(&raw.loader, &None, &raw.returns, &raw.is_async)?;
+        if !signature.params.is_empty() {
+            self.error(
+                format!("background loader `{}` must take no arguments", raw.loader.get_ref()),
+                raw.loader.span(),
+                "takes arguments",
+                "a [loaders.*] entry refreshes one value on a schedule; use [functions.*] for per-argument caching",
+            );
+            return None;
+        }
+        Some(LoaderDef {
+            name: name.get_ref().clone(),
+            loader: raw.loader.get_ref().clone(),
+            interval,
+            ttl,
+            run_immediately: raw.run_immediately.as_ref().is_some_and(|r| *r.get_ref()),
+            storage,
+            signature,
+        })
+    }
+
+    fn reader(
+        &mut self,
+        name: &Spanned<String>,
+        r: &Spanned<RawReader>,
+        storage: String,
+        loaders: &BTreeMap<Spanned<String>, Spanned<RawLoader>>,
+    ) -> Option<ReaderDef> {
+        let raw = r.get_ref();
+        if !loaders.keys().any(|k| k.get_ref() == raw.source.get_ref()) {
+            let names: Vec<&str> = loaders.keys().map(|k| k.get_ref().as_str()).collect();
+            let mut hint = if names.is_empty() {
+                "no [loaders.*] are declared: a reader reads what a background loader writes"
+                    .to_owned()
+            } else {
+                format!("declared loaders: {}", names.join(", "))
+            };
+            if let Some(similar) = closest(raw.source.get_ref(), names.iter().copied()) {
+                hint = format!("did you mean `{similar}`? {hint}");
+            }
+            self.error(
+                format!("unknown source `{}`", raw.source.get_ref()),
+                raw.source.span(),
+                "no loader of this name",
+                hint,
+            );
+            return None;
+        }
+        let interval = match &raw.interval {
+            Some(d) => self
+                .duration(d, false, true)
+                .flatten()
+                .filter(|d| !d.is_zero()),
+            None => None,
+        };
+        let ttl = match &raw.ttl {
+            Some(d) => Some(self.duration(d, true, false)?),
+            None => None,
+        };
+        Some(ReaderDef {
+            name: name.get_ref().clone(),
+            source: raw.source.get_ref().clone(),
+            interval,
+            ttl,
+            storage,
+        })
+    }
+}
+
+fn loader_problem(path: &str, e: LoaderError) -> (String, String, String) {
+    match e {
+        LoaderError::NotInCrate => (
+            format!("loader `{path}` is outside this crate"),
+            "cannot read its signature".into(),
+            "declare it: `args = [\"id: u64\"]`, `returns = \"Result<User, Error>\"` (and `async = true` if it is async)".into(),
+        ),
+        LoaderError::NoCrateRoot(dir) => (
+            format!("cannot find the crate root to look up `{path}`"),
+            "looked up from here".into(),
+            format!("no src/lib.rs or src/main.rs under {}", dir.display()),
+        ),
+        LoaderError::ModuleNotFound { module, tried } => (
+            format!("module `{module}` of loader `{path}` not found"),
+            "loader cannot be found".into(),
+            if tried.is_empty() {
+                format!("declare it with `mod {}`", module.rsplit("::").next().unwrap_or(&module))
+            } else {
+                format!(
+                    "looked for {}",
+                    tried.iter().map(|t| t.display().to_string()).collect::<Vec<_>>().join(" and ")
+                )
+            },
+        ),
+        LoaderError::Unparsable { file, message } => (
+            format!("cannot parse {}: {message}", file.display()),
+            "while looking up this loader".into(),
+            "fix the Rust syntax error first".into(),
+        ),
+        LoaderError::FnNotFound { module, file, similar } => (
+            format!("loader `{path}` not found"),
+            "loader cannot be found".into(),
+            match similar {
+                Some(s) => format!("did you mean `{module}::{s}`? (looked in {})", file.display()),
+                None => format!("no function of this name in `{module}` ({})", file.display()),
+            },
+        ),
+        LoaderError::NotVisible { file } => (
+            format!("loader `{path}` is private to its module"),
+            "not visible to the generated code".into(),
+            format!("make it `pub` or `pub(crate)` in {}", file.display()),
+        ),
+        LoaderError::Unsupported(why) => (
+            format!("loader `{path}` has an unsupported signature"),
+            "cannot be wrapped".into(),
+            why,
+        ),
+    }
+}

@@ -1,0 +1,273 @@
+//! The generator of advanced-caching: reads `cache.toml`, checks it against the crate's source, and
+//! emits typed cached wrappers.
+//!
+//! ```no_run
+//! // build.rs: `fn main` calls this; a spec error fails the build with its diagnostics.
+//! advanced_caching_build::compile("cache.toml").unwrap();
+//! ```
+//!
+//! The core is a plain library (parse → check → generate, no file I/O besides reading the
+//! loaders' source files) that `build.rs`, the `advanced-caching` CLI and the tests all call.
+
+mod check;
+mod codegen;
+mod diagnostic;
+mod duration;
+mod key;
+mod loader;
+pub mod model;
+mod raw;
+mod schema;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use codegen::HEADER;
+pub use diagnostic::{Diagnostic, Diagnostics};
+pub use model::Spec;
+
+/// The file `advanced_caching::include_generated!()` includes from `OUT_DIR`.
+pub const OUTPUT_FILE: &str = "advanced_caching_generated.rs";
+
+/// Why generation failed. `Display` and `Debug` both show the full diagnostics.
+pub enum Error {
+    /// The spec has problems.
+    Spec(Diagnostics),
+    /// A file could not be read or written.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// `OUT_DIR` is not set: `compile` runs from a build script.
+    NoOutDir,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Spec(d) => write!(f, "{d}"),
+            Self::Io { path, message } => write!(f, "error: {}: {message}", path.display()),
+            Self::NoOutDir => write!(
+                f,
+                "error: OUT_DIR is not set: call advanced_caching_build::compile from build.rs"
+            ),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `build.rs` users write `.unwrap()`: show them the diagnostics, not a struct dump.
+        write!(f, "\n{self}")
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Generates the wrappers of `spec` (a path relative to the crate) into
+/// `$OUT_DIR/advanced_caching_generated.rs`, for `advanced_caching::include_generated!()`.
+///
+/// ```no_run
+/// advanced_caching_build::compile("cache.toml").unwrap();
+/// ```
+pub fn compile(spec: impl AsRef<Path>) -> Result<(), Error> {
+    Builder::new().compile(spec).map(drop)
+}
+
+/// Options of the generator; [`compile`] is `Builder::new().compile(spec)`.
+///
+/// ```no_run
+/// advanced_caching_build::Builder::new()
+///     .crate_root("src/main.rs")
+///     .output("caches.rs")
+///     .compile("config/cache.toml")
+///     .unwrap();
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    crate_root: Option<PathBuf>,
+    crate_dir: Option<PathBuf>,
+    output: Option<String>,
+    out_dir: Option<PathBuf>,
+    display_name: Option<String>,
+}
+
+impl Builder {
+    /// Default options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The crate's root file, where `crate::` paths start (default: `src/lib.rs`, else `src/main.rs`).
+    pub fn crate_root(mut self, file: impl Into<PathBuf>) -> Self {
+        self.crate_root = Some(file.into());
+        self
+    }
+
+    /// The crate's directory (default: the spec's directory).
+    pub fn crate_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.crate_dir = Some(dir.into());
+        self
+    }
+
+    /// The output file's name in `OUT_DIR` (default [`OUTPUT_FILE`]).
+    pub fn output(mut self, name: impl Into<String>) -> Self {
+        self.output = Some(name.into());
+        self
+    }
+
+    /// Writes into `dir` instead of `OUT_DIR`.
+    pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// The spec's name in messages (default: its path as given).
+    pub fn display_name(mut self, name: impl Into<String>) -> Self {
+        self.display_name = Some(name.into());
+        self
+    }
+
+    fn tree(&self, spec: &Path) -> loader::SourceTree {
+        let dir = self.crate_dir.clone().unwrap_or_else(|| {
+            spec.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        });
+        let root = self.crate_root.as_ref().map(|r| {
+            if r.is_absolute() {
+                r.clone()
+            } else {
+                dir.join(r)
+            }
+        });
+        loader::SourceTree::new(&dir, root)
+    }
+
+    fn read(&self, spec: &Path) -> Result<(String, String), Error> {
+        let text = std::fs::read_to_string(spec).map_err(|e| Error::Io {
+            path: spec.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let name = self
+            .display_name
+            .clone()
+            .unwrap_or_else(|| spec.display().to_string());
+        Ok((name, text))
+    }
+
+    fn run(&self, spec: &Path) -> Result<(Spec, String, Vec<PathBuf>), Error> {
+        let (name, text) = self.read(spec)?;
+        let mut tree = self.tree(spec);
+        let diagnostics = |items| Diagnostics {
+            file: name.clone(),
+            source: text.clone(),
+            items,
+        };
+        let checked =
+            check::check(&text, &mut tree).map_err(|items| Error::Spec(diagnostics(items)))?;
+        let code =
+            codegen::generate(&checked, &name).map_err(|items| Error::Spec(diagnostics(items)))?;
+        Ok((checked, code, tree.files_read().cloned().collect()))
+    }
+
+    /// Checks `spec` without generating.
+    pub fn check(&self, spec: impl AsRef<Path>) -> Result<Spec, Error> {
+        let spec = spec.as_ref();
+        let (name, text) = self.read(spec)?;
+        let mut tree = self.tree(spec);
+        check::check(&text, &mut tree).map_err(|items| {
+            Error::Spec(Diagnostics {
+                file: name,
+                source: text,
+                items,
+            })
+        })
+    }
+
+    /// The generated Rust source of `spec`.
+    pub fn expand(&self, spec: impl AsRef<Path>) -> Result<String, Error> {
+        self.run(spec.as_ref()).map(|(_, code, _)| code)
+    }
+
+    /// Generates into `OUT_DIR` (written only when it changed) and prints `cargo:rerun-if-changed`
+    /// for the spec and every source file read. Returns the written file.
+    pub fn compile(&self, spec: impl AsRef<Path>) -> Result<PathBuf, Error> {
+        let spec = spec.as_ref();
+        println!("cargo:rerun-if-changed={}", spec.display());
+        let result = self.run(spec);
+        if let Err(Error::Spec(_)) = &result {
+            // Re-run when any source changes, not only the spec: a loader may be fixed there.
+            let tree = self.tree(spec);
+            drop(tree);
+        }
+        let (_, code, files) = result?;
+        for file in &files {
+            println!("cargo:rerun-if-changed={}", file.display());
+        }
+        let out_dir = match &self.out_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or(Error::NoOutDir)?,
+        };
+        let out = out_dir.join(self.output.as_deref().unwrap_or(OUTPUT_FILE));
+        let unchanged = std::fs::read_to_string(&out).is_ok_and(|old| old == code);
+        if !unchanged {
+            std::fs::write(&out, &code).map_err(|e| Error::Io {
+                path: out.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        Ok(out)
+    }
+}
+
+/// Checks spec text; `crate_dir` is where `src/lib.rs` or `src/main.rs` is looked up
+/// (without one, loaders are looked up from the current directory).
+///
+/// ```
+/// let spec = advanced_caching_build::check_str(
+///     "cache.toml",
+///     "[functions.square]\nloader = \"other::square\"\nargs = [\"x: u64\"]\nreturns = \"u64\"\nttl = \"1m\"\n",
+///     None,
+/// ).unwrap();
+/// assert_eq!(spec.functions[0].name, "square");
+/// ```
+pub fn check_str(
+    file_name: &str,
+    text: &str,
+    crate_dir: Option<&Path>,
+) -> Result<Spec, Diagnostics> {
+    let mut tree = loader::SourceTree::new(crate_dir.unwrap_or(Path::new(".")), None);
+    check::check(text, &mut tree).map_err(|items| Diagnostics {
+        file: file_name.to_owned(),
+        source: text.to_owned(),
+        items,
+    })
+}
+
+/// Checks and generates from spec text (see [`check_str`]).
+pub fn expand_str(
+    file_name: &str,
+    text: &str,
+    crate_dir: Option<&Path>,
+) -> Result<String, Diagnostics> {
+    let spec = check_str(file_name, text, crate_dir)?;
+    codegen::generate(&spec, file_name).map_err(|items| Diagnostics {
+        file: file_name.to_owned(),
+        source: text.to_owned(),
+        items,
+    })
+}
+
+/// The JSON schema of `cache.toml` (what `schema/cache.schema.json` holds).
+///
+/// ```
+/// assert!(advanced_caching_build::schema().contains("\"storages\""));
+/// ```
+pub fn schema() -> String {
+    schema::schema_json()
+}

@@ -1,0 +1,296 @@
+//! The checked spec: what code generation works from. Every name resolves, every duration is
+//! parsed, every loader's signature is known.
+
+use std::ops::Range;
+use std::time::Duration;
+
+/// A checked `cache.toml`.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Declared storages (plus the implicit default memory storage when it is used), by name.
+    pub storages: Vec<StorageDef>,
+    /// The storage of entries that name none.
+    pub default_storage: String,
+    /// `[functions.*]`, by name.
+    pub functions: Vec<FunctionDef>,
+    /// `[loaders.*]`, by name.
+    pub loaders: Vec<LoaderDef>,
+    /// `[readers.*]`, by name.
+    pub readers: Vec<ReaderDef>,
+}
+
+impl Spec {
+    /// The storage named `name`.
+    pub fn storage(&self, name: &str) -> Option<&StorageDef> {
+        self.storages.iter().find(|s| s.name == name)
+    }
+
+    /// The loader named `name`.
+    pub fn loader(&self, name: &str) -> Option<&LoaderDef> {
+        self.loaders.iter().find(|l| l.name == name)
+    }
+
+    /// True when `storage` (or any level under it) keeps bytes, so values need serde.
+    pub fn needs_bytes(&self, storage: &str) -> bool {
+        self.needs_bytes_within(storage, 0)
+    }
+
+    fn needs_bytes_within(&self, storage: &str, depth: usize) -> bool {
+        // Cycles are rejected by the checker; the depth bound keeps this total anyway.
+        if depth > 64 {
+            return false;
+        }
+        match self.storage(storage).map(|s| &s.kind) {
+            Some(StorageKind::Memory { .. }) | None => false,
+            Some(StorageKind::Hybrid { l1, l2, .. }) => {
+                self.needs_bytes_within(l1, depth + 1) || self.needs_bytes_within(l2, depth + 1)
+            }
+            Some(StorageKind::Chain { levels }) => levels
+                .iter()
+                .any(|l| self.needs_bytes_within(&l.storage, depth + 1)),
+            Some(_) => true,
+        }
+    }
+}
+
+/// A named storage.
+#[derive(Debug, Clone)]
+pub struct StorageDef {
+    /// Its name in the spec.
+    pub name: String,
+    /// What it is.
+    pub kind: StorageKind,
+    /// Where its `type` is written (for "not available" diagnostics).
+    pub kind_span: Option<Range<usize>>,
+}
+
+/// A storage's kind and settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StorageKind {
+    /// In-process, bounded.
+    Memory {
+        /// The bound.
+        max_entries: u64,
+    },
+    /// Redis.
+    Redis {
+        /// `redis://` URL, with `${VAR}` resolved at run time.
+        url: String,
+        /// Key prefix.
+        prefix: String,
+        /// Codec.
+        serializer: Serializer,
+        /// Skip unchanged writes.
+        dedupe_writes: bool,
+    },
+    /// L1 + L2.
+    Hybrid {
+        /// The fast level.
+        l1: String,
+        /// The slow level.
+        l2: String,
+        /// TTL cap of L1 copies.
+        l1_ttl: Duration,
+        /// TTL cap of L2 copies (default 2 × l1_ttl).
+        l2_ttl: Duration,
+    },
+    /// Levels, fastest first.
+    Chain {
+        /// The levels.
+        levels: Vec<Level>,
+    },
+    /// Amazon S3 or compatible.
+    S3 {
+        /// Bucket.
+        bucket: String,
+        /// Key prefix.
+        prefix: String,
+        /// Region.
+        region: Option<String>,
+        /// Endpoint for compatible stores and emulators.
+        endpoint: Option<String>,
+        /// Codec.
+        serializer: Serializer,
+        /// Compress payloads.
+        compression: bool,
+        /// Skip unchanged uploads.
+        dedupe_writes: bool,
+    },
+    /// Google Cloud Storage.
+    Gcs {
+        /// Bucket.
+        bucket: String,
+        /// Key prefix.
+        prefix: String,
+        /// Endpoint for emulators.
+        endpoint: Option<String>,
+        /// Codec.
+        serializer: Serializer,
+        /// Compress payloads.
+        compression: bool,
+        /// Skip unchanged uploads.
+        dedupe_writes: bool,
+    },
+    /// One file per key under a directory.
+    File {
+        /// The directory.
+        dir: String,
+        /// Codec.
+        serializer: Serializer,
+        /// Compress payloads.
+        compression: bool,
+        /// Skip unchanged writes.
+        dedupe_writes: bool,
+        /// fsync each write.
+        fsync: bool,
+    },
+}
+
+impl StorageKind {
+    /// The `type` name.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Memory { .. } => "memory",
+            Self::Redis { .. } => "redis",
+            Self::Hybrid { .. } => "hybrid",
+            Self::Chain { .. } => "chain",
+            Self::S3 { .. } => "s3",
+            Self::Gcs { .. } => "gcs",
+            Self::File { .. } => "file",
+        }
+    }
+}
+
+/// One chain level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    /// The storage of this level.
+    pub storage: String,
+    /// A TTL cap for copies kept here (`None`: the entry's own TTL).
+    pub ttl: Option<Duration>,
+}
+
+/// How a byte-level storage encodes values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Serializer {
+    /// JSON.
+    Json,
+    /// The compact binary codec (default).
+    Binary,
+    /// A user codec: a path to an expression of type `Arc<dyn UserCodec>`-compatible.
+    Custom(String),
+}
+
+/// `[functions.NAME]`, checked.
+#[derive(Debug, Clone)]
+pub struct FunctionDef {
+    /// The wrapper's name.
+    pub name: String,
+    /// The loader's path, e.g. `crate::db::fetch_user`.
+    pub loader: String,
+    /// TTL or SWR.
+    pub strategy: Strategy,
+    /// How keys are built.
+    pub key: KeySpec,
+    /// Freshness (`None` = never expires).
+    pub ttl: Option<Duration>,
+    /// The storage's name.
+    pub storage: String,
+    /// The loader's signature.
+    pub signature: Signature,
+}
+
+/// The caching strategy of a function.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Strategy {
+    /// Plain TTL.
+    Ttl,
+    /// Stale-while-revalidate.
+    Swr {
+        /// How long a stale value is served while refreshing.
+        stale_ttl: Duration,
+    },
+}
+
+/// How a function's keys are built.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeySpec {
+    /// A template: literal text and placeholders.
+    Template(Vec<KeyPart>),
+    /// A user function taking references to the loader's arguments and returning a `String`.
+    KeyFn(String),
+    /// No template: the function's name and all arguments, escaped.
+    Default,
+}
+
+/// A piece of a key template.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyPart {
+    /// Literal text.
+    Literal(String),
+    /// A parameter with an optional format spec (`>08`).
+    Placeholder {
+        /// The parameter's name.
+        param: String,
+        /// The format spec after `:`, empty for plain `Display`.
+        spec: String,
+    },
+}
+
+/// A loader's signature, read from the source or declared in the spec.
+#[derive(Debug, Clone)]
+pub struct Signature {
+    /// `async fn`.
+    pub is_async: bool,
+    /// Parameters in order.
+    pub params: Vec<Param>,
+    /// The return type as written.
+    pub output: syn::Type,
+    /// True when the return type is a `Result` (any alias named `Result`).
+    pub fallible: bool,
+    /// Imports that make the signature's types resolve outside the loader's module.
+    pub scope: Vec<syn::ItemUse>,
+}
+
+/// A loader parameter.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// Its name.
+    pub name: syn::Ident,
+    /// Its type as written.
+    pub ty: syn::Type,
+}
+
+/// `[loaders.NAME]`, checked.
+#[derive(Debug, Clone)]
+pub struct LoaderDef {
+    /// The accessor's name (and the storage key).
+    pub name: String,
+    /// The loader's path.
+    pub loader: String,
+    /// Reload interval (`None` = no schedule).
+    pub interval: Option<Duration>,
+    /// Value lifetime: `None` = default (2 × interval), `Some(None)` = never.
+    pub ttl: Option<Option<Duration>>,
+    /// Load once at start.
+    pub run_immediately: bool,
+    /// The storage's name.
+    pub storage: String,
+    /// The loader's signature (no parameters).
+    pub signature: Signature,
+}
+
+/// `[readers.NAME]`, checked.
+#[derive(Debug, Clone)]
+pub struct ReaderDef {
+    /// The accessor's name.
+    pub name: String,
+    /// The `[loaders.*]` entry it reads.
+    pub source: String,
+    /// Pull interval.
+    pub interval: Option<Duration>,
+    /// Local lifetime: `None` = default (2 × interval), `Some(None)` = never.
+    pub ttl: Option<Option<Duration>>,
+    /// Its own storage's name.
+    pub storage: String,
+}

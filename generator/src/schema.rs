@@ -1,0 +1,209 @@
+//! The JSON schema of `cache.toml`, for editor completion (taplo / Even Better TOML).
+//!
+//! This model mirrors what the checker accepts, per storage type; a test keeps
+//! `schema/cache.schema.json` in step with it.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+
+/// `cache.toml`: cached functions, background loaders and readers, and where they keep values.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields, title = "advanced-caching spec (cache.toml)")]
+struct CacheToml {
+    /// The storage of entries that name none. Without it, a memory storage named `default`
+    /// (10 000 entries) is used.
+    default_storage: Option<String>,
+    /// Named storages, shared by any number of functions.
+    storages: Option<BTreeMap<String, StorageSchema>>,
+    /// Cached functions: each becomes `caches::NAME` with its loader's signature.
+    functions: Option<BTreeMap<String, FunctionSchema>>,
+    /// Background loaders (writers): a value refreshed on a schedule, `caches::NAME()`.
+    loaders: Option<BTreeMap<String, LoaderSchema>>,
+    /// Readers: a local copy of a loader's value, pulled on an interval, `caches::NAME()`.
+    readers: Option<BTreeMap<String, ReaderSchema>>,
+}
+
+/// A human duration: "750ms", "60s", "5m", "1h30m", "2d" (and "never" where a TTL may be endless).
+#[derive(JsonSchema)]
+struct HumanDuration(#[schemars(regex(pattern = r"^(never|([0-9]+(ms|s|m|h|d))+)$"))] String);
+
+/// How a byte-level storage encodes values: "json", "binary" (default), or a path to your codec.
+#[derive(JsonSchema)]
+struct SerializerName(String);
+
+/// A storage.
+#[derive(JsonSchema)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+enum StorageSchema {
+    /// In-process, bounded, holds decoded values.
+    Memory {
+        /// The most entries kept (default 10 000).
+        max_entries: Option<u64>,
+    },
+    /// Redis (feature `redis`).
+    Redis {
+        /// `redis://` or `rediss://` URL; `${VAR}` / `${VAR:-default}` resolved at run time.
+        url: Option<String>,
+        /// Prefix of every key.
+        prefix: Option<String>,
+        /// Codec.
+        serializer: Option<SerializerName>,
+        /// An unchanged payload only refreshes the TTL.
+        dedupe_writes: Option<bool>,
+    },
+    /// L1 (memory) + L2: L1 misses fall back to L2 and repopulate L1.
+    Hybrid {
+        /// The fast storage.
+        l1: String,
+        /// The slow storage.
+        l2: String,
+        /// TTL cap of L1 copies (default 60s).
+        l1_ttl: Option<HumanDuration>,
+        /// TTL cap of L2 copies (default 2 × l1_ttl).
+        l2_ttl: Option<HumanDuration>,
+    },
+    /// Levels, fastest first: write-through, read-through with promotion.
+    Chain {
+        /// The levels.
+        levels: Vec<LevelSchema>,
+    },
+    /// Amazon S3 or a compatible store (feature `s3`).
+    S3 {
+        /// Bucket.
+        bucket: String,
+        /// Prefix of every object key.
+        prefix: Option<String>,
+        /// Region.
+        region: Option<String>,
+        /// Endpoint of a compatible store or emulator (path-style).
+        endpoint: Option<String>,
+        /// Codec.
+        serializer: Option<SerializerName>,
+        /// Compress payloads.
+        compression: Option<bool>,
+        /// Skip the upload when content is unchanged.
+        dedupe_writes: Option<bool>,
+    },
+    /// Google Cloud Storage (feature `gcs`).
+    Gcs {
+        /// Bucket.
+        bucket: String,
+        /// Prefix of every object name.
+        prefix: Option<String>,
+        /// Endpoint of an emulator.
+        endpoint: Option<String>,
+        /// Codec.
+        serializer: Option<SerializerName>,
+        /// Compress payloads.
+        compression: Option<bool>,
+        /// Skip the upload when content is unchanged.
+        dedupe_writes: Option<bool>,
+    },
+    /// One file per key under a directory.
+    File {
+        /// The directory.
+        dir: String,
+        /// Codec.
+        serializer: Option<SerializerName>,
+        /// Compress payloads.
+        compression: Option<bool>,
+        /// Skip unchanged writes.
+        dedupe_writes: Option<bool>,
+        /// fsync every write.
+        fsync: Option<bool>,
+    },
+}
+
+/// One chain level.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct LevelSchema {
+    /// The storage of this level.
+    storage: String,
+    /// A TTL cap for copies kept here (default: the entry's own TTL).
+    ttl: Option<HumanDuration>,
+}
+
+/// The caching strategy.
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum StrategyName {
+    /// Serve fresh values; load misses once.
+    Ttl,
+    /// Serve stale values at once and refresh in the background.
+    Swr,
+}
+
+/// A cached function.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct FunctionSchema {
+    /// The loader: a path in this crate ("crate::db::fetch_user"), sync or async.
+    loader: String,
+    /// "ttl" (default) or "swr".
+    strategy: Option<StrategyName>,
+    /// Key template: "{}" = first argument, "{name}" = that parameter, "{id:>08}" = with a format
+    /// spec. Default: the function's name and every argument.
+    key: Option<String>,
+    /// A function building the key from references to the arguments (instead of `key`).
+    key_fn: Option<String>,
+    /// How long a value is fresh, or "never".
+    ttl: HumanDuration,
+    /// SWR only: how long a stale value is served while it refreshes.
+    stale_ttl: Option<HumanDuration>,
+    /// Storage name (default: `default_storage`).
+    storage: Option<String>,
+    /// For loaders outside this crate: parameters, e.g. ["id: u64", "name: &str"].
+    args: Option<Vec<String>>,
+    /// For loaders outside this crate: the return type, e.g. "Result<User, Error>".
+    returns: Option<String>,
+    /// For loaders outside this crate: whether the loader is async.
+    #[serde(rename = "async")]
+    is_async: Option<bool>,
+}
+
+/// A background loader (writer).
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct LoaderSchema {
+    /// The loader: a path to a function without arguments.
+    loader: String,
+    /// How often to reload; "0s" or absent = load on a miss only.
+    interval: Option<HumanDuration>,
+    /// How long a loaded value lives (default 2 × interval).
+    ttl: Option<HumanDuration>,
+    /// Load once as soon as it starts.
+    run_immediately: Option<bool>,
+    /// Storage name (default: `default_storage`).
+    storage: Option<String>,
+    /// For loaders outside this crate: the return type.
+    returns: Option<String>,
+    /// For loaders outside this crate: whether the loader is async.
+    #[serde(rename = "async")]
+    is_async: Option<bool>,
+}
+
+/// A reader of a background loader's value.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct ReaderSchema {
+    /// The `[loaders.*]` entry to read.
+    source: String,
+    /// How often to pull from the loader's storage.
+    interval: Option<HumanDuration>,
+    /// How long a pulled copy lives locally (default 2 × interval).
+    ttl: Option<HumanDuration>,
+    /// The reader's own storage (default: `default_storage`).
+    storage: Option<String>,
+}
+
+/// The schema as pretty JSON, ending in a newline.
+pub(crate) fn schema_json() -> String {
+    let schema = schemars::schema_for!(CacheToml);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}

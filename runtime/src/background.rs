@@ -1,0 +1,443 @@
+//! Background loaders (writers): a value refreshed on a schedule, served from a storage.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use dashmap::DashMap;
+
+use crate::clock::{SharedClock, system_clock};
+use crate::core::{CacheCore, Lookup, Windows};
+use crate::error::CacheError;
+use crate::flight::ErrorCloner;
+use crate::scheduler::Scheduler;
+use crate::stats::{Stats, StatsSnapshot};
+use crate::storage::{BoxFuture, MemoryStorage, SharedStorage};
+use crate::value::{ObjectValue, SerdeValue, ValueType};
+
+/// Writers registered in this process, by storage instance and key.
+static WRITERS: LazyLock<DashMap<(usize, String), ()>> = LazyLock::new(DashMap::new);
+
+/// Holds a writer's place in [`WRITERS`] and gives it up when dropped.
+struct WriterSlot {
+    id: (usize, String),
+}
+
+impl WriterSlot {
+    fn claim(storage: &SharedStorage, key: &str) -> Result<Self, CacheError> {
+        let id = (Arc::as_ptr(storage) as *const () as usize, key.to_owned());
+        match WRITERS.entry(id.clone()) {
+            dashmap::mapref::entry::Entry::Occupied(_) => Err(CacheError::DuplicateWriter {
+                key: key.to_owned(),
+            }),
+            dashmap::mapref::entry::Entry::Vacant(v) => {
+                v.insert(());
+                Ok(Self { id })
+            }
+        }
+    }
+}
+
+impl Drop for WriterSlot {
+    fn drop(&mut self) {
+        WRITERS.remove(&self.id);
+    }
+}
+
+type AsyncLoaderFn<T, E> = Arc<dyn Fn() -> BoxFuture<'static, Result<T, E>> + Send + Sync>;
+type BlockingLoaderFn<T, E> = Arc<dyn Fn() -> Result<T, E> + Send + Sync>;
+type ErrorHook<E> = Arc<dyn Fn(&E) + Send + Sync>;
+
+enum LoaderFn<T, E> {
+    Async(AsyncLoaderFn<T, E>),
+    Blocking(BlockingLoaderFn<T, E>),
+}
+
+impl<T, E> Clone for LoaderFn<T, E> {
+    fn clone(&self) -> Self {
+        match self {
+            Self::Async(f) => Self::Async(f.clone()),
+            Self::Blocking(f) => Self::Blocking(f.clone()),
+        }
+    }
+}
+
+/// Builds a [`BackgroundLoader`].
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use advanced_caching::BackgroundLoaderBuilder;
+/// use std::{convert::Infallible, time::Duration};
+/// let loader = BackgroundLoaderBuilder::<Vec<u32>, Infallible>::new("inventory")
+///     .interval(Some(Duration::from_secs(300)))
+///     .build_async(|| async { Ok(vec![1, 2, 3]) })
+///     .unwrap();
+/// assert_eq!(loader.get().await.unwrap(), vec![1, 2, 3]);
+/// # });
+/// ```
+pub struct BackgroundLoaderBuilder<T, E> {
+    name: String,
+    key: Option<String>,
+    storage: Option<SharedStorage>,
+    clock: Option<SharedClock>,
+    interval: Option<Duration>,
+    ttl: Option<Option<Duration>>,
+    run_immediately: bool,
+    value_type: Option<Box<dyn ValueType>>,
+    cloner: ErrorCloner<E>,
+    on_error: Option<ErrorHook<E>>,
+    _value: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T, E> BackgroundLoaderBuilder<T, E>
+where
+    T: Clone + Send + Sync + 'static,
+    E: Send + 'static,
+{
+    /// A loader named `name` (also its key unless [`Self::key`] says otherwise), with no schedule.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            key: None,
+            storage: None,
+            clock: None,
+            interval: None,
+            ttl: None,
+            run_immediately: false,
+            value_type: None,
+            cloner: None,
+            on_error: None,
+            _value: std::marker::PhantomData,
+        }
+    }
+
+    /// The storage key the value is written under.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Where the value is written (readers elsewhere read it there).
+    pub fn storage(mut self, storage: SharedStorage) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// The clock of freshness decisions.
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// How often to reload; `None` or zero = no schedule, load on a miss only.
+    pub fn interval(mut self, interval: Option<Duration>) -> Self {
+        self.interval = interval.filter(|d| !d.is_zero());
+        self
+    }
+
+    /// How long a loaded value lives; defaults to 2 × interval (forever without an interval).
+    pub fn ttl(mut self, ttl: Option<Duration>) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// Load once as soon as the loader starts.
+    pub fn run_immediately(mut self, yes: bool) -> Self {
+        self.run_immediately = yes;
+        self
+    }
+
+    /// Lets byte-level storages hold the value through serde.
+    pub fn serde(mut self) -> Self
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        self.value_type = Some(Box::new(SerdeValue::<T>::new()));
+        self
+    }
+
+    /// Declares how the value becomes bytes (see [`crate::CacheBuilder::value_type`]).
+    pub fn value_type(mut self, value_type: Box<dyn ValueType>) -> Self {
+        self.value_type = Some(value_type);
+        self
+    }
+
+    /// How callers waiting on a failed load get the error (see [`crate::CacheBuilder::error_cloner`]).
+    pub fn error_cloner(mut self, cloner: ErrorCloner<E>) -> Self {
+        self.cloner = cloner;
+        self
+    }
+
+    /// Called once with the error of every failed run.
+    pub fn on_error(mut self, hook: impl Fn(&E) + Send + Sync + 'static) -> Self {
+        self.on_error = Some(Arc::new(hook));
+        self
+    }
+
+    /// Builds a loader around an async function. Fails with [`CacheError::DuplicateWriter`]
+    /// when this process already has a writer for the same storage and key.
+    pub fn build_async<F, Fut>(self, loader: F) -> Result<BackgroundLoader<T, E>, CacheError>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        let loader: AsyncLoaderFn<T, E> = Arc::new(move || Box::pin(loader()));
+        self.build(LoaderFn::Async(loader))
+    }
+
+    /// Builds a loader around a blocking function (run on a blocking thread when scheduled).
+    pub fn build_blocking<F>(self, loader: F) -> Result<BackgroundLoader<T, E>, CacheError>
+    where
+        F: Fn() -> Result<T, E> + Send + Sync + 'static,
+    {
+        self.build(LoaderFn::Blocking(Arc::new(loader)))
+    }
+
+    fn build(self, loader: LoaderFn<T, E>) -> Result<BackgroundLoader<T, E>, CacheError> {
+        let clock = self.clock.unwrap_or_else(system_clock);
+        let storage = self.storage.unwrap_or_else(|| {
+            Arc::new(MemoryStorage::with_clock(
+                crate::builder::DEFAULT_MAX_ENTRIES,
+                clock.clone(),
+            ))
+        });
+        let key = self.key.unwrap_or_else(|| self.name.clone());
+        let slot = WriterSlot::claim(&storage, &key)?;
+        let ttl = self
+            .ttl
+            .unwrap_or_else(|| self.interval.map(|i| i.saturating_mul(2)));
+        let value_type = self
+            .value_type
+            .unwrap_or_else(|| Box::new(ObjectValue::<T>::new()));
+        let core = CacheCore::new(&self.name, storage, clock, value_type, self.cloner);
+        Ok(BackgroundLoader {
+            inner: Arc::new(LoaderInner {
+                core,
+                key,
+                windows: Windows { ttl, stale: None },
+                interval: self.interval,
+                run_immediately: self.run_immediately,
+                loader,
+                on_error: self.on_error,
+                running: tokio::sync::Mutex::new(()),
+                started: AtomicBool::new(false),
+                scheduler: Scheduler::new(),
+                _slot: slot,
+            }),
+        })
+    }
+}
+
+struct LoaderInner<T, E> {
+    core: CacheCore<T, E>,
+    key: String,
+    windows: Windows,
+    interval: Option<Duration>,
+    run_immediately: bool,
+    loader: LoaderFn<T, E>,
+    on_error: Option<ErrorHook<E>>,
+    /// One run in flight at a time.
+    running: tokio::sync::Mutex<()>,
+    started: AtomicBool,
+    scheduler: Scheduler,
+    _slot: WriterSlot,
+}
+
+/// A value that a loader refreshes on a schedule (`[loaders.NAME]`, BGCache's writer).
+///
+/// Every `interval` the loader runs (one run at a time; a run slower than the interval never
+/// stacks up) and its value is written to the storage with `ttl` (default 2 × interval). A failing
+/// run keeps the last good value, counts an error and calls `on_error`. [`BackgroundLoader::get`]
+/// serves the stored value and loads once on a miss.
+pub struct BackgroundLoader<T, E> {
+    inner: Arc<LoaderInner<T, E>>,
+}
+
+impl<T, E> Clone for BackgroundLoader<T, E> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T, E> BackgroundLoader<T, E>
+where
+    T: Clone + Send + Sync + 'static,
+    E: Send + 'static,
+{
+    /// Starts the schedule (idempotent). Without an interval there is nothing to schedule, but a
+    /// `run_immediately` loader still loads once now.
+    pub fn start(&self) -> Result<(), CacheError> {
+        if self.inner.started.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let this = self.clone();
+        let started = match self.inner.interval {
+            Some(interval) => self.inner.scheduler.every(
+                self.inner.core.name(),
+                interval,
+                self.inner.run_immediately,
+                move || {
+                    let this = this.clone();
+                    async move {
+                        let _ = this.run_scheduled().await;
+                    }
+                },
+            ),
+            None if self.inner.run_immediately => crate::rt::spawn(async move {
+                let _ = this.run_scheduled().await;
+            })
+            .map(drop),
+            None => Ok(()),
+        };
+        if started.is_err() {
+            self.inner.started.store(false, Ordering::SeqCst);
+        }
+        started
+    }
+
+    /// Stops the schedule after its current run.
+    pub async fn stop(&self) {
+        self.inner.scheduler.shutdown().await;
+    }
+
+    fn start_quietly(&self) {
+        if !self.inner.started.load(Ordering::Relaxed)
+            && let Err(e) = self.start()
+        {
+            tracing::warn!(loader = self.inner.core.name(), error = %e, "cannot start background loader");
+        }
+    }
+
+    /// One scheduled run: skipped when a run is already in flight.
+    async fn run_scheduled(&self) -> Option<Result<T, E>> {
+        let _running = self.inner.running.try_lock().ok()?;
+        Some(self.run_once().await)
+    }
+
+    /// Runs the loader now (waiting for a run in flight to end first) and stores its value.
+    /// A failure keeps the last good value.
+    pub async fn refresh_now(&self) -> Result<T, E> {
+        let _running = self.inner.running.lock().await;
+        self.run_once().await
+    }
+
+    async fn run_once(&self) -> Result<T, E> {
+        let inner = &self.inner;
+        let result = match &inner.loader {
+            LoaderFn::Async(f) => {
+                inner
+                    .core
+                    .call_and_store(&inner.key, inner.windows, || f())
+                    .await
+            }
+            LoaderFn::Blocking(f) => {
+                let this = self.clone();
+                let task_fn = f.clone();
+                let run = crate::rt::spawn_blocking(move || {
+                    let inner = &this.inner;
+                    inner
+                        .core
+                        .call_and_store_blocking(&inner.key, inner.windows, || task_fn())
+                });
+                match run {
+                    Ok(task) => match task.await {
+                        Ok(result) => result,
+                        Err(e) => std::panic::resume_unwind(e.into_panic()),
+                    },
+                    // No runtime for a blocking thread: run here.
+                    Err(_) => inner
+                        .core
+                        .call_and_store_blocking(&inner.key, inner.windows, || f()),
+                }
+            }
+        };
+        match &result {
+            Ok(_) => inner.core.stats.record_refresh(),
+            Err(e) => {
+                tracing::warn!(
+                    loader = inner.core.name(),
+                    "background load failed; keeping the last value"
+                );
+                if let Some(hook) = &inner.on_error {
+                    hook(e);
+                }
+            }
+        }
+        result
+    }
+
+    /// The current value; on a miss, one load for all concurrent callers (async loaders).
+    pub async fn get(&self) -> Result<T, E> {
+        self.start_quietly();
+        let inner = &self.inner;
+        if let Lookup::Fresh(v) = inner.core.lookup(&inner.key).await {
+            inner.core.stats.record_hit();
+            return Ok(v);
+        }
+        inner.core.stats.record_miss();
+        match &inner.loader {
+            LoaderFn::Async(f) => inner.core.load(&inner.key, inner.windows, || f()).await,
+            LoaderFn::Blocking(f) => {
+                let f = f.clone();
+                inner
+                    .core
+                    .load_blocking(&inner.key, inner.windows, move || f())
+            }
+        }
+    }
+
+    /// Blocking [`BackgroundLoader::get`], for blocking loaders (async ones are driven to
+    /// completion on the background runtime).
+    pub fn get_blocking(&self) -> Result<T, E> {
+        self.start_quietly();
+        let inner = &self.inner;
+        if let Lookup::Fresh(v) = inner.core.lookup_blocking(&inner.key) {
+            inner.core.stats.record_hit();
+            return Ok(v);
+        }
+        inner.core.stats.record_miss();
+        match &inner.loader {
+            LoaderFn::Blocking(f) => {
+                let f = f.clone();
+                inner
+                    .core
+                    .load_blocking(&inner.key, inner.windows, move || f())
+            }
+            LoaderFn::Async(f) => {
+                let f = f.clone();
+                inner
+                    .core
+                    .load_blocking(&inner.key, inner.windows, move || {
+                        match crate::rt::block_on(f()) {
+                            Ok(result) => result,
+                            // No runtime could be built: nothing else can drive an async loader.
+                            Err(e) => panic!("advanced-caching: {e}"),
+                        }
+                    })
+            }
+        }
+    }
+
+    /// The storage the value is written to.
+    pub fn storage(&self) -> &SharedStorage {
+        &self.inner.core.storage
+    }
+
+    /// The key the value is written under.
+    pub fn key(&self) -> &str {
+        &self.inner.key
+    }
+
+    /// The live counters.
+    pub fn stats_handle(&self) -> Arc<Stats> {
+        self.inner.core.stats.clone()
+    }
+
+    /// The counters now.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.inner.core.stats.snapshot()
+    }
+}

@@ -1,0 +1,147 @@
+//! One builder for the cached-function strategies ([`TtlCache`], [`SwrCache`]).
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::clock::{SharedClock, system_clock};
+use crate::core::{CacheCore, Windows};
+use crate::flight::ErrorCloner;
+use crate::storage::{MemoryStorage, SharedStorage};
+use crate::swr::SwrCache;
+use crate::ttl::TtlCache;
+use crate::value::{ObjectValue, SerdeValue, ValueType};
+
+/// The default bound of the memory storage a builder creates when given none.
+pub const DEFAULT_MAX_ENTRIES: usize = 10_000;
+
+/// Builds a [`TtlCache`] or [`SwrCache`].
+///
+/// ```
+/// use advanced_caching::CacheBuilder;
+/// use std::time::Duration;
+/// let cache = CacheBuilder::<u64, std::io::Error>::new("square")
+///     .ttl(Some(Duration::from_secs(60)))
+///     .build_ttl();
+/// assert_eq!(cache.get_or_load_blocking("3", || Ok(9)).unwrap(), 9);
+/// ```
+pub struct CacheBuilder<T, E> {
+    name: String,
+    storage: Option<SharedStorage>,
+    clock: Option<SharedClock>,
+    value_type: Option<Box<dyn ValueType>>,
+    cloner: ErrorCloner<E>,
+    ttl: Option<Duration>,
+    stale_ttl: Duration,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T, E> CacheBuilder<T, E>
+where
+    T: Clone + Send + Sync + 'static,
+{
+    /// A builder for the function `name`: a fresh memory storage, the system clock, a 60 s TTL.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            storage: None,
+            clock: None,
+            value_type: None,
+            cloner: None,
+            ttl: Some(Duration::from_secs(60)),
+            stale_ttl: Duration::ZERO,
+            _value: PhantomData,
+        }
+    }
+
+    /// Where values are kept (shared with other functions if you like).
+    pub fn storage(mut self, storage: SharedStorage) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// The clock that decides freshness (use a [`crate::ManualClock`] in tests).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// How long a value is fresh; `None` = forever.
+    pub fn ttl(mut self, ttl: Option<Duration>) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// How long a stale value is served while it refreshes (SWR only).
+    pub fn stale_ttl(mut self, stale_ttl: Duration) -> Self {
+        self.stale_ttl = stale_ttl;
+        self
+    }
+
+    /// Declares how values of `T` become bytes; by default `T` is memory-only
+    /// ([`ObjectValue`]). See [`CacheBuilder::serde`] for the common case.
+    pub fn value_type(mut self, value_type: Box<dyn ValueType>) -> Self {
+        self.value_type = Some(value_type);
+        self
+    }
+
+    /// Lets byte-level storages (Redis, files, object stores) hold `T` through serde.
+    pub fn serde(self) -> Self
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        self.value_type(Box::new(SerdeValue::<T>::new()))
+    }
+
+    /// How waiters of a failed load get the error: pass `Some(E::clone)`. Without one the
+    /// leader gets the error and each waiter calls the loader itself.
+    pub fn error_cloner(mut self, cloner: ErrorCloner<E>) -> Self {
+        self.cloner = cloner;
+        self
+    }
+
+    /// Shorthand for `error_cloner(Some(E::clone))`.
+    pub fn share_errors(self) -> Self
+    where
+        E: Clone,
+    {
+        self.error_cloner(Some(E::clone))
+    }
+
+    fn into_core(self) -> (CacheCore<T, E>, Windows) {
+        let clock = self.clock.unwrap_or_else(system_clock);
+        let storage = self.storage.unwrap_or_else(|| {
+            Arc::new(MemoryStorage::with_clock(
+                DEFAULT_MAX_ENTRIES,
+                clock.clone(),
+            ))
+        });
+        let value_type = self
+            .value_type
+            .unwrap_or_else(|| Box::new(ObjectValue::<T>::new()));
+        let windows = Windows {
+            ttl: self.ttl,
+            stale: Some(self.stale_ttl),
+        };
+        let core = CacheCore::new(&self.name, storage, clock, value_type, self.cloner);
+        (core, windows)
+    }
+
+    /// A TTL cache: hit → value, miss → one load for all concurrent callers.
+    pub fn build_ttl(self) -> TtlCache<T, E> {
+        let (core, windows) = self.into_core();
+        TtlCache::from_core(core, windows.ttl)
+    }
+
+    /// A stale-while-revalidate cache.
+    pub fn build_swr(self) -> SwrCache<T, E>
+    where
+        E: Send + 'static,
+    {
+        let (core, windows) = self.into_core();
+        SwrCache::from_core(core, windows)
+    }
+}

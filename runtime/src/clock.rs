@@ -1,0 +1,105 @@
+//! One clock for every expiry decision, so tests can move time without sleeping.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Milliseconds since the Unix epoch: the unit of every timestamp in a [`crate::CacheEntry`].
+///
+/// Wall-clock milliseconds (not `Instant`) because remote storages persist the timestamps and other
+/// processes read them.
+pub type Millis = u64;
+
+/// A source of the current time.
+///
+/// ```
+/// use advanced_caching::{Clock, ManualClock};
+/// let clock = ManualClock::new(1_000);
+/// clock.advance(std::time::Duration::from_millis(500));
+/// assert_eq!(clock.now_millis(), 1_500);
+/// ```
+pub trait Clock: Send + Sync + fmt::Debug + 'static {
+    /// The current time in milliseconds since the Unix epoch.
+    fn now_millis(&self) -> Millis;
+}
+
+/// The real wall clock.
+///
+/// ```
+/// use advanced_caching::{Clock, SystemClock};
+/// assert!(SystemClock.now_millis() > 1_600_000_000_000);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_millis(&self) -> Millis {
+        // A clock set before 1970 reads as the epoch instead of failing.
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(duration_millis)
+            .unwrap_or(0)
+    }
+}
+
+/// A clock that only moves when told to: the test clock.
+///
+/// Cloning shares the same time, so a test keeps one handle and gives clones to the storages and
+/// caches it builds.
+///
+/// ```
+/// use advanced_caching::{Clock, ManualClock};
+/// use std::time::Duration;
+/// let clock = ManualClock::new(0);
+/// let shared = clock.clone();
+/// clock.advance(Duration::from_secs(2));
+/// assert_eq!(shared.now_millis(), 2_000);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ManualClock {
+    now: Arc<AtomicU64>,
+}
+
+impl ManualClock {
+    /// A clock that reads `start_millis` until moved.
+    pub fn new(start_millis: Millis) -> Self {
+        Self {
+            now: Arc::new(AtomicU64::new(start_millis)),
+        }
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        self.now.fetch_add(duration_millis(by), Ordering::SeqCst);
+    }
+
+    /// Sets the clock to `millis`.
+    pub fn set(&self, millis: Millis) {
+        self.now.store(millis, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_millis(&self) -> Millis {
+        self.now.load(Ordering::SeqCst)
+    }
+}
+
+/// A shared clock handle, as storages and caches hold it.
+pub type SharedClock = Arc<dyn Clock>;
+
+/// The default clock: the system clock.
+///
+/// ```
+/// let clock = advanced_caching::system_clock();
+/// assert!(clock.now_millis() > 0);
+/// ```
+pub fn system_clock() -> SharedClock {
+    Arc::new(SystemClock)
+}
+
+/// A duration in whole milliseconds, saturating instead of overflowing.
+pub(crate) fn duration_millis(d: Duration) -> Millis {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,98 @@
+//! Typed errors of storages and caches.
+
+use std::fmt;
+
+use crate::codec::CodecError;
+
+/// A storage operation failed. Caches treat a failed read as a miss and a failed write as a
+/// reported, dropped write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageError {
+    /// The backend could not be reached or answered with an error.
+    Backend {
+        /// Which storage (its kind or name).
+        storage: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A payload could not be encoded or decoded.
+    Codec(CodecError),
+    /// The storage is misconfigured (a bad URL, a missing bucket).
+    Config(String),
+}
+
+impl StorageError {
+    /// A backend error of `storage`.
+    pub fn backend(storage: impl Into<String>, message: impl fmt::Display) -> Self {
+        Self::Backend {
+            storage: storage.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Backend { storage, message } => write!(f, "{storage} storage: {message}"),
+            Self::Codec(e) => write!(f, "{e}"),
+            Self::Config(e) => write!(f, "storage configuration: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StorageError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Codec(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<CodecError> for StorageError {
+    fn from(e: CodecError) -> Self {
+        Self::Codec(e)
+    }
+}
+
+/// An error of the cache machinery itself (never a loader's error, which is returned as is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheError {
+    /// A second background writer was registered for a key that already has one in this process.
+    DuplicateWriter {
+        /// The key both writers would fill.
+        key: String,
+    },
+    /// A storage failed.
+    Storage(StorageError),
+    /// A reader found no value in its own storage nor in its source, and has no fallback loader.
+    NotLoaded {
+        /// The key that was read.
+        key: String,
+    },
+    /// Background work could not be started (no runtime could be built).
+    Runtime(String),
+}
+
+impl fmt::Display for CacheError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DuplicateWriter { key } => write!(
+                f,
+                "a background writer for key `{key}` is already registered on this storage in this process"
+            ),
+            Self::Storage(e) => write!(f, "{e}"),
+            Self::NotLoaded { key } => write!(f, "no value has been loaded yet for key `{key}`"),
+            Self::Runtime(e) => write!(f, "cannot start background work: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CacheError {}
+
+impl From<StorageError> for CacheError {
+    fn from(e: StorageError) -> Self {
+        Self::Storage(e)
+    }
+}

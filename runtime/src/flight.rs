@@ -1,0 +1,217 @@
+//! Single-flight: concurrent misses of one key make exactly one loader call.
+//!
+//! The first caller of a key leads and runs its own work; the others wait for its landing. A
+//! value reaches every waiter. An error reaches every waiter when the error type can be cloned
+//! (see [`ErrorCloner`]); otherwise the leader gets it and each waiter runs its own work. A leader
+//! that is cancelled or panics abandons the flight and its waiters run their own work.
+
+use std::future::Future;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
+use tokio::sync::watch;
+
+/// How waiters get a copy of the leader's error: `Some(E::clone)` for cloneable errors.
+pub type ErrorCloner<E> = Option<fn(&E) -> E>;
+
+/// What one flight produced, as waiters see it.
+enum Landing<T, E> {
+    Value(T),
+    /// A copy for waiters when the error type can be cloned (behind a mutex, so the landing is
+    /// shareable for any `Send` error).
+    Error(Option<Mutex<E>>),
+}
+
+impl<T: Clone, E> Landing<T, E> {
+    /// The leader keeps its own result; waiters get copies.
+    fn split(result: Result<T, E>, cloner: ErrorCloner<E>) -> (Arc<Self>, Result<T, E>) {
+        match result {
+            Ok(v) => (Arc::new(Self::Value(v.clone())), Ok(v)),
+            Err(e) => (
+                Arc::new(Self::Error(cloner.map(|c| Mutex::new(c(&e))))),
+                Err(e),
+            ),
+        }
+    }
+
+    fn for_waiter_with(&self, cloner: ErrorCloner<E>) -> Option<Result<T, E>> {
+        match self {
+            Self::Value(v) => Some(Ok(v.clone())),
+            Self::Error(Some(e)) => {
+                let e = e.lock().unwrap_or_else(PoisonError::into_inner);
+                cloner.map(|c| Err(c(&e)))
+            }
+            Self::Error(None) => None,
+        }
+    }
+}
+
+/// What one caller gets from a flight.
+pub(crate) enum Outcome<T, E, F> {
+    /// The flight's result.
+    Done(Result<T, E>),
+    /// No shareable result (the leader failed with an uncloneable error, or gave up): here is
+    /// your work back, run it yourself.
+    Retry(F),
+}
+
+type AsyncSlot<T, E> = Arc<watch::Sender<Option<Arc<Landing<T, E>>>>>;
+
+/// Single-flight for async work.
+pub(crate) struct AsyncFlights<T, E> {
+    flights: DashMap<String, AsyncSlot<T, E>>,
+}
+
+/// Removes the leader's slot when the leader finishes, is cancelled or panics.
+struct Unregister<'a, S> {
+    flights: &'a DashMap<String, Arc<S>>,
+    key: &'a str,
+    slot: &'a Arc<S>,
+}
+
+impl<S> Drop for Unregister<'_, S> {
+    fn drop(&mut self) {
+        self.flights
+            .remove_if(self.key, |_, s| Arc::ptr_eq(s, self.slot));
+    }
+}
+
+impl<T: Clone, E> AsyncFlights<T, E> {
+    pub(crate) fn new() -> Self {
+        Self {
+            flights: DashMap::new(),
+        }
+    }
+
+    /// Runs `work` unless a flight for `key` is under way, in which case waits for it.
+    pub(crate) async fn run<F, Fut>(
+        &self,
+        key: &str,
+        cloner: ErrorCloner<E>,
+        work: F,
+    ) -> Outcome<T, E, F>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let joined = match self.flights.entry(key.to_owned()) {
+            Entry::Occupied(o) => Err(o.get().subscribe()),
+            Entry::Vacant(v) => {
+                let slot = Arc::new(watch::Sender::new(None));
+                v.insert(slot.clone());
+                Ok(slot)
+            }
+        };
+        match joined {
+            Ok(slot) => {
+                let _unregister = Unregister {
+                    flights: &self.flights,
+                    key,
+                    slot: &slot,
+                };
+                let (landing, result) = Landing::split(work().await, cloner);
+                slot.send_replace(Some(landing));
+                Outcome::Done(result)
+            }
+            Err(mut rx) => {
+                let landed = rx.wait_for(Option::is_some).await.ok().and_then(|l| {
+                    l.as_ref()
+                        .and_then(|landing| landing.for_waiter_with(cloner))
+                });
+                match landed {
+                    Some(result) => Outcome::Done(result),
+                    None => Outcome::Retry(work),
+                }
+            }
+        }
+    }
+}
+
+enum SyncState<T, E> {
+    Pending,
+    Landed(Arc<Landing<T, E>>),
+    Abandoned,
+}
+
+struct SyncSlot<T, E> {
+    state: Mutex<SyncState<T, E>>,
+    changed: Condvar,
+}
+
+impl<T, E> SyncSlot<T, E> {
+    fn finish(&self, state: SyncState<T, E>) {
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = state;
+        self.changed.notify_all();
+    }
+}
+
+/// Marks a sync flight abandoned if its leader unwinds before landing.
+struct AbandonOnUnwind<'a, T, E>(&'a SyncSlot<T, E>, bool);
+
+impl<T, E> Drop for AbandonOnUnwind<'_, T, E> {
+    fn drop(&mut self) {
+        if !self.1 {
+            self.0.finish(SyncState::Abandoned);
+        }
+    }
+}
+
+/// Single-flight for blocking work: waiters block until the leader lands.
+pub(crate) struct SyncFlights<T, E> {
+    flights: DashMap<String, Arc<SyncSlot<T, E>>>,
+}
+
+impl<T: Clone, E> SyncFlights<T, E> {
+    pub(crate) fn new() -> Self {
+        Self {
+            flights: DashMap::new(),
+        }
+    }
+
+    /// Runs `work` unless a flight for `key` is under way, in which case waits for it.
+    pub(crate) fn run<F>(&self, key: &str, cloner: ErrorCloner<E>, work: F) -> Outcome<T, E, F>
+    where
+        F: FnOnce() -> Result<T, E>,
+    {
+        let (slot, leads) = match self.flights.entry(key.to_owned()) {
+            Entry::Occupied(o) => (o.get().clone(), false),
+            Entry::Vacant(v) => {
+                let slot = Arc::new(SyncSlot {
+                    state: Mutex::new(SyncState::Pending),
+                    changed: Condvar::new(),
+                });
+                v.insert(slot.clone());
+                (slot, true)
+            }
+        };
+        if leads {
+            let _unregister = Unregister {
+                flights: &self.flights,
+                key,
+                slot: &slot,
+            };
+            let mut abandon = AbandonOnUnwind(&slot, false);
+            let (landing, result) = Landing::split(work(), cloner);
+            abandon.1 = true;
+            slot.finish(SyncState::Landed(landing));
+            return Outcome::Done(result);
+        }
+        let mut state = slot.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while matches!(*state, SyncState::Pending) {
+            state = slot
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        let landed = match &*state {
+            SyncState::Landed(landing) => landing.for_waiter_with(cloner),
+            _ => None,
+        };
+        drop(state);
+        match landed {
+            Some(result) => Outcome::Done(result),
+            None => Outcome::Retry(work),
+        }
+    }
+}

@@ -1,0 +1,140 @@
+#![doc = include_str!("../../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod background;
+mod builder;
+mod clock;
+mod codec;
+mod core;
+mod entry;
+mod env;
+mod error;
+mod flight;
+mod key;
+mod reader;
+mod rt;
+mod scheduler;
+mod stats;
+mod storage;
+mod swr;
+mod ttl;
+mod value;
+
+pub use background::{BackgroundLoader, BackgroundLoaderBuilder};
+pub use builder::{CacheBuilder, DEFAULT_MAX_ENTRIES};
+pub use clock::{Clock, ManualClock, Millis, SharedClock, SystemClock, system_clock};
+pub use codec::{Codec, CodecError, UserCodec};
+pub use entry::{CacheEntry, Freshness};
+pub use env::{EnvError, expand_env, expand_with};
+pub use error::{CacheError, StorageError};
+pub use flight::ErrorCloner;
+pub use key::{KeyBuilder, compose_key};
+pub use reader::{Reader, ReaderBuilder};
+pub use rt::block_on;
+pub use scheduler::Scheduler;
+pub use stats::{Stats, StatsSnapshot};
+pub use storage::{
+    AnyEntry, BoxFuture, MemoryStorage, SharedStorage, Storage, StorageExt, StorageResult,
+};
+pub use swr::{REFRESH_LOCK_TTL, SwrCache};
+pub use ttl::TtlCache;
+pub use value::{AnyValue, ObjectValue, SerdeValue, ValueType};
+
+pub use erased_serde;
+
+/// Includes the wrappers that `advanced_caching_build::compile` generated into `OUT_DIR`, which
+/// define `pub mod caches`.
+///
+/// ```ignore
+/// advanced_caching::include_generated!();
+/// let user = caches::get_user(42).await?;
+/// ```
+#[macro_export]
+macro_rules! include_generated {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/advanced_caching_generated.rs"));
+    };
+}
+
+/// What generated code reaches through absolute paths. Not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::*;
+    pub use std::sync::{Arc, LazyLock};
+    pub use std::time::Duration;
+
+    use std::marker::PhantomData;
+
+    /// Picks `Some(E::clone)` when `E: Clone` and `None` otherwise, at compile time, for a
+    /// concrete `E` (autoref specialization): `(&&CloneProbe::<E>::new()).cloner()`.
+    pub struct CloneProbe<E>(PhantomData<fn() -> E>);
+
+    impl<E> CloneProbe<E> {
+        /// A probe for `E`.
+        pub const fn new() -> Self {
+            Self(PhantomData)
+        }
+    }
+
+    impl<E> Default for CloneProbe<E> {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    /// The pick for cloneable errors.
+    pub trait ViaClone<E> {
+        /// `Some(E::clone)`.
+        fn cloner(&self) -> crate::ErrorCloner<E>;
+    }
+
+    impl<E: Clone> ViaClone<E> for &CloneProbe<E> {
+        fn cloner(&self) -> crate::ErrorCloner<E> {
+            Some(E::clone)
+        }
+    }
+
+    /// The pick for other errors.
+    pub trait ViaNothing<E> {
+        /// `None`.
+        fn cloner(&self) -> crate::ErrorCloner<E>;
+    }
+
+    impl<E> ViaNothing<E> for CloneProbe<E> {
+        fn cloner(&self) -> crate::ErrorCloner<E> {
+            None
+        }
+    }
+
+    /// Turns a loader's output into a `Result`, and back: lets generated code treat `T`,
+    /// `Result<T, E>` and aliases such as `anyhow::Result<T>` alike.
+    pub trait Fallible {
+        /// The value.
+        type Value;
+        /// The error.
+        type Error;
+        /// As a result.
+        fn into_result(self) -> Result<Self::Value, Self::Error>;
+        /// From a result.
+        fn from_result(result: Result<Self::Value, Self::Error>) -> Self;
+    }
+
+    impl<T, E> Fallible for Result<T, E> {
+        type Value = T;
+        type Error = E;
+        fn into_result(self) -> Result<T, E> {
+            self
+        }
+        fn from_result(result: Result<T, E>) -> Self {
+            result
+        }
+    }
+
+    /// Unwraps the result of an infallible loader.
+    pub fn infallible<T>(result: Result<T, std::convert::Infallible>) -> T {
+        match result {
+            Ok(v) => v,
+            Err(never) => match never {},
+        }
+    }
+}

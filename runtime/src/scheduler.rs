@@ -1,0 +1,135 @@
+//! Periodic background work on tokio that survives failing and panicking jobs.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::error::CacheError;
+
+/// Runs jobs every interval until shut down.
+///
+/// Each run is its own task, so a job that panics is logged and the schedule goes on at the next
+/// interval. Runs of one job never overlap: a run slower than the interval delays the next tick
+/// instead of stacking up.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use advanced_caching::Scheduler;
+/// use std::sync::{Arc, atomic::{AtomicU32, Ordering}};
+/// use std::time::Duration;
+/// let runs = Arc::new(AtomicU32::new(0));
+/// let scheduler = Scheduler::new();
+/// let counter = runs.clone();
+/// scheduler.every("count", Duration::from_millis(5), true, move || {
+///     let counter = counter.clone();
+///     async move { counter.fetch_add(1, Ordering::SeqCst); }
+/// }).unwrap();
+/// while runs.load(Ordering::SeqCst) < 2 { tokio::time::sleep(Duration::from_millis(1)).await; }
+/// scheduler.shutdown().await;
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct Scheduler {
+    stop: watch::Sender<bool>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Default for Scheduler {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scheduler {
+    /// A scheduler with no jobs.
+    pub fn new() -> Self {
+        Self {
+            stop: watch::Sender::new(false),
+            tasks: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `job` every `interval`, first at once when `run_immediately`, otherwise after one
+    /// interval. Runs on the caller's tokio runtime, or on the library's background runtime.
+    pub fn every<F, Fut>(
+        &self,
+        name: &str,
+        interval: Duration,
+        run_immediately: bool,
+        job: F,
+    ) -> Result<(), CacheError>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let interval = interval.max(Duration::from_millis(1));
+        let mut stop = self.stop.subscribe();
+        let name = name.to_owned();
+        let job = Arc::new(job);
+        let handle = crate::rt::handle()?;
+        let runner = handle.clone();
+        let task = handle.spawn(async move {
+            let first = if run_immediately {
+                Instant::now()
+            } else {
+                Instant::now() + interval
+            };
+            let mut ticker = tokio::time::interval_at(first, interval);
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = stop.wait_for(|stopped| *stopped) => break,
+                    _ = ticker.tick() => {}
+                }
+                let run = runner.spawn(job());
+                if let Err(e) = run.await
+                    && e.is_panic() {
+                        tracing::error!(job = %name, "background job panicked; it runs again next interval");
+                    }
+            }
+            tracing::debug!(job = %name, "background job stopped");
+        });
+        self.tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(task);
+        Ok(())
+    }
+
+    /// True once [`Scheduler::shutdown`] or [`Scheduler::shutdown_now`] was called.
+    pub fn is_shut_down(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Stops every job after its current run and waits for them.
+    pub async fn shutdown(&self) {
+        self.stop.send_replace(true);
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+
+    /// Stops every job now, without waiting (also what dropping the scheduler does).
+    pub fn shutdown_now(&self) {
+        self.stop.send_replace(true);
+        for task in self
+            .tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+        {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        self.shutdown_now();
+    }
+}

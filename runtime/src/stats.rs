@@ -1,0 +1,148 @@
+//! Per-function counters, readable at any time without locks.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Live counters of one cached function, loader or reader.
+///
+/// ```
+/// use advanced_caching::Stats;
+/// let stats = Stats::new("get_user");
+/// stats.record_hit();
+/// assert_eq!(stats.snapshot().hits, 1);
+/// ```
+#[derive(Debug)]
+pub struct Stats {
+    name: String,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    stale_hits: AtomicU64,
+    refreshes: AtomicU64,
+    errors: AtomicU64,
+    storage_errors: AtomicU64,
+    loads: AtomicU64,
+    load_nanos: AtomicU64,
+}
+
+/// A copy of a [`Stats`] at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StatsSnapshot {
+    /// The function, loader or reader these counters belong to.
+    pub name: String,
+    /// Calls answered from a fresh value.
+    pub hits: u64,
+    /// Calls that found no usable value.
+    pub misses: u64,
+    /// Calls answered from a stale value (SWR).
+    pub stale_hits: u64,
+    /// Background refreshes that completed (SWR refreshes, scheduled loader runs, reader pulls).
+    pub refreshes: u64,
+    /// Loader calls that failed (foreground or background).
+    pub errors: u64,
+    /// Storage operations that failed (each degraded to a miss or a dropped write).
+    pub storage_errors: u64,
+    /// Loader calls made.
+    pub loads: u64,
+    /// Total time spent in loader calls.
+    pub load_time: Duration,
+}
+
+impl StatsSnapshot {
+    /// Hits (fresh and stale) divided by all calls; 0 when there were none.
+    pub fn hit_ratio(&self) -> f64 {
+        let served = self.hits + self.stale_hits;
+        let total = served + self.misses;
+        if total == 0 {
+            0.0
+        } else {
+            served as f64 / total as f64
+        }
+    }
+}
+
+impl fmt::Display for StatsSnapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: hits={} misses={} stale_hits={} refreshes={} loads={} errors={} storage_errors={} load_time={:?}",
+            self.name,
+            self.hits,
+            self.misses,
+            self.stale_hits,
+            self.refreshes,
+            self.loads,
+            self.errors,
+            self.storage_errors,
+            self.load_time
+        )
+    }
+}
+
+impl Stats {
+    /// Zeroed counters for `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            stale_hits: AtomicU64::new(0),
+            refreshes: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            storage_errors: AtomicU64::new(0),
+            loads: AtomicU64::new(0),
+            load_nanos: AtomicU64::new(0),
+        }
+    }
+
+    /// The name given at construction.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Counts a fresh hit.
+    pub fn record_hit(&self) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Counts a miss.
+    pub fn record_miss(&self) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Counts a stale hit.
+    pub fn record_stale_hit(&self) {
+        self.stale_hits.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Counts a completed background refresh.
+    pub fn record_refresh(&self) {
+        self.refreshes.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Counts a failed loader call.
+    pub fn record_error(&self) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Counts a failed storage operation.
+    pub fn record_storage_error(&self) {
+        self.storage_errors.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Counts one loader call that took `took`.
+    pub fn record_load(&self, took: Duration) {
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.load_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    /// The counters now.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            name: self.name.clone(),
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            stale_hits: self.stale_hits.load(Ordering::Relaxed),
+            refreshes: self.refreshes.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            storage_errors: self.storage_errors.load(Ordering::Relaxed),
+            loads: self.loads.load(Ordering::Relaxed),
+            load_time: Duration::from_nanos(self.load_nanos.load(Ordering::Relaxed)),
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! The in-memory storage: bounded, per-entry TTL, decoded values.
+
+use std::fmt;
+
+use quick_cache::sync::{Cache, EntryAction, EntryResult};
+
+use super::{AnyEntry, Storage, StorageResult};
+use crate::clock::{Millis, SharedClock, system_clock};
+use crate::value::ValueType;
+
+/// A bounded, thread-safe in-memory storage that holds decoded values, so a hit never
+/// deserializes. One instance can serve many functions of different value types.
+///
+/// Eviction is S3-FIFO (through `quick_cache`): scan-resistant, with a hit ratio close to LRU and
+/// reads that take only a shard read lock. Expired entries are dropped when read and by
+/// [`Storage::cleanup_expired_blocking`]; a full storage evicts before it grows past `max_entries`.
+///
+/// ```
+/// use advanced_caching::{MemoryStorage, StorageExt};
+/// let storage = MemoryStorage::new(2);
+/// for i in 0..10u32 {
+///     storage.set_blocking_typed(&format!("k{i}"), &i, None).unwrap();
+/// }
+/// assert!(storage.len() <= 2);
+/// ```
+pub struct MemoryStorage {
+    entries: Cache<String, AnyEntry>,
+    clock: SharedClock,
+    max_entries: usize,
+}
+
+impl fmt::Debug for MemoryStorage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStorage")
+            .field("len", &self.entries.len())
+            .field("max_entries", &self.max_entries)
+            .finish()
+    }
+}
+
+impl MemoryStorage {
+    /// A storage of at most `max_entries` entries (at least 1) on the system clock.
+    pub fn new(max_entries: usize) -> Self {
+        Self::with_clock(max_entries, system_clock())
+    }
+
+    /// A storage of at most `max_entries` entries that reads time from `clock`.
+    ///
+    /// ```
+    /// use advanced_caching::{ManualClock, MemoryStorage};
+    /// use std::sync::Arc;
+    /// let storage = MemoryStorage::with_clock(100, Arc::new(ManualClock::new(0)));
+    /// assert_eq!(storage.max_entries(), 100);
+    /// ```
+    pub fn with_clock(max_entries: usize, clock: SharedClock) -> Self {
+        let max_entries = max_entries.max(1);
+        Self {
+            entries: bounded_cache(max_entries),
+            clock,
+            max_entries,
+        }
+    }
+
+    /// How many entries are held now (expired ones included until they are cleaned up).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The bound given at construction.
+    pub fn max_entries(&self) -> usize {
+        self.max_entries
+    }
+
+    /// Removes every entry.
+    pub fn clear(&self) {
+        self.entries.clear();
+    }
+
+    fn live(&self, key: &str, now: Millis) -> Option<AnyEntry> {
+        let entry = self.entries.get(key)?;
+        if entry.is_expired(now) {
+            self.entries
+                .remove_if(key, |e: &AnyEntry| e.is_expired(now));
+            return None;
+        }
+        Some(entry)
+    }
+}
+
+/// `quick_cache` splits its capacity over shards and rounds each shard up; build it so the shards
+/// add up to at most `max_entries`, which makes the bound hard.
+fn bounded_cache(max_entries: usize) -> Cache<String, AnyEntry> {
+    let probe: Cache<String, AnyEntry> = Cache::new(max_entries);
+    let shards = probe.num_shards().max(1) as u64;
+    let max = max_entries as u64;
+    if probe.shard_capacity().saturating_mul(shards) <= max {
+        return probe;
+    }
+    let per_shard = (max / shards).max(1);
+    let capacity = per_shard * shards;
+    if capacity > max {
+        // Fewer entries than shards: one shard keeps the bound exact.
+        return Cache::with(
+            max_entries,
+            max,
+            Default::default(),
+            Default::default(),
+            Default::default(),
+        );
+    }
+    Cache::with(
+        capacity as usize,
+        capacity,
+        Default::default(),
+        Default::default(),
+        Default::default(),
+    )
+}
+
+impl Storage for MemoryStorage {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+
+    fn now(&self) -> Millis {
+        self.clock.now_millis()
+    }
+
+    fn get_entry_blocking(
+        &self,
+        key: &str,
+        _ty: &dyn ValueType,
+    ) -> StorageResult<Option<AnyEntry>> {
+        Ok(self.live(key, self.clock.now_millis()))
+    }
+
+    fn get_entry_now(
+        &self,
+        key: &str,
+        ty: &dyn ValueType,
+    ) -> Option<StorageResult<Option<AnyEntry>>> {
+        Some(self.get_entry_blocking(key, ty))
+    }
+
+    fn set_entry_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        _ty: &dyn ValueType,
+    ) -> StorageResult<()> {
+        self.entries.insert(key.to_owned(), entry);
+        Ok(())
+    }
+
+    fn delete_blocking(&self, key: &str) -> StorageResult<bool> {
+        Ok(self.entries.remove(key).is_some())
+    }
+
+    fn exists_blocking(&self, key: &str) -> StorageResult<bool> {
+        Ok(self.live(key, self.clock.now_millis()).is_some())
+    }
+
+    fn set_if_not_exists_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        _ty: &dyn ValueType,
+    ) -> StorageResult<bool> {
+        let now = self.clock.now_millis();
+        let outcome = self.entries.entry(key, None, |_, held: &mut AnyEntry| {
+            if held.is_expired(now) {
+                EntryAction::ReplaceWithGuard
+            } else {
+                EntryAction::Retain(())
+            }
+        });
+        Ok(match outcome {
+            EntryResult::Retained(()) | EntryResult::Timeout => false,
+            EntryResult::Removed(..) => false,
+            // The shard lock was released between the decision and the insert, but the
+            // placeholder guard holds the key: a racing writer waits on it, so one caller wins.
+            EntryResult::Vacant(guard) | EntryResult::Replaced(guard, _) => {
+                guard.insert(entry).is_ok()
+            }
+        })
+    }
+
+    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
+        let now = self.clock.now_millis();
+        let before = self.entries.len();
+        self.entries.retain(|_, e| !e.is_expired(now));
+        Ok(before.saturating_sub(self.entries.len()))
+    }
+}

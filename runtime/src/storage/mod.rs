@@ -1,0 +1,204 @@
+//! The storage abstraction and the storages that are always available.
+//!
+//! A [`Storage`] is object-safe and type-erased: values travel as [`AnyValue`] together with a
+//! [`ValueType`] that knows how to encode and decode them, so one storage serves functions of many
+//! value types. [`StorageExt`] adds the typed convenience methods.
+
+mod memory;
+
+pub use memory::MemoryStorage;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::clock::{Clock, Millis};
+use crate::entry::CacheEntry;
+use crate::error::StorageError;
+use crate::value::{AnyValue, SerdeValue, ValueType};
+
+/// A boxed, sendable future: what the async storage methods return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The result of a storage call.
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// An entry as storages move it: a type-erased value with its timestamps.
+pub type AnyEntry = CacheEntry<AnyValue>;
+
+/// A place that keeps cache entries.
+///
+/// Every operation has a blocking form (for sync loaders, callable with or without a tokio runtime)
+/// and an async form. Storages that do no I/O implement the blocking forms and inherit the async
+/// ones; remote storages implement both. `get_entry` returns stale entries too (the caller decides
+/// with [`CacheEntry::freshness`]) but never an expired one.
+///
+/// ```
+/// use advanced_caching::{MemoryStorage, Storage, StorageExt};
+/// use std::time::Duration;
+/// let storage = MemoryStorage::new(1_000);
+/// storage.set_blocking_typed("k", &5u32, Some(Duration::from_secs(60))).unwrap();
+/// assert_eq!(storage.get_blocking_typed::<u32>("k").unwrap(), Some(5));
+/// assert!(storage.exists_blocking("k").unwrap());
+/// ```
+pub trait Storage: Send + Sync + 'static {
+    /// The storage's kind (`memory`, `redis`, …), for logs and errors.
+    fn kind(&self) -> &'static str;
+
+    /// The storage's notion of now, used to stamp entries written through [`StorageExt`].
+    fn now(&self) -> Millis {
+        crate::clock::SystemClock.now_millis()
+    }
+
+    /// Reads an entry that is not expired.
+    fn get_entry_blocking(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>>;
+    /// Writes an entry; it expires at its `stale_until`.
+    fn set_entry_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+    ) -> StorageResult<()>;
+    /// Removes a key; true when something was removed.
+    fn delete_blocking(&self, key: &str) -> StorageResult<bool>;
+    /// True when the key holds an entry that is not expired.
+    fn exists_blocking(&self, key: &str) -> StorageResult<bool>;
+    /// Writes the entry only when the key holds nothing live; true when this call wrote it.
+    /// Atomic where the backend allows.
+    fn set_if_not_exists_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+    ) -> StorageResult<bool>;
+    /// Removes expired entries where the backend does not do it itself; returns how many.
+    fn cleanup_expired_blocking(&self) -> StorageResult<usize>;
+
+    /// Answers a read at once when the storage can do so without I/O (in-memory tiers), so async
+    /// callers skip the future. `None` means "ask [`Storage::get_entry`]".
+    fn get_entry_now(
+        &self,
+        _key: &str,
+        _ty: &dyn ValueType,
+    ) -> Option<StorageResult<Option<AnyEntry>>> {
+        None
+    }
+
+    /// Async [`Storage::get_entry_blocking`].
+    fn get_entry<'a>(
+        &'a self,
+        key: &'a str,
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<Option<AnyEntry>>> {
+        Box::pin(async move { self.get_entry_blocking(key, ty) })
+    }
+    /// Async [`Storage::set_entry_blocking`].
+    fn set_entry<'a>(
+        &'a self,
+        key: &'a str,
+        entry: AnyEntry,
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<()>> {
+        Box::pin(async move { self.set_entry_blocking(key, entry, ty) })
+    }
+    /// Async [`Storage::delete_blocking`].
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move { self.delete_blocking(key) })
+    }
+    /// Async [`Storage::exists_blocking`].
+    fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move { self.exists_blocking(key) })
+    }
+    /// Async [`Storage::set_if_not_exists_blocking`].
+    fn set_if_not_exists<'a>(
+        &'a self,
+        key: &'a str,
+        entry: AnyEntry,
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move { self.set_if_not_exists_blocking(key, entry, ty) })
+    }
+    /// Async [`Storage::cleanup_expired_blocking`].
+    fn cleanup_expired(&self) -> BoxFuture<'_, StorageResult<usize>> {
+        Box::pin(async move { self.cleanup_expired_blocking() })
+    }
+}
+
+/// A storage shared between many cached functions.
+pub type SharedStorage = Arc<dyn Storage>;
+
+/// Typed convenience methods on every storage, for serde types.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use advanced_caching::{MemoryStorage, StorageExt};
+/// use std::time::Duration;
+/// let storage = MemoryStorage::new(10);
+/// storage.set_typed("user:1", &"ada".to_string(), Some(Duration::from_secs(5))).await.unwrap();
+/// let name: Option<String> = storage.get_typed("user:1").await.unwrap();
+/// assert_eq!(name.as_deref(), Some("ada"));
+/// # });
+/// ```
+pub trait StorageExt: Storage {
+    /// Reads a live value (fresh or stale) of type `T`.
+    fn get_blocking_typed<T>(&self, key: &str) -> StorageResult<Option<T>>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let entry = self.get_entry_blocking(key, &SerdeValue::<T>::new())?;
+        Ok(entry.and_then(|e| e.value.downcast_ref::<T>().cloned()))
+    }
+
+    /// Writes a value of type `T` that lives for `ttl` (`None` = forever).
+    fn set_blocking_typed<T>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl: Option<Duration>,
+    ) -> StorageResult<()>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let entry = typed_entry(value, self.now(), ttl);
+        self.set_entry_blocking(key, entry, &SerdeValue::<T>::new())
+    }
+
+    /// Async [`StorageExt::get_blocking_typed`].
+    fn get_typed<'a, T>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<Option<T>>>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        Box::pin(async move {
+            let entry = self.get_entry(key, &SerdeValue::<T>::new()).await?;
+            Ok(entry.and_then(|e| e.value.downcast_ref::<T>().cloned()))
+        })
+    }
+
+    /// Async [`StorageExt::set_blocking_typed`].
+    fn set_typed<'a, T>(
+        &'a self,
+        key: &'a str,
+        value: &T,
+        ttl: Option<Duration>,
+    ) -> BoxFuture<'a, StorageResult<()>>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let entry = typed_entry(value, self.now(), ttl);
+        Box::pin(async move { self.set_entry(key, entry, &SerdeValue::<T>::new()).await })
+    }
+}
+
+impl<S: Storage + ?Sized> StorageExt for S {}
+
+fn typed_entry<T: Clone + Send + Sync + 'static>(
+    value: &T,
+    now: Millis,
+    ttl: Option<Duration>,
+) -> AnyEntry {
+    CacheEntry::new(Arc::new(value.clone()) as AnyValue, now, ttl, None)
+}

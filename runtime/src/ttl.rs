@@ -1,0 +1,99 @@
+//! The TTL strategy: serve fresh values, load misses once.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::core::{CacheCore, Lookup, Windows};
+use crate::stats::{Stats, StatsSnapshot};
+
+/// A cached function with a time-to-live (`strategy = "ttl"`).
+///
+/// Hit → the value. Miss → exactly one loader call for all concurrent callers of the key; the value
+/// is stored for the TTL and returned to all. Loader errors reach every waiter and are not cached.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use advanced_caching::CacheBuilder;
+/// use std::convert::Infallible;
+/// let cache = CacheBuilder::<String, Infallible>::new("greet").build_ttl();
+/// let v = cache.get_or_load("ada", || async { Ok("hello ada".to_string()) }).await;
+/// assert_eq!(v.unwrap(), "hello ada");
+/// assert_eq!(cache.stats().misses, 1);
+/// # });
+/// ```
+pub struct TtlCache<T, E> {
+    core: Arc<CacheCore<T, E>>,
+    windows: Windows,
+}
+
+impl<T, E> TtlCache<T, E>
+where
+    T: Clone + Send + Sync + 'static,
+{
+    pub(crate) fn from_core(core: CacheCore<T, E>, ttl: Option<Duration>) -> Self {
+        Self {
+            core: Arc::new(core),
+            windows: Windows { ttl, stale: None },
+        }
+    }
+
+    /// The value for `key`, loading it with `loader` on a miss.
+    pub async fn get_or_load<F, Fut>(&self, key: &str, loader: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        match self.core.lookup(key).await {
+            Lookup::Fresh(v) => {
+                self.core.stats.record_hit();
+                tracing::trace!(cache = self.core.name(), key, "hit");
+                Ok(v)
+            }
+            // A TTL entry has no stale window; a stale read (an entry written by an SWR
+            // function into the same key) is treated as a miss.
+            Lookup::Stale(_) | Lookup::Miss => {
+                self.core.stats.record_miss();
+                tracing::debug!(cache = self.core.name(), key, "miss");
+                self.core.load(key, self.windows, loader).await
+            }
+        }
+    }
+
+    /// Blocking [`TtlCache::get_or_load`] for sync loaders; works inside or outside a tokio runtime.
+    pub fn get_or_load_blocking<F>(&self, key: &str, loader: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Result<T, E>,
+    {
+        match self.core.lookup_blocking(key) {
+            Lookup::Fresh(v) => {
+                self.core.stats.record_hit();
+                tracing::trace!(cache = self.core.name(), key, "hit");
+                Ok(v)
+            }
+            Lookup::Stale(_) | Lookup::Miss => {
+                self.core.stats.record_miss();
+                tracing::debug!(cache = self.core.name(), key, "miss");
+                self.core.load_blocking(key, self.windows, loader)
+            }
+        }
+    }
+
+    /// Removes `key`, so the next call loads.
+    pub fn invalidate_blocking(&self, key: &str) {
+        if let Err(e) = self.core.storage.delete_blocking(key) {
+            self.core.stats.record_storage_error();
+            tracing::warn!(cache = self.core.name(), key, error = %e, "invalidate failed");
+        }
+    }
+
+    /// The live counters.
+    pub fn stats_handle(&self) -> Arc<Stats> {
+        self.core.stats.clone()
+    }
+
+    /// The counters now.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.core.stats.snapshot()
+    }
+}

@@ -1,0 +1,116 @@
+//! Loaders the test specs wrap. Each counts its calls per argument, so parallel tests that use
+//! distinct arguments never see each other's calls.
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+static CALLS: LazyLock<Mutex<HashMap<String, usize>>> = LazyLock::new(Default::default);
+
+/// Counts a call tagged `tag` and returns how many there were before it.
+fn bump(tag: String) -> usize {
+    let mut calls = CALLS.lock().unwrap_or_else(PoisonError::into_inner);
+    let n = calls.entry(tag).or_default();
+    *n += 1;
+    *n - 1
+}
+
+/// How many calls were tagged `tag`.
+pub fn calls(tag: &str) -> usize {
+    CALLS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(tag)
+        .copied()
+        .unwrap_or(0)
+}
+
+/// A user record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// Id.
+    pub id: u64,
+    /// Name; carries the load count, so a reload is visible.
+    pub name: String,
+}
+
+/// A loader failure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchError(pub String);
+
+/// Async, fallible: id 0 fails.
+pub async fn fetch_user(user_id: u64) -> Result<User, FetchError> {
+    let n = bump(format!("fetch_user:{user_id}"));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    if user_id == 0 {
+        return Err(FetchError("no user 0".into()));
+    }
+    Ok(User {
+        id: user_id,
+        name: format!("user{user_id}#{n}"),
+    })
+}
+
+/// Sync, infallible.
+pub fn square(x: u64) -> u64 {
+    bump(format!("square:{x}"));
+    std::thread::sleep(Duration::from_millis(20));
+    x * x
+}
+
+/// Sync, with a borrowed parameter.
+pub fn describe(name: &str, n: u32) -> String {
+    let k = bump(format!("describe:{name}:{n}"));
+    format!("{name}x{n}#{k}")
+}
+
+/// Async, borrowed parameter, value = how many loads came before.
+pub async fn price(sku: &str) -> Result<u64, FetchError> {
+    Ok(bump(format!("price:{sku}")) as u64)
+}
+
+/// Sync SWR loader with a borrowed parameter.
+pub fn price_sync(sku: &str) -> u64 {
+    bump(format!("price_sync:{sku}")) as u64
+}
+
+/// Async background loader.
+pub async fn load_inventory() -> Result<Vec<String>, FetchError> {
+    let n = bump("load_inventory".into());
+    Ok(vec![format!("widget#{n}")])
+}
+
+/// Sync background loader with a non-`Clone` error behind an alias.
+pub fn load_config() -> std::io::Result<String> {
+    let n = bump("load_config".into());
+    Ok(format!("config#{n}"))
+}
+
+/// Keys for `key_fn`.
+pub mod keys {
+    /// The key of a user lookup.
+    pub fn user_key(user_id: &u64) -> String {
+        format!("custom-user-{user_id}")
+    }
+}
+
+/// A loader the generator must refuse: generic.
+pub fn generic_loader<T: Default>() -> T {
+    T::default()
+}
+
+/// A loader the generator must refuse: mutates its argument.
+pub fn mutating_loader(v: &mut Vec<u8>) -> usize {
+    v.push(1);
+    v.len()
+}
+
+/// Private loader code used by the public API, unreachable for generated code elsewhere.
+mod private {
+    #[allow(dead_code)]
+    fn hidden() -> u8 {
+        1
+    }
+}

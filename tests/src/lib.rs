@@ -1,0 +1,15 @@
+//! End-to-end tests of advanced-caching: wrappers generated from `specs/*.toml` by `build.rs`,
+//! compiled here under `#![deny(warnings)]`, called by the tests in `tests/`.
+#![deny(warnings)]
+
+pub mod fixture;
+
+/// Generated from `specs/basic.toml`.
+pub mod basic {
+    include!(concat!(env!("OUT_DIR"), "/basic.rs"));
+}
+
+/// Generated from `specs/external.toml`.
+pub mod external {
+    include!(concat!(env!("OUT_DIR"), "/external.rs"));
+}

@@ -1,0 +1,67 @@
+//! Snapshots of the generated code of every spec in `specs/`, and of the diagnostics of every bad
+//! spec in `specs/bad/` (the good ones also compile under `#![deny(warnings)]` in this crate).
+#![allow(clippy::unwrap_used)] // a test fails loudly on an unexpected error
+#![allow(missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+use advanced_caching_build::{Builder, Error};
+
+fn specs(dir: &str) -> Vec<PathBuf> {
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    specs.sort();
+    specs
+}
+
+fn builder(spec: &Path) -> Builder {
+    Builder::new()
+        .crate_root("src/lib.rs")
+        .crate_dir(".")
+        .display_name(spec.display().to_string())
+}
+
+fn stem(spec: &Path) -> String {
+    spec.file_stem().unwrap().to_string_lossy().into_owned()
+}
+
+#[test]
+fn generated_code() {
+    let specs = specs("specs");
+    assert!(specs.len() >= 2);
+    for spec in specs {
+        let code = builder(&spec).expand(&spec).unwrap();
+        insta::assert_snapshot!(format!("generated_{}", stem(&spec)), code);
+    }
+}
+
+#[test]
+fn diagnostics_of_bad_specs() {
+    let specs = specs("specs/bad");
+    assert!(specs.len() >= 12);
+    for spec in specs {
+        match builder(&spec).expand(&spec) {
+            Ok(_) => panic!("{} was accepted", spec.display()),
+            Err(Error::Spec(d)) => {
+                assert!(!d.items.is_empty());
+                let text = d.to_string();
+                assert!(text.contains(&format!("{}:", spec.display())), "{text}");
+                insta::assert_snapshot!(format!("bad_{}", stem(&spec)), text);
+            }
+            Err(other) => panic!("{}: {other}", spec.display()),
+        }
+    }
+}
+
+#[test]
+fn generation_is_deterministic() {
+    for spec in specs("specs") {
+        assert_eq!(
+            builder(&spec).expand(&spec).unwrap(),
+            builder(&spec).expand(&spec).unwrap()
+        );
+    }
+}
