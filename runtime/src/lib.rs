@@ -34,8 +34,12 @@ pub use rt::block_on;
 pub use scheduler::Scheduler;
 pub use stats::{Stats, StatsSnapshot};
 pub use storage::{
-    AnyEntry, BoxFuture, MemoryStorage, SharedStorage, Storage, StorageExt, StorageResult,
+    AnyEntry, BoxFuture, ChainLevel, ChainStorage, MemoryStorage, SharedStorage, Storage,
+    StorageExt, StorageResult,
 };
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use storage::{RedisStorage, RedisStorageBuilder};
 pub use swr::{REFRESH_LOCK_TTL, SwrCache};
 pub use ttl::TtlCache;
 pub use value::{AnyValue, ObjectValue, SerdeValue, ValueType};

@@ -25,6 +25,13 @@ fn background() -> Result<&'static Runtime, CacheError> {
         .map_err(|e| CacheError::Runtime(e.clone()))
 }
 
+/// A handle to the process-wide background runtime, for connections that must outlive whichever
+/// runtime their first caller ran on.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) fn background_handle() -> Result<Handle, CacheError> {
+    background().map(|rt| rt.handle().clone())
+}
+
 /// A handle to run tasks on: the ambient runtime, or the background one.
 pub(crate) fn handle() -> Result<Handle, CacheError> {
     match Handle::try_current() {

@@ -3,6 +3,7 @@
 #![deny(warnings)]
 
 pub mod fixture;
+pub mod harness;
 
 /// Generated from `specs/basic.toml`.
 pub mod basic {

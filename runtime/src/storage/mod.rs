@@ -4,9 +4,17 @@
 //! [`ValueType`] that knows how to encode and decode them, so one storage serves functions of many
 //! value types. [`StorageExt`] adds the typed convenience methods.
 
+mod chain;
+mod frame;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 
+pub use chain::{ChainLevel, ChainStorage};
 pub use memory::MemoryStorage;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis::{RedisStorage, RedisStorageBuilder};
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,0 +1,439 @@
+//! Composite storages: a chain of levels, fastest first, and the hybrid L1/L2 special case.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::{AnyEntry, BoxFuture, SharedStorage, Storage, StorageResult};
+use crate::clock::{Clock, Millis, duration_millis};
+use crate::error::StorageError;
+use crate::value::ValueType;
+
+/// One level of a [`ChainStorage`]: a storage and an optional cap on how long copies live there.
+///
+/// ```
+/// use advanced_caching::{ChainLevel, MemoryStorage};
+/// use std::{sync::Arc, time::Duration};
+/// let l1 = ChainLevel::new(Arc::new(MemoryStorage::new(1_000))).ttl_cap(Duration::from_secs(60));
+/// assert_eq!(l1.cap(), Some(Duration::from_secs(60)));
+/// ```
+#[derive(Clone)]
+pub struct ChainLevel {
+    storage: SharedStorage,
+    cap: Option<Duration>,
+}
+
+impl ChainLevel {
+    /// A level that keeps copies as long as the entry itself lives.
+    pub fn new(storage: SharedStorage) -> Self {
+        Self { storage, cap: None }
+    }
+
+    /// Copies at this level live at most `cap`.
+    pub fn ttl_cap(mut self, cap: Duration) -> Self {
+        self.cap = Some(cap);
+        self
+    }
+
+    /// The level's cap (`None`: the entry's own TTL).
+    pub fn cap(&self) -> Option<Duration> {
+        self.cap
+    }
+
+    /// The level's storage.
+    pub fn storage(&self) -> &SharedStorage {
+        &self.storage
+    }
+
+    /// `entry` as this level keeps it: its windows end no later than `now + cap`.
+    fn capped(&self, entry: &AnyEntry, now: Millis) -> AnyEntry {
+        let mut copy = entry.clone();
+        if let Some(cap) = self.cap {
+            let limit = now.saturating_add(duration_millis(cap));
+            let stale = copy.stale_until.map_or(limit, |s| s.min(limit));
+            copy.stale_until = Some(stale);
+            copy.fresh_until = Some(copy.fresh_until.map_or(stale, |f| f.min(stale)));
+        }
+        copy
+    }
+}
+
+/// Levels of storages, fastest first (memory → Redis → S3, say).
+///
+/// - writes go through every level, each copy capped by the level's TTL cap;
+/// - a read asks the levels in order and promotes a hit to every faster level;
+/// - `set_if_not_exists` is decided by the deepest level, then backfilled upward on success;
+/// - a failing level is reported, and the other levels still serve and take writes.
+///
+/// A hybrid storage is a chain of two: [`ChainStorage::hybrid`].
+///
+/// ```
+/// use advanced_caching::{ChainLevel, ChainStorage, MemoryStorage, Storage, StorageExt};
+/// use std::{sync::Arc, time::Duration};
+/// let fast = Arc::new(MemoryStorage::new(100));
+/// let slow = Arc::new(MemoryStorage::new(10_000));
+/// let chain = ChainStorage::new(vec![
+///     ChainLevel::new(fast.clone()).ttl_cap(Duration::from_secs(10)),
+///     ChainLevel::new(slow.clone()),
+/// ]);
+/// slow.set_blocking_typed("k", &1u8, None).unwrap();
+/// assert_eq!(chain.get_blocking_typed::<u8>("k").unwrap(), Some(1));
+/// assert!(fast.exists_blocking("k").unwrap()); // promoted
+/// ```
+pub struct ChainStorage {
+    levels: Vec<ChainLevel>,
+    kind: &'static str,
+}
+
+impl fmt::Debug for ChainStorage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let levels: Vec<_> = self
+            .levels
+            .iter()
+            .map(|l| (l.storage.kind(), l.cap))
+            .collect();
+        f.debug_struct("ChainStorage")
+            .field("kind", &self.kind)
+            .field("levels", &levels)
+            .finish()
+    }
+}
+
+impl ChainStorage {
+    /// A chain of `levels`, fastest first. An empty chain holds nothing.
+    pub fn new(levels: Vec<ChainLevel>) -> Self {
+        Self {
+            levels,
+            kind: "chain",
+        }
+    }
+
+    /// The hybrid storage: `l1` (usually memory) in front of `l2` (usually Redis). Copies in L1
+    /// live at most `l1_ttl`, copies in L2 at most `l2_ttl` (default 2 × `l1_ttl`); an L1 miss
+    /// that hits L2 repopulates L1.
+    ///
+    /// ```
+    /// use advanced_caching::{ChainStorage, MemoryStorage, Storage};
+    /// use std::{sync::Arc, time::Duration};
+    /// let hot = ChainStorage::hybrid(
+    ///     Arc::new(MemoryStorage::new(1_000)),
+    ///     Arc::new(MemoryStorage::new(100_000)),
+    ///     Duration::from_secs(60),
+    ///     None,
+    /// );
+    /// assert_eq!(hot.kind(), "hybrid");
+    /// assert_eq!(hot.levels()[1].cap(), Some(Duration::from_secs(120)));
+    /// ```
+    pub fn hybrid(
+        l1: SharedStorage,
+        l2: SharedStorage,
+        l1_ttl: Duration,
+        l2_ttl: Option<Duration>,
+    ) -> Self {
+        Self {
+            levels: vec![
+                ChainLevel::new(l1).ttl_cap(l1_ttl),
+                ChainLevel::new(l2).ttl_cap(l2_ttl.unwrap_or(l1_ttl.saturating_mul(2))),
+            ],
+            kind: "hybrid",
+        }
+    }
+
+    /// The common hybrid: a memory L1 of `max_entries` in front of Redis at `url`.
+    ///
+    /// ```no_run
+    /// use advanced_caching::ChainStorage;
+    /// use std::time::Duration;
+    /// let hot = ChainStorage::from_redis("redis://127.0.0.1:6379", 10_000, Duration::from_secs(60)).unwrap();
+    /// ```
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub fn from_redis(
+        url: &str,
+        max_entries: usize,
+        l1_ttl: Duration,
+    ) -> Result<Self, StorageError> {
+        let l2 = super::RedisStorage::connect(url)?;
+        Ok(Self::hybrid(
+            std::sync::Arc::new(super::MemoryStorage::new(max_entries)),
+            std::sync::Arc::new(l2),
+            l1_ttl,
+            None,
+        ))
+    }
+
+    /// The levels, fastest first.
+    pub fn levels(&self) -> &[ChainLevel] {
+        &self.levels
+    }
+
+    fn clock_now(&self) -> Millis {
+        self.levels.first().map_or_else(
+            || crate::clock::SystemClock.now_millis(),
+            |l| l.storage.now(),
+        )
+    }
+
+    fn report(&self, level: usize, op: &str, e: &StorageError) {
+        tracing::warn!(storage = self.kind, level, op, error = %e, "storage level failed");
+    }
+
+    /// Writes `entry` into the levels before `upto` (promotion and backfill); failures are logged.
+    fn fill_blocking(&self, upto: usize, key: &str, entry: &AnyEntry, ty: &dyn ValueType) {
+        let now = self.clock_now();
+        for (i, level) in self.levels[..upto].iter().enumerate() {
+            if let Err(e) = level
+                .storage
+                .set_entry_blocking(key, level.capped(entry, now), ty)
+            {
+                self.report(i, "promote", &e);
+            }
+        }
+    }
+
+    async fn fill(&self, upto: usize, key: &str, entry: &AnyEntry, ty: &dyn ValueType) {
+        let now = self.clock_now();
+        for (i, level) in self.levels[..upto].iter().enumerate() {
+            if let Err(e) = level
+                .storage
+                .set_entry(key, level.capped(entry, now), ty)
+                .await
+            {
+                self.report(i, "promote", &e);
+            }
+        }
+    }
+}
+
+/// Keeps the first error of several level operations.
+fn first_error(slot: &mut Option<StorageError>, result: StorageResult<()>) {
+    if let Err(e) = result {
+        slot.get_or_insert(e);
+    }
+}
+
+fn finish<T>(value: T, error: Option<StorageError>) -> StorageResult<T> {
+    match error {
+        Some(e) => Err(e),
+        None => Ok(value),
+    }
+}
+
+impl Storage for ChainStorage {
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    fn now(&self) -> Millis {
+        self.clock_now()
+    }
+
+    fn get_entry_now(
+        &self,
+        key: &str,
+        ty: &dyn ValueType,
+    ) -> Option<StorageResult<Option<AnyEntry>>> {
+        match self.levels.first()?.storage.get_entry_now(key, ty)? {
+            Ok(Some(entry)) => Some(Ok(Some(entry))),
+            _ => None,
+        }
+    }
+
+    fn get_entry_blocking(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {
+        let mut error = None;
+        for (i, level) in self.levels.iter().enumerate() {
+            match level.storage.get_entry_blocking(key, ty) {
+                Ok(Some(entry)) => {
+                    self.fill_blocking(i, key, &entry, ty);
+                    return Ok(Some(entry));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.report(i, "get", &e);
+                    error.get_or_insert(e);
+                }
+            }
+        }
+        finish(None, error)
+    }
+
+    fn get_entry<'a>(
+        &'a self,
+        key: &'a str,
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<Option<AnyEntry>>> {
+        Box::pin(async move {
+            let mut error = None;
+            for (i, level) in self.levels.iter().enumerate() {
+                match level.storage.get_entry(key, ty).await {
+                    Ok(Some(entry)) => {
+                        self.fill(i, key, &entry, ty).await;
+                        return Ok(Some(entry));
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.report(i, "get", &e);
+                        error.get_or_insert(e);
+                    }
+                }
+            }
+            finish(None, error)
+        })
+    }
+
+    fn set_entry_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+    ) -> StorageResult<()> {
+        let now = self.clock_now();
+        let mut error = None;
+        for level in &self.levels {
+            first_error(
+                &mut error,
+                level
+                    .storage
+                    .set_entry_blocking(key, level.capped(&entry, now), ty),
+            );
+        }
+        finish((), error)
+    }
+
+    fn set_entry<'a>(
+        &'a self,
+        key: &'a str,
+        entry: AnyEntry,
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<()>> {
+        Box::pin(async move {
+            let now = self.clock_now();
+            let mut error = None;
+            for level in &self.levels {
+                first_error(
+                    &mut error,
+                    level
+                        .storage
+                        .set_entry(key, level.capped(&entry, now), ty)
+                        .await,
+                );
+            }
+            finish((), error)
+        })
+    }
+
+    fn delete_blocking(&self, key: &str) -> StorageResult<bool> {
+        let (mut any, mut error) = (false, None);
+        for level in &self.levels {
+            match level.storage.delete_blocking(key) {
+                Ok(removed) => any |= removed,
+                Err(e) => first_error(&mut error, Err(e)),
+            }
+        }
+        finish(any, error)
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            let (mut any, mut error) = (false, None);
+            for level in &self.levels {
+                match level.storage.delete(key).await {
+                    Ok(removed) => any |= removed,
+                    Err(e) => first_error(&mut error, Err(e)),
+                }
+            }
+            finish(any, error)
+        })
+    }
+
+    fn exists_blocking(&self, key: &str) -> StorageResult<bool> {
+        let mut error = None;
+        for level in &self.levels {
+            match level.storage.exists_blocking(key) {
+                Ok(true) => return Ok(true),
+                Ok(false) => {}
+                Err(e) => first_error(&mut error, Err(e)),
+            }
+        }
+        finish(false, error)
+    }
+
+    fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            let mut error = None;
+            for level in &self.levels {
+                match level.storage.exists(key).await {
+                    Ok(true) => return Ok(true),
+                    Ok(false) => {}
+                    Err(e) => first_error(&mut error, Err(e)),
+                }
+            }
+            finish(false, error)
+        })
+    }
+
+    fn set_if_not_exists_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+    ) -> StorageResult<bool> {
+        let Some((deepest, faster)) = self.levels.split_last() else {
+            return Ok(false);
+        };
+        let now = self.clock_now();
+        let won =
+            deepest
+                .storage
+                .set_if_not_exists_blocking(key, deepest.capped(&entry, now), ty)?;
+        if won {
+            self.fill_blocking(faster.len(), key, &entry, ty);
+        }
+        Ok(won)
+    }
+
+    fn set_if_not_exists<'a>(
+        &'a self,
+        key: &'a str,
+        entry: AnyEntry,
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            let Some((deepest, faster)) = self.levels.split_last() else {
+                return Ok(false);
+            };
+            let now = self.clock_now();
+            let won = deepest
+                .storage
+                .set_if_not_exists(key, deepest.capped(&entry, now), ty)
+                .await?;
+            if won {
+                self.fill(faster.len(), key, &entry, ty).await;
+            }
+            Ok(won)
+        })
+    }
+
+    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
+        let (mut removed, mut error) = (0, None);
+        for level in &self.levels {
+            match level.storage.cleanup_expired_blocking() {
+                Ok(n) => removed += n,
+                Err(e) => first_error(&mut error, Err(e)),
+            }
+        }
+        finish(removed, error)
+    }
+
+    fn cleanup_expired(&self) -> BoxFuture<'_, StorageResult<usize>> {
+        Box::pin(async move {
+            let (mut removed, mut error) = (0, None);
+            for level in &self.levels {
+                match level.storage.cleanup_expired().await {
+                    Ok(n) => removed += n,
+                    Err(e) => first_error(&mut error, Err(e)),
+                }
+            }
+            finish(removed, error)
+        })
+    }
+}

@@ -1,0 +1,482 @@
+//! The Redis storage (feature `redis`): entries as frames (timestamps + codec payload) under a key
+//! prefix, expiring by Redis' own millisecond TTL.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, Script};
+
+use super::{AnyEntry, BoxFuture, Storage, StorageResult, frame};
+use crate::clock::{Millis, SharedClock, duration_millis, system_clock};
+use crate::codec::Codec;
+use crate::error::StorageError;
+use crate::value::ValueType;
+
+/// Writes a frame unless the stored payload is the same; then only the header (timestamps) and
+/// the TTL move. Returns 1 when the payload was written, 0 when it was deduplicated.
+const DEDUPE_SET: &str = r"
+local cur = redis.call('GET', KEYS[1])
+local hl = tonumber(ARGV[2])
+if cur and string.len(cur) == string.len(ARGV[1])
+   and string.sub(cur, hl + 1) == string.sub(ARGV[1], hl + 1) then
+  redis.call('SETRANGE', KEYS[1], 0, string.sub(ARGV[1], 1, hl))
+  if ARGV[3] == '0' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+  return 0
+end
+if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[1])
+else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) end
+return 1
+";
+
+/// Configures a [`RedisStorage`].
+///
+/// ```no_run
+/// use advanced_caching::{Codec, RedisStorage};
+/// let storage = RedisStorage::builder("${REDIS_URL:-redis://127.0.0.1:6379}")
+///     .prefix("app:")
+///     .codec(Codec::Json)
+///     .dedupe_writes(true)
+///     .build()
+///     .unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct RedisStorageBuilder {
+    url: String,
+    prefix: String,
+    codec: Codec,
+    dedupe_writes: bool,
+    clock: Option<SharedClock>,
+    timeout: Duration,
+}
+
+impl RedisStorageBuilder {
+    /// Prepends `prefix` to every key, so several applications can share one Redis.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The codec of payloads (default [`Codec::Binary`]).
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// When on, writing a payload equal to the stored one only moves its timestamps and TTL
+    /// (atomically, in one server-side script) instead of rewriting it.
+    pub fn dedupe_writes(mut self, on: bool) -> Self {
+        self.dedupe_writes = on;
+        self
+    }
+
+    /// The clock that stamps entries and decides expiry on read (default: the system clock).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// How long one connection attempt or one command may take before it fails (default 1 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Builds the storage. Fails only on a bad URL (or an unset `${VAR}` in it); the connection
+    /// is made on first use and remade after an outage.
+    pub fn build(self) -> Result<RedisStorage, StorageError> {
+        let url = crate::env::expand_env(&self.url)
+            .map_err(|e| StorageError::Config(format!("redis url: {e}")))?;
+        let client = redis::Client::open(url.as_str())
+            .map_err(|e| StorageError::Config(format!("redis url `{}`: {e}", redact(&url))))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout))
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(10))
+            .set_max_delay(Duration::from_millis(200));
+        let handle =
+            crate::rt::background_handle().map_err(|e| StorageError::Config(e.to_string()))?;
+        // The connection lives on the background runtime so it outlives any caller's runtime.
+        let manager = {
+            let _entered = handle.enter();
+            ConnectionManager::new_lazy_with_config(client, config)
+                .map_err(|e| StorageError::Config(format!("redis: {e}")))?
+        };
+        Ok(RedisStorage {
+            conn: Ok(Connection { manager, handle }),
+            url: redact(&url),
+            prefix: self.prefix,
+            codec: self.codec,
+            dedupe: self.dedupe_writes,
+            dedupe_script: Arc::new(Script::new(DEDUPE_SET)),
+            clock: self.clock.unwrap_or_else(system_clock),
+            deduped: AtomicU64::new(0),
+        })
+    }
+
+    /// Like [`RedisStorageBuilder::build`], but a configuration error becomes a storage whose every
+    /// call fails with it, so a cache around it degrades to calling its loader. Generated code
+    /// uses this so a bad `REDIS_URL` never stops a program.
+    pub fn build_or_failing(self) -> RedisStorage {
+        let (prefix, codec, dedupe) = (self.prefix.clone(), self.codec.clone(), self.dedupe_writes);
+        let clock = self.clock.clone();
+        match self.build() {
+            Ok(storage) => storage,
+            Err(e) => {
+                tracing::error!(error = %e, "redis storage misconfigured: every call will miss");
+                RedisStorage {
+                    conn: Err(e),
+                    url: String::new(),
+                    prefix,
+                    codec,
+                    dedupe,
+                    dedupe_script: Arc::new(Script::new(DEDUPE_SET)),
+                    clock: clock.unwrap_or_else(system_clock),
+                    deduped: AtomicU64::new(0),
+                }
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Connection {
+    manager: ConnectionManager,
+    handle: tokio::runtime::Handle,
+}
+
+/// A storage on Redis: async multiplexed connection with automatic reconnect, a blocking path for
+/// sync loaders, key prefix, codec, millisecond TTLs, atomic `set_if_not_exists` (SET NX PX),
+/// optional write deduplication and bulk reads (MGET).
+///
+/// When Redis is unreachable every call fails fast with [`StorageError::Backend`] (caches then
+/// call their loader); the next call after Redis is back reconnects.
+///
+/// ```no_run
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use advanced_caching::{RedisStorage, StorageExt};
+/// use std::time::Duration;
+/// let redis = RedisStorage::connect("redis://127.0.0.1:6379").unwrap();
+/// redis.set_typed("greeting", &"hi".to_string(), Some(Duration::from_secs(60))).await.unwrap();
+/// let v: Option<String> = redis.get_typed("greeting").await.unwrap();
+/// # });
+/// ```
+pub struct RedisStorage {
+    conn: Result<Connection, StorageError>,
+    url: String,
+    prefix: String,
+    codec: Codec,
+    dedupe: bool,
+    dedupe_script: Arc<Script>,
+    clock: SharedClock,
+    deduped: AtomicU64,
+}
+
+impl fmt::Debug for RedisStorage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStorage")
+            .field("url", &self.url)
+            .field("prefix", &self.prefix)
+            .field("codec", &self.codec.name())
+            .field("dedupe_writes", &self.dedupe)
+            .finish()
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn backend(e: impl fmt::Display) -> StorageError {
+    StorageError::backend("redis", e)
+}
+
+impl RedisStorage {
+    /// A builder for `url` (`redis://[user:password@]host:port/db` or `rediss://…` with the
+    /// `redis-tls` feature); `${VAR}` and `${VAR:-default}` in it are resolved now.
+    pub fn builder(url: impl Into<String>) -> RedisStorageBuilder {
+        RedisStorageBuilder {
+            url: url.into(),
+            prefix: String::new(),
+            codec: Codec::default(),
+            dedupe_writes: false,
+            clock: None,
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    /// A storage on `url` with the defaults (no prefix, binary codec).
+    pub fn connect(url: impl Into<String>) -> Result<Self, StorageError> {
+        Self::builder(url).build()
+    }
+
+    /// How many writes found the same payload stored and only refreshed its TTL.
+    pub fn deduplicated_writes(&self) -> u64 {
+        self.deduped.load(Ordering::Relaxed)
+    }
+
+    /// The key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    fn full_key(&self, key: &str) -> String {
+        let mut k = String::with_capacity(self.prefix.len() + key.len());
+        k.push_str(&self.prefix);
+        k.push_str(key);
+        k
+    }
+
+    /// Runs one command on the background runtime, where the connection lives.
+    fn run<T, F, Fut>(&self, op: F) -> impl Future<Output = StorageResult<T>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
+    {
+        let spawned = self.conn.clone().map(|c| c.handle.spawn(op(c.manager)));
+        async move {
+            match spawned?.await {
+                Ok(result) => result.map_err(backend),
+                Err(e) => Err(backend(format!("redis task failed: {e}"))),
+            }
+        }
+    }
+
+    fn frame(&self, entry: &AnyEntry, ty: &dyn ValueType) -> StorageResult<(Vec<u8>, Option<u64>)> {
+        let bytes = frame::encode(entry, ty, &self.codec)?;
+        let ttl = entry
+            .time_to_live(self.clock.now_millis())
+            .map(duration_millis);
+        Ok((bytes, ttl))
+    }
+
+    fn decode(
+        &self,
+        key: &str,
+        bytes: Option<Vec<u8>>,
+        ty: &dyn ValueType,
+    ) -> StorageResult<Option<AnyEntry>> {
+        let Some(bytes) = bytes else { return Ok(None) };
+        frame::decode(&bytes, ty, &self.codec, self.clock.now_millis()).map_err(|e| {
+            tracing::warn!(key, error = %e, "bad payload in redis; treated as a miss");
+            StorageError::Codec(e)
+        })
+    }
+
+    async fn get_raw(&self, key: &str) -> StorageResult<Option<Vec<u8>>> {
+        let k = self.full_key(key);
+        self.run(move |mut c| async move { c.get::<_, Option<Vec<u8>>>(k).await })
+            .await
+    }
+
+    async fn set_frame(&self, key: &str, entry: AnyEntry, ty: &dyn ValueType) -> StorageResult<()> {
+        let (bytes, ttl) = self.frame(&entry, ty)?;
+        let k = self.full_key(key);
+        match ttl {
+            Some(0) => {
+                // Already past its life: nothing to keep.
+                self.run(move |mut c| async move { c.del::<_, ()>(k).await })
+                    .await
+            }
+            _ if self.dedupe => {
+                let script = self.dedupe_script.clone();
+                let px = ttl.unwrap_or(0);
+                let written: i64 = self
+                    .run(move |mut c| async move {
+                        script
+                            .key(k)
+                            .arg(bytes)
+                            .arg(frame::HEADER_LEN)
+                            .arg(px)
+                            .invoke_async(&mut c)
+                            .await
+                    })
+                    .await?;
+                if written == 0 {
+                    self.deduped.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            }
+            Some(px) => {
+                self.run(move |mut c| async move { c.pset_ex::<_, _, ()>(k, bytes, px).await })
+                    .await
+            }
+            None => {
+                self.run(move |mut c| async move { c.set::<_, _, ()>(k, bytes).await })
+                    .await
+            }
+        }
+    }
+
+    async fn set_nx(&self, key: &str, entry: AnyEntry, ty: &dyn ValueType) -> StorageResult<bool> {
+        let (bytes, ttl) = self.frame(&entry, ty)?;
+        if ttl == Some(0) {
+            return Ok(false);
+        }
+        let k = self.full_key(key);
+        let reply: Option<String> = self
+            .run(move |mut c| async move {
+                let mut cmd = redis::cmd("SET");
+                cmd.arg(k).arg(bytes).arg("NX");
+                if let Some(px) = ttl {
+                    cmd.arg("PX").arg(px);
+                }
+                cmd.query_async(&mut c).await
+            })
+            .await?;
+        Ok(reply.is_some())
+    }
+
+    /// Reads many keys in one round trip (MGET); each slot is `None` for a miss or a bad payload.
+    ///
+    /// ```no_run
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use advanced_caching::{RedisStorage, SerdeValue};
+    /// let redis = RedisStorage::connect("redis://127.0.0.1:6379").unwrap();
+    /// let entries = redis.get_many(&["a", "b"], &SerdeValue::<u32>::new()).await.unwrap();
+    /// assert_eq!(entries.len(), 2);
+    /// # });
+    /// ```
+    pub async fn get_many(
+        &self,
+        keys: &[&str],
+        ty: &dyn ValueType,
+    ) -> StorageResult<Vec<Option<AnyEntry>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let full: Vec<String> = keys.iter().map(|k| self.full_key(k)).collect();
+        let raw: Vec<Option<Vec<u8>>> = self
+            .run(move |mut c| async move { redis::cmd("MGET").arg(full).query_async(&mut c).await })
+            .await?;
+        Ok(keys
+            .iter()
+            .zip(raw)
+            .map(|(k, bytes)| self.decode(k, bytes, ty).ok().flatten())
+            .collect())
+    }
+}
+
+impl Storage for RedisStorage {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    fn now(&self) -> Millis {
+        self.clock.now_millis()
+    }
+
+    fn get_entry_blocking(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {
+        let bytes = crate::rt::block_on(self.get_raw(key)).map_err(backend)??;
+        self.decode(key, bytes, ty)
+    }
+
+    fn set_entry_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+    ) -> StorageResult<()> {
+        crate::rt::block_on(self.set_frame(key, entry, ty)).map_err(backend)?
+    }
+
+    fn delete_blocking(&self, key: &str) -> StorageResult<bool> {
+        crate::rt::block_on(self.delete(key)).map_err(backend)?
+    }
+
+    fn exists_blocking(&self, key: &str) -> StorageResult<bool> {
+        crate::rt::block_on(self.exists(key)).map_err(backend)?
+    }
+
+    fn set_if_not_exists_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+    ) -> StorageResult<bool> {
+        crate::rt::block_on(self.set_nx(key, entry, ty)).map_err(backend)?
+    }
+
+    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
+        // Redis expires keys itself.
+        Ok(0)
+    }
+
+    fn get_entry<'a>(
+        &'a self,
+        key: &'a str,
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<Option<AnyEntry>>> {
+        Box::pin(async move {
+            let bytes = self.get_raw(key).await?;
+            self.decode(key, bytes, ty)
+        })
+    }
+
+    fn set_entry<'a>(
+        &'a self,
+        key: &'a str,
+        entry: AnyEntry,
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<()>> {
+        Box::pin(self.set_frame(key, entry, ty))
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        let k = self.full_key(key);
+        let fut = self.run(move |mut c| async move { c.del::<_, u64>(k).await });
+        Box::pin(async move { Ok(fut.await? > 0) })
+    }
+
+    fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        let k = self.full_key(key);
+        Box::pin(self.run(move |mut c| async move { c.exists::<_, bool>(k).await }))
+    }
+
+    fn set_if_not_exists<'a>(
+        &'a self,
+        key: &'a str,
+        entry: AnyEntry,
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(self.set_nx(key, entry, ty))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(redact("redis://u:secret@h:1/0"), "redis://u:***@h:1/0");
+        assert_eq!(redact("redis://:secret@h:1"), "redis://:***@h:1");
+        assert_eq!(redact("redis://h:1"), "redis://h:1");
+    }
+
+    #[test]
+    fn a_bad_url_is_a_typed_error_and_a_failing_storage() {
+        use crate::{Storage, StorageError};
+        let err = super::RedisStorage::connect("http://nope").expect_err("not a redis url");
+        assert!(matches!(err, StorageError::Config(_)), "{err:?}");
+        let failing =
+            super::RedisStorage::builder("${ADVANCED_CACHING_UNSET_VAR}").build_or_failing();
+        assert!(matches!(
+            failing.delete_blocking("k"),
+            Err(StorageError::Config(_))
+        ));
+    }
+}
