@@ -252,6 +252,19 @@ fn opt_millis(d: Option<Duration>) -> TokenStream {
     }
 }
 
+/// The runtime codec of a spec `serializer`.
+fn codec(serializer: &Serializer) -> TokenStream {
+    match serializer {
+        Serializer::Json => quote! { __ac::Codec::Json },
+        Serializer::Binary => quote! { __ac::Codec::Binary },
+        Serializer::Custom(path) => {
+            // The checker parsed it as a path already.
+            let path: TokenStream = path.parse().unwrap_or_default();
+            quote! { __ac::Codec::Custom(::std::sync::Arc::new(#path)) }
+        }
+    }
+}
+
 /// Builds each storage (levels before the composites that use them), honouring overrides.
 fn storages(spec: &Spec) -> Result<TokenStream, Vec<Diagnostic>> {
     let mut done: Vec<&str> = Vec::new();
@@ -283,6 +296,56 @@ fn storages(spec: &Spec) -> Result<TokenStream, Vec<Diagnostic>> {
                         ::std::sync::Arc::new(__ac::MemoryStorage::with_clock(#max, clock.clone()))
                     }
                 }
+                StorageKind::Redis {
+                    url,
+                    prefix,
+                    serializer,
+                    dedupe_writes,
+                } => {
+                    let codec = codec(serializer);
+                    quote! {
+                        ::std::sync::Arc::new(
+                            __ac::RedisStorage::builder(#url)
+                                .prefix(#prefix)
+                                .codec(#codec)
+                                .dedupe_writes(#dedupe_writes)
+                                .clock(clock.clone())
+                                .build_or_failing(),
+                        )
+                    }
+                }
+                StorageKind::Hybrid {
+                    l1,
+                    l2,
+                    l1_ttl,
+                    l2_ttl,
+                } => {
+                    let (l1, l2) = (storage_ident(l1), storage_ident(l2));
+                    let (l1_ttl, l2_ttl) = (millis(*l1_ttl), millis(*l2_ttl));
+                    quote! {
+                        ::std::sync::Arc::new(__ac::ChainStorage::hybrid(
+                            #l1.clone(),
+                            #l2.clone(),
+                            #l1_ttl,
+                            ::core::option::Option::Some(#l2_ttl),
+                        ))
+                    }
+                }
+                StorageKind::Chain { levels } => {
+                    let levels = levels.iter().map(|level| {
+                        let var = storage_ident(&level.storage);
+                        match level.ttl {
+                            Some(cap) => {
+                                let cap = millis(cap);
+                                quote! { __ac::ChainLevel::new(#var.clone()).ttl_cap(#cap) }
+                            }
+                            None => quote! { __ac::ChainLevel::new(#var.clone()) },
+                        }
+                    });
+                    quote! {
+                        ::std::sync::Arc::new(__ac::ChainStorage::new(::std::vec![#(#levels),*]))
+                    }
+                }
                 other => {
                     unsupported.push(
                         Diagnostic::new(
@@ -293,12 +356,14 @@ fn storages(spec: &Spec) -> Result<TokenStream, Vec<Diagnostic>> {
                             s.kind_span.clone(),
                             "checked, but cannot be generated yet",
                         )
-                        .hint("use a `memory` storage for now; this storage type is being wired in a later release"),
+                        .hint("use `memory`, `redis`, `hybrid` or `chain` storages for now; object and file storages are wired in a later release"),
                     );
                     continue;
                 }
             };
             out.extend(quote! {
+                // A storage may be declared (or implied as the default) without being used.
+                #[allow(unused_variables)]
                 let #var: __ac::SharedStorage = match self.take(#name) {
                     ::core::option::Option::Some(s) => s,
                     ::core::option::Option::None => #make,

@@ -45,6 +45,64 @@ impl Drop for WriterSlot {
     }
 }
 
+/// The writer lease: across processes that share a storage (Redis, say), only the holder runs the
+/// scheduled loads of a key. The holder renews it on every run; when the holder dies, the lease
+/// expires after three intervals and the next writer to try takes over.
+struct Lease {
+    key: String,
+    holder: String,
+    ttl: Duration,
+}
+
+impl Lease {
+    fn new(key: &str, interval: Option<Duration>) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        Self {
+            key: format!("{key}:__writer_lease"),
+            holder: format!(
+                "{}-{nanos}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ),
+            ttl: interval
+                .map_or(crate::swr::REFRESH_LOCK_TTL, |i| i.saturating_mul(3))
+                .max(Duration::from_millis(50)),
+        }
+    }
+
+    /// True when this writer holds (or just took, or renewed) the lease. A storage that fails
+    /// counts as held, so a lone writer keeps working through an outage.
+    async fn hold<T, E>(&self, core: &CacheCore<T, E>) -> bool {
+        let ty = SerdeValue::<String>::new();
+        let claim = || {
+            crate::entry::CacheEntry::new(
+                Arc::new(self.holder.clone()) as crate::value::AnyValue,
+                core.clock.now_millis(),
+                Some(self.ttl),
+                None,
+            )
+        };
+        let storage = &core.storage;
+        match storage.get_entry(&self.key, &ty).await {
+            Ok(Some(held)) if held.value.downcast_ref::<String>() == Some(&self.holder) => {
+                if let Err(e) = storage.set_entry(&self.key, claim(), &ty).await {
+                    tracing::warn!(lease = %self.key, error = %e, "cannot renew the writer lease");
+                }
+                true
+            }
+            Ok(Some(_)) => false,
+            Ok(None) => storage
+                .set_if_not_exists(&self.key, claim(), &ty)
+                .await
+                .unwrap_or(true),
+            Err(_) => true,
+        }
+    }
+}
+
 type AsyncLoaderFn<T, E> = Arc<dyn Fn() -> BoxFuture<'static, Result<T, E>> + Send + Sync>;
 type BlockingLoaderFn<T, E> = Arc<dyn Fn() -> Result<T, E> + Send + Sync>;
 type ErrorHook<E> = Arc<dyn Fn(&E) + Send + Sync>;
@@ -214,7 +272,7 @@ where
         Ok(BackgroundLoader {
             inner: Arc::new(LoaderInner {
                 core,
-                key,
+                key: key.clone(),
                 windows: Windows { ttl, stale: None },
                 interval: self.interval,
                 run_immediately: self.run_immediately,
@@ -223,6 +281,7 @@ where
                 running: tokio::sync::Mutex::new(()),
                 started: AtomicBool::new(false),
                 scheduler: Scheduler::new(),
+                lease: Lease::new(&key, self.interval),
                 _slot: slot,
             }),
         })
@@ -241,6 +300,7 @@ struct LoaderInner<T, E> {
     running: tokio::sync::Mutex<()>,
     started: AtomicBool,
     scheduler: Scheduler,
+    lease: Lease,
     _slot: WriterSlot,
 }
 
@@ -311,9 +371,17 @@ where
         }
     }
 
-    /// One scheduled run: skipped when a run is already in flight.
+    /// One scheduled run: skipped when a run is already in flight here, or when another process
+    /// holds the writer lease on the shared storage.
     async fn run_scheduled(&self) -> Option<Result<T, E>> {
         let _running = self.inner.running.try_lock().ok()?;
+        if !self.inner.lease.hold(&self.inner.core).await {
+            tracing::debug!(
+                loader = self.inner.core.name(),
+                "another process holds the writer lease; skipping this run"
+            );
+            return None;
+        }
         Some(self.run_once().await)
     }
 

@@ -88,6 +88,18 @@ pub fn load_config() -> std::io::Result<String> {
     Ok(format!("config#{n}"))
 }
 
+/// Async background loader for the cross-process tests: the value names this process and the
+/// run, and each run is announced on stdout as `RUN <value>`.
+pub async fn snapshot() -> Result<String, FetchError> {
+    use std::io::Write;
+    let n = bump("snapshot".into());
+    let value = format!("{}#{n}", std::process::id());
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "RUN {value}");
+    let _ = out.flush();
+    Ok(value)
+}
+
 /// Keys for `key_fn`.
 pub mod keys {
     /// The key of a user lookup.

@@ -14,3 +14,8 @@ pub mod basic {
 pub mod external {
     include!(concat!(env!("OUT_DIR"), "/external.rs"));
 }
+
+/// Generated from `specs/redis.toml`.
+pub mod redis_spec {
+    include!(concat!(env!("OUT_DIR"), "/redis.rs"));
+}

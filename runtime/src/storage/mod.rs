@@ -5,6 +5,8 @@
 //! value types. [`StorageExt`] adds the typed convenience methods.
 
 mod chain;
+// Used by the byte-level storages (Redis now, local files next).
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 mod frame;
 mod memory;
 #[cfg(feature = "redis")]
