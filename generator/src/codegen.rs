@@ -16,7 +16,7 @@ pub const HEADER: &str =
 
 /// Generates the Rust source of `spec`; `spec_name` is named in doc comments.
 pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagnostic>> {
-    let storages = storages(spec)?;
+    let storages = storages(spec);
     let functions: Vec<TokenStream> = spec
         .functions
         .iter()
@@ -266,10 +266,9 @@ fn codec(serializer: &Serializer) -> TokenStream {
 }
 
 /// Builds each storage (levels before the composites that use them), honouring overrides.
-fn storages(spec: &Spec) -> Result<TokenStream, Vec<Diagnostic>> {
+fn storages(spec: &Spec) -> TokenStream {
     let mut done: Vec<&str> = Vec::new();
     let mut out = TokenStream::new();
-    let mut unsupported = Vec::new();
     while done.len() < spec.storages.len() {
         let before = done.len();
         for s in &spec.storages {
@@ -346,19 +345,74 @@ fn storages(spec: &Spec) -> Result<TokenStream, Vec<Diagnostic>> {
                         ::std::sync::Arc::new(__ac::ChainStorage::new(::std::vec![#(#levels),*]))
                     }
                 }
-                other => {
-                    unsupported.push(
-                        Diagnostic::new(
-                            format!(
-                                "storage type `{}` is not available in this version of advanced-caching",
-                                other.type_name()
-                            ),
-                            s.kind_span.clone(),
-                            "checked, but cannot be generated yet",
+                StorageKind::File {
+                    dir,
+                    serializer,
+                    compression,
+                    dedupe_writes,
+                    fsync,
+                } => {
+                    let codec = codec(serializer);
+                    quote! {
+                        ::std::sync::Arc::new(
+                            __ac::FileStorage::builder(#dir)
+                                .codec(#codec)
+                                .compression(#compression)
+                                .dedupe_writes(#dedupe_writes)
+                                .fsync(#fsync)
+                                .clock(clock.clone())
+                                .build_or_failing(),
                         )
-                        .hint("use `memory`, `redis`, `hybrid` or `chain` storages for now; object and file storages are wired in a later release"),
-                    );
-                    continue;
+                    }
+                }
+                StorageKind::S3 {
+                    bucket,
+                    prefix,
+                    region,
+                    endpoint,
+                    serializer,
+                    compression,
+                    dedupe_writes,
+                } => {
+                    let codec = codec(serializer);
+                    let region = region.as_ref().map(|r| quote! { .region(#r) });
+                    let endpoint = endpoint.as_ref().map(|e| quote! { .endpoint(#e) });
+                    quote! {
+                        ::std::sync::Arc::new(
+                            __ac::S3Storage::builder(#bucket)
+                                .prefix(#prefix)
+                                #region
+                                #endpoint
+                                .codec(#codec)
+                                .compression(#compression)
+                                .dedupe_writes(#dedupe_writes)
+                                .clock(clock.clone())
+                                .build_or_failing(),
+                        )
+                    }
+                }
+                StorageKind::Gcs {
+                    bucket,
+                    prefix,
+                    endpoint,
+                    serializer,
+                    compression,
+                    dedupe_writes,
+                } => {
+                    let codec = codec(serializer);
+                    let endpoint = endpoint.as_ref().map(|e| quote! { .endpoint(#e) });
+                    quote! {
+                        ::std::sync::Arc::new(
+                            __ac::GcsStorage::builder(#bucket)
+                                .prefix(#prefix)
+                                #endpoint
+                                .codec(#codec)
+                                .compression(#compression)
+                                .dedupe_writes(#dedupe_writes)
+                                .clock(clock.clone())
+                                .build_or_failing(),
+                        )
+                    }
                 }
             };
             out.extend(quote! {
@@ -375,11 +429,7 @@ fn storages(spec: &Spec) -> Result<TokenStream, Vec<Diagnostic>> {
             break;
         }
     }
-    if unsupported.is_empty() {
-        Ok(out)
-    } else {
-        Err(unsupported)
-    }
+    out
 }
 
 /// The pieces every scope module shares: imports, output/value/error types, the error cloner.

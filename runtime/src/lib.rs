@@ -34,12 +34,18 @@ pub use rt::block_on;
 pub use scheduler::Scheduler;
 pub use stats::{Stats, StatsSnapshot};
 pub use storage::{
-    AnyEntry, BoxFuture, ChainLevel, ChainStorage, MemoryStorage, SharedStorage, Storage,
-    StorageExt, StorageResult,
+    AnyEntry, BoxFuture, ChainLevel, ChainStorage, FileStorage, FileStorageBuilder, MemoryStorage,
+    SharedStorage, Storage, StorageExt, StorageResult,
 };
+#[cfg(feature = "gcs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "gcs")))]
+pub use storage::{GcsStorage, GcsStorageBuilder};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use storage::{RedisStorage, RedisStorageBuilder};
+#[cfg(feature = "s3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
+pub use storage::{S3Storage, S3StorageBuilder};
 pub use swr::{REFRESH_LOCK_TTL, SwrCache};
 pub use ttl::TtlCache;
 pub use value::{AnyValue, ObjectValue, SerdeValue, ValueType};

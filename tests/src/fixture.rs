@@ -100,6 +100,20 @@ pub async fn snapshot() -> Result<String, FetchError> {
     Ok(value)
 }
 
+/// Async loader of a large object (a report of `day`), for the object-storage chains.
+pub async fn build_report(day: u32) -> Result<Vec<String>, FetchError> {
+    let n = bump(format!("build_report:{day}"));
+    Ok((0..500)
+        .map(|i| format!("day {day} row {i} build {n}"))
+        .collect())
+}
+
+/// Sync loader of a large object, for the object-storage chains.
+pub fn thumbnail(id: u64) -> Vec<u8> {
+    let n = bump(format!("thumbnail:{id}"));
+    vec![(id % 251) as u8; 4_096 + n]
+}
+
 /// Keys for `key_fn`.
 pub mod keys {
     /// The key of a user lookup.

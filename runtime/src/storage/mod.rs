@@ -5,18 +5,31 @@
 //! value types. [`StorageExt`] adds the typed convenience methods.
 
 mod chain;
-// Used by the byte-level storages (Redis now, local files next).
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+mod deflate;
+mod file;
 mod frame;
+#[cfg(feature = "gcs")]
+mod gcs;
 mod memory;
+#[cfg(any(feature = "s3", feature = "gcs"))]
+mod object;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "s3")]
+mod s3;
 
 pub use chain::{ChainLevel, ChainStorage};
+pub use file::{FileStorage, FileStorageBuilder};
+#[cfg(feature = "gcs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "gcs")))]
+pub use gcs::{GcsStorage, GcsStorageBuilder};
 pub use memory::MemoryStorage;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{RedisStorage, RedisStorageBuilder};
+#[cfg(feature = "s3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
+pub use s3::{S3Storage, S3StorageBuilder};
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,0 +1,485 @@
+//! The local-file storage: one file per key under a directory.
+//!
+//! A file holds the entry's timestamps (the frame header), a flags byte, the key itself and the
+//! payload:
+//!
+//! ```text
+//! frame header (26 bytes) | flags u8 | key length u32 LE | key | payload (maybe deflated)
+//! ```
+//!
+//! The file's name is a digest of the key, so no key can escape the directory or collide with
+//! another (the stored key is compared on read, too). Writes go to a temp file that is renamed over
+//! the target, so a reader sees the old file or the new one, never a torn one.
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use sha2::{Digest, Sha256};
+
+use super::{AnyEntry, Storage, StorageResult, deflate, frame};
+use crate::clock::{Millis, SharedClock, system_clock};
+use crate::codec::{Codec, CodecError};
+use crate::entry::CacheEntry;
+use crate::error::StorageError;
+use crate::value::ValueType;
+
+const COMPRESSED: u8 = 1;
+const EXTENSION: &str = "entry";
+const TEMP_PREFIX: &str = ".tmp-";
+const NX_LOCK: &str = ".set-if-not-exists.lock";
+/// Temp files older than this are left over by a writer that died, and `cleanup_expired` removes them.
+const STRAY_TEMP_AGE: Duration = Duration::from_secs(60);
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Configures a [`FileStorage`].
+///
+/// ```
+/// use advanced_caching::{Codec, FileStorage};
+/// let dir = std::env::temp_dir().join("advanced-caching-doc-builder");
+/// let storage = FileStorage::builder(&dir).codec(Codec::Json).compression(true).build().unwrap();
+/// # std::fs::remove_dir_all(&dir).ok();
+/// ```
+#[derive(Debug, Clone)]
+pub struct FileStorageBuilder {
+    dir: PathBuf,
+    codec: Codec,
+    compression: bool,
+    dedupe_writes: bool,
+    fsync: bool,
+    clock: Option<SharedClock>,
+}
+
+impl FileStorageBuilder {
+    /// The codec of payloads (default [`Codec::Binary`]).
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// Deflates payloads.
+    pub fn compression(mut self, on: bool) -> Self {
+        self.compression = on;
+        self
+    }
+
+    /// When on, writing the same payload again only moves the entry's timestamps in place.
+    pub fn dedupe_writes(mut self, on: bool) -> Self {
+        self.dedupe_writes = on;
+        self
+    }
+
+    /// Flushes each write to disk before it becomes visible (slower, survives power loss).
+    pub fn fsync(mut self, on: bool) -> Self {
+        self.fsync = on;
+        self
+    }
+
+    /// The clock that stamps entries and decides expiry (default: the system clock).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Creates the directory if needed. `${VAR}` in the path is resolved now.
+    pub fn build(self) -> Result<FileStorage, StorageError> {
+        let raw = self.dir.to_string_lossy().into_owned();
+        let dir = PathBuf::from(
+            crate::env::expand_env(&raw)
+                .map_err(|e| StorageError::Config(format!("file storage dir: {e}")))?,
+        );
+        fs::create_dir_all(&dir).map_err(|e| {
+            StorageError::Config(format!(
+                "cannot create cache directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        Ok(FileStorage {
+            dir,
+            codec: self.codec,
+            compression: self.compression,
+            dedupe: self.dedupe_writes,
+            fsync: self.fsync,
+            clock: self.clock.unwrap_or_else(system_clock),
+            deduped: AtomicU64::new(0),
+        })
+    }
+
+    /// Like [`FileStorageBuilder::build`], but a configuration error becomes a storage whose every
+    /// call fails with it (generated code uses this, so a bad directory never stops a program).
+    pub fn build_or_failing(self) -> FileStorage {
+        let fallback = FileStorage {
+            dir: PathBuf::new(),
+            codec: self.codec.clone(),
+            compression: self.compression,
+            dedupe: self.dedupe_writes,
+            fsync: self.fsync,
+            clock: self.clock.clone().unwrap_or_else(system_clock),
+            deduped: AtomicU64::new(0),
+        };
+        match self.build() {
+            Ok(storage) => storage,
+            Err(e) => {
+                tracing::error!(error = %e, "file storage misconfigured: every call will miss");
+                fallback
+            }
+        }
+    }
+}
+
+/// A storage of one file per key under a directory: atomic writes (temp + rename), expiry kept
+/// with the payload, optional compression, `dedupe_writes`, a `set_if_not_exists` that is atomic
+/// across threads and processes, and `cleanup_expired` that also removes temp files left by
+/// writers that died. Safe for several processes sharing the directory.
+///
+/// ```
+/// use advanced_caching::{FileStorage, StorageExt};
+/// use std::time::Duration;
+/// let dir = std::env::temp_dir().join(format!("advanced-caching-doc-{}", std::process::id()));
+/// let files = FileStorage::new(&dir).unwrap();
+/// files.set_blocking_typed("../../etc/passwd", &"safe".to_string(), Some(Duration::from_secs(60))).unwrap();
+/// assert_eq!(files.get_blocking_typed::<String>("../../etc/passwd").unwrap().as_deref(), Some("safe"));
+/// # std::fs::remove_dir_all(&dir).ok();
+/// ```
+pub struct FileStorage {
+    dir: PathBuf,
+    codec: Codec,
+    compression: bool,
+    dedupe: bool,
+    fsync: bool,
+    clock: SharedClock,
+    deduped: AtomicU64,
+}
+
+impl fmt::Debug for FileStorage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileStorage")
+            .field("dir", &self.dir)
+            .field("codec", &self.codec.name())
+            .field("compression", &self.compression)
+            .field("dedupe_writes", &self.dedupe)
+            .finish()
+    }
+}
+
+fn io_error(op: &str, path: &Path, e: io::Error) -> StorageError {
+    StorageError::backend("file", format!("{op} {}: {e}", path.display()))
+}
+
+/// A stored file, parsed.
+struct Stored {
+    stamps: CacheEntry<()>,
+    compressed: bool,
+    key: Vec<u8>,
+    payload: Vec<u8>,
+}
+
+fn parse(mut bytes: Vec<u8>) -> Result<Stored, CodecError> {
+    let stamps = frame::timestamps(&bytes)?;
+    let rest = frame::payload(&bytes);
+    let bad = || CodecError::Decode("truncated cache file".into());
+    let (&flags, rest) = rest.split_first().ok_or_else(bad)?;
+    let len_bytes: [u8; 4] = rest
+        .get(..4)
+        .ok_or_else(bad)?
+        .try_into()
+        .map_err(|_| bad())?;
+    let key_len = u32::from_le_bytes(len_bytes) as usize;
+    let key = rest.get(4..4 + key_len).ok_or_else(bad)?.to_vec();
+    let start = frame::HEADER_LEN + 1 + 4 + key_len;
+    let payload = bytes.split_off(start);
+    Ok(Stored {
+        stamps,
+        compressed: flags & COMPRESSED != 0,
+        key,
+        payload,
+    })
+}
+
+impl FileStorage {
+    /// A storage in `dir` with the defaults (binary codec, no compression).
+    pub fn new(dir: impl AsRef<Path>) -> Result<Self, StorageError> {
+        Self::builder(dir).build()
+    }
+
+    /// A builder for a storage in `dir`.
+    pub fn builder(dir: impl AsRef<Path>) -> FileStorageBuilder {
+        FileStorageBuilder {
+            dir: dir.as_ref().to_path_buf(),
+            codec: Codec::default(),
+            compression: false,
+            dedupe_writes: false,
+            fsync: false,
+            clock: None,
+        }
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// How many writes found the same payload stored and only moved its timestamps.
+    pub fn deduplicated_writes(&self) -> u64 {
+        self.deduped.load(Ordering::Relaxed)
+    }
+
+    /// The file of `key`: a readable, sanitized start of the key and its SHA-256.
+    pub fn path_of(&self, key: &str) -> PathBuf {
+        let readable: String = key
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            .take(32)
+            .collect();
+        let digest = Sha256::digest(key.as_bytes());
+        let mut name = String::with_capacity(readable.len() + 70);
+        name.push_str(&readable);
+        name.push('-');
+        for b in digest {
+            name.push_str(&format!("{b:02x}"));
+        }
+        name.push('.');
+        name.push_str(EXTENSION);
+        self.dir.join(name)
+    }
+
+    fn check_configured(&self) -> StorageResult<()> {
+        if self.dir.as_os_str().is_empty() {
+            return Err(StorageError::Config(
+                "file storage has no usable directory".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads and parses the file of `key`; `None` when absent, or when the file belongs to
+    /// another key (a digest collision, never seen, but checked).
+    fn read(&self, key: &str) -> StorageResult<Option<Stored>> {
+        self.check_configured()?;
+        let path = self.path_of(key);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error("read", &path, e)),
+        };
+        let stored = parse(bytes).map_err(|e| {
+            tracing::warn!(path = %path.display(), error = %e, "bad cache file; treated as a miss");
+            StorageError::Codec(e)
+        })?;
+        Ok((stored.key == key.as_bytes()).then_some(stored))
+    }
+
+    fn encode_payload(&self, entry: &AnyEntry, ty: &dyn ValueType) -> StorageResult<Vec<u8>> {
+        let payload = ty.encode(&entry.value, &self.codec)?;
+        if !self.compression {
+            return Ok(payload);
+        }
+        Ok(deflate::compress(&payload)?)
+    }
+
+    fn file_bytes(&self, key: &str, entry: &AnyEntry, payload: &[u8]) -> StorageResult<Vec<u8>> {
+        let key_len = u32::try_from(key.len())
+            .map_err(|_| StorageError::Codec(CodecError::Encode("key longer than 4 GiB".into())))?;
+        let mut out = Vec::with_capacity(frame::HEADER_LEN + 5 + key.len() + payload.len());
+        out.extend_from_slice(&frame::header(entry));
+        out.push(if self.compression { COMPRESSED } else { 0 });
+        out.extend_from_slice(&key_len.to_le_bytes());
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(payload);
+        Ok(out)
+    }
+
+    /// Writes `bytes` to a new temp file in the directory and returns its path.
+    fn write_temp(&self, bytes: &[u8]) -> StorageResult<PathBuf> {
+        let tmp = self.dir.join(format!(
+            "{TEMP_PREFIX}{}-{}",
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let write = || -> io::Result<()> {
+            let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            f.write_all(bytes)?;
+            if self.fsync {
+                f.sync_all()?;
+            }
+            Ok(())
+        };
+        write().map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            io_error("write", &tmp, e)
+        })?;
+        Ok(tmp)
+    }
+
+    fn replace(&self, key: &str, bytes: &[u8]) -> StorageResult<()> {
+        let tmp = self.write_temp(bytes)?;
+        let path = self.path_of(key);
+        fs::rename(&tmp, &path).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            io_error("rename", &path, e)
+        })?;
+        if self.fsync {
+            File::open(&self.dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| io_error("sync", &self.dir, e))?;
+        }
+        Ok(())
+    }
+
+    /// With `dedupe_writes`: when the stored payload equals `payload`, moves the timestamps in
+    /// place and reports true.
+    fn try_dedupe(&self, key: &str, entry: &AnyEntry, payload: &[u8]) -> bool {
+        let Ok(Some(stored)) = self.read(key) else {
+            return false;
+        };
+        if stored.payload != payload || stored.compressed != self.compression {
+            return false;
+        }
+        let path = self.path_of(key);
+        let moved = OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.write_all_at(&frame::header(entry), 0));
+        match moved {
+            Ok(()) => {
+                self.deduped.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn decode(&self, stored: Stored, ty: &dyn ValueType) -> StorageResult<AnyEntry> {
+        let payload = if stored.compressed {
+            deflate::inflate(&stored.payload)?
+        } else {
+            stored.payload
+        };
+        let value = ty.decode(&payload, &self.codec)?;
+        Ok(stored.stamps.map(|()| value))
+    }
+
+    fn is_temp(name: &str) -> bool {
+        name.starts_with(TEMP_PREFIX)
+    }
+}
+
+impl Storage for FileStorage {
+    fn kind(&self) -> &'static str {
+        "file"
+    }
+
+    fn now(&self) -> Millis {
+        self.clock.now_millis()
+    }
+
+    fn get_entry_blocking(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {
+        match self.read(key)? {
+            Some(stored) if !stored.stamps.is_expired(self.now()) => {
+                self.decode(stored, ty).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn set_entry_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+    ) -> StorageResult<()> {
+        self.check_configured()?;
+        let payload = self.encode_payload(&entry, ty)?;
+        if self.dedupe && self.try_dedupe(key, &entry, &payload) {
+            return Ok(());
+        }
+        let bytes = self.file_bytes(key, &entry, &payload)?;
+        self.replace(key, &bytes)
+    }
+
+    fn delete_blocking(&self, key: &str) -> StorageResult<bool> {
+        self.check_configured()?;
+        let path = self.path_of(key);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_error("remove", &path, e)),
+        }
+    }
+
+    fn exists_blocking(&self, key: &str) -> StorageResult<bool> {
+        Ok(self
+            .read(key)?
+            .is_some_and(|s| !s.stamps.is_expired(self.now())))
+    }
+
+    fn set_if_not_exists_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+    ) -> StorageResult<bool> {
+        self.check_configured()?;
+        let payload = self.encode_payload(&entry, ty)?;
+        let bytes = self.file_bytes(key, &entry, &payload)?;
+        // One lock file per directory serializes check-and-write across threads and processes
+        // (each open file description locks on its own).
+        let lock_path = self.dir.join(NX_LOCK);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| io_error("open", &lock_path, e))?;
+        lock.lock().map_err(|e| io_error("lock", &lock_path, e))?;
+        let live = match self.read(key) {
+            Ok(stored) => stored.is_some_and(|s| !s.stamps.is_expired(self.now())),
+            // A bad file is no live entry.
+            Err(StorageError::Codec(_)) => false,
+            Err(e) => return Err(e),
+        };
+        let result = if live {
+            Ok(false)
+        } else {
+            self.replace(key, &bytes).map(|()| true)
+        };
+        let _ = lock.unlock();
+        result
+    }
+
+    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
+        self.check_configured()?;
+        let now = self.now();
+        let listing = fs::read_dir(&self.dir).map_err(|e| io_error("list", &self.dir, e))?;
+        let mut removed = 0;
+        for item in listing.filter_map(Result::ok) {
+            let path = item.path();
+            let name = item.file_name().to_string_lossy().into_owned();
+            let remove = if Self::is_temp(&name) {
+                item.metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| SystemTime::now().duration_since(t).ok())
+                    .is_some_and(|age| age >= STRAY_TEMP_AGE)
+            } else if path.extension().is_some_and(|x| x == EXTENSION) {
+                let mut head = [0u8; frame::HEADER_LEN];
+                File::open(&path)
+                    .and_then(|f| f.read_exact_at(&mut head, 0))
+                    .ok()
+                    .and_then(|()| frame::timestamps(&head).ok())
+                    .is_some_and(|s| s.is_expired(now))
+            } else {
+                false
+            };
+            if remove && fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}

@@ -1,0 +1,616 @@
+//! The S3 storage (feature `s3`): one object per key under a prefix, expiry in object metadata.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::MetadataDirective;
+
+use super::object::{self, Metadata};
+use super::{AnyEntry, BoxFuture, Storage, StorageResult};
+use crate::clock::{Millis, SharedClock, system_clock};
+use crate::codec::Codec;
+use crate::error::StorageError;
+use crate::value::ValueType;
+
+/// Configures an [`S3Storage`].
+///
+/// ```no_run
+/// use advanced_caching::{Codec, S3Storage};
+/// let storage = S3Storage::builder("my-cache-bucket")
+///     .prefix("app/")
+///     .endpoint("http://127.0.0.1:9000") // MinIO, R2, an emulator; path-style addressing
+///     .credentials("access-key", "secret-key")
+///     .compression(true)
+///     .dedupe_writes(true)
+///     .build()
+///     .unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct S3StorageBuilder {
+    bucket: String,
+    prefix: String,
+    region: Option<String>,
+    endpoint: Option<String>,
+    credentials: Option<(String, String)>,
+    codec: Codec,
+    compression: bool,
+    dedupe_writes: bool,
+    clock: Option<SharedClock>,
+    timeout: Duration,
+}
+
+impl S3StorageBuilder {
+    /// Prepends `prefix` to every object name.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The region (default: `AWS_REGION`, else `us-east-1`).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// An endpoint for S3-compatible stores and emulators; turns on path-style addressing.
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Static credentials. Without them: `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, or the
+    /// standard AWS chain with the `s3-credential-chain` feature.
+    pub fn credentials(
+        mut self,
+        access_key: impl Into<String>,
+        secret_key: impl Into<String>,
+    ) -> Self {
+        self.credentials = Some((access_key.into(), secret_key.into()));
+        self
+    }
+
+    /// The codec of payloads (default [`Codec::Binary`]).
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// Deflates bodies (the flag lives in the object's metadata).
+    pub fn compression(mut self, on: bool) -> Self {
+        self.compression = on;
+        self
+    }
+
+    /// When on, a write whose content hash matches the stored object skips the upload and only
+    /// replaces the metadata (a server-side copy: the ETag stays).
+    pub fn dedupe_writes(mut self, on: bool) -> Self {
+        self.dedupe_writes = on;
+        self
+    }
+
+    /// The clock that stamps entries and decides expiry (default: the system clock).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// How long one request may take, connection included (default 5 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Builds the storage; `${VAR}` in the settings is resolved now. No request is made.
+    pub fn build(self) -> Result<S3Storage, StorageError> {
+        let expand = |what: &str, v: &str| {
+            crate::env::expand_env(v).map_err(|e| StorageError::Config(format!("s3 {what}: {e}")))
+        };
+        let bucket = expand("bucket", &self.bucket)?;
+        if bucket.is_empty() {
+            return Err(StorageError::Config("s3 bucket is empty".into()));
+        }
+        let prefix = expand("prefix", &self.prefix)?;
+        let region = match &self.region {
+            Some(r) => Some(expand("region", r)?).filter(|r| !r.is_empty()),
+            None => None,
+        }
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .unwrap_or_else(|| "us-east-1".into());
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let credentials = self
+            .credentials
+            .clone()
+            .map(|(a, s)| Credentials::new(a, s, None, None, "advanced-caching"))
+            .or_else(|| {
+                Some(Credentials::new(
+                    env("AWS_ACCESS_KEY_ID")?,
+                    env("AWS_SECRET_ACCESS_KEY")?,
+                    env("AWS_SESSION_TOKEN"),
+                    None,
+                    "environment",
+                ))
+            });
+        let timeouts = aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+            .operation_timeout(self.timeout)
+            .connect_timeout(self.timeout)
+            .build();
+        let mut config = match credentials {
+            Some(c) => aws_sdk_s3::Config::builder().credentials_provider(c),
+            None => chain_config()?,
+        }
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .timeout_config(timeouts)
+        .retry_config(aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(2));
+        // An endpoint that resolves to nothing (`${S3_ENDPOINT:-}`) means AWS itself.
+        let endpoint = match &self.endpoint {
+            Some(e) => Some(expand("endpoint", e)?).filter(|e| !e.is_empty()),
+            None => None,
+        };
+        if let Some(endpoint) = endpoint {
+            config = config.endpoint_url(endpoint).force_path_style(true);
+        }
+        Ok(S3Storage {
+            client: Client::from_conf(config.build()),
+            bucket,
+            prefix,
+            codec: self.codec,
+            compression: self.compression,
+            dedupe: self.dedupe_writes,
+            clock: self.clock.unwrap_or_else(system_clock),
+            skipped_uploads: AtomicU64::new(0),
+        })
+    }
+
+    /// Like [`S3StorageBuilder::build`], but a configuration error becomes a storage whose every
+    /// call fails with it (generated code uses this, so bad settings never stop a program).
+    pub fn build_or_failing(self) -> S3Storage {
+        let fallback = self.clone();
+        match self.build() {
+            Ok(storage) => storage,
+            Err(e) => {
+                tracing::error!(bucket = fallback.bucket, error = %e, "s3 storage misconfigured: every call will miss");
+                // An empty bucket marks the storage as unusable; the client is never called.
+                let config = aws_sdk_s3::Config::builder()
+                    .behavior_version(BehaviorVersion::latest())
+                    .region(Region::new("us-east-1"))
+                    .build();
+                S3Storage {
+                    client: Client::from_conf(config),
+                    bucket: String::new(),
+                    prefix: fallback.prefix,
+                    codec: fallback.codec,
+                    compression: fallback.compression,
+                    dedupe: fallback.dedupe_writes,
+                    clock: fallback.clock.unwrap_or_else(system_clock),
+                    skipped_uploads: AtomicU64::new(0),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(feature = "s3-credential-chain")]
+fn chain_config() -> Result<aws_sdk_s3::config::Builder, StorageError> {
+    let shared = crate::rt::block_on(aws_config::defaults(BehaviorVersion::latest()).load())
+        .map_err(|e| StorageError::Config(e.to_string()))?;
+    Ok(aws_sdk_s3::config::Builder::from(&shared))
+}
+
+#[cfg(not(feature = "s3-credential-chain"))]
+fn chain_config() -> Result<aws_sdk_s3::config::Builder, StorageError> {
+    Err(StorageError::Config(
+        "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass them to \
+         S3StorageBuilder::credentials, or enable the `s3-credential-chain` feature"
+            .into(),
+    ))
+}
+
+/// A storage on Amazon S3 or an S3-compatible store: one object per key under a prefix; the
+/// entry's timestamps, a compression flag and a content hash in the object's metadata (an
+/// expired object is a miss); `set_if_not_exists` as one conditional create (`If-None-Match: *`);
+/// `dedupe_writes` that skips the upload of unchanged content.
+///
+/// ```no_run
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use advanced_caching::{S3Storage, StorageExt};
+/// let s3 = S3Storage::builder("cache").credentials("id", "secret").build().unwrap();
+/// s3.set_typed("report", &vec![1u8, 2], None).await.unwrap();
+/// # });
+/// ```
+pub struct S3Storage {
+    client: Client,
+    bucket: String,
+    prefix: String,
+    codec: Codec,
+    compression: bool,
+    dedupe: bool,
+    clock: SharedClock,
+    skipped_uploads: AtomicU64,
+}
+
+impl fmt::Debug for S3Storage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Storage")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("codec", &self.codec.name())
+            .field("compression", &self.compression)
+            .field("dedupe_writes", &self.dedupe)
+            .finish()
+    }
+}
+
+/// An SDK error with its HTTP status, when the service answered.
+struct Failure {
+    status: Option<u16>,
+    message: String,
+}
+
+impl<E, R> From<SdkError<E, R>> for Failure
+where
+    E: std::error::Error + 'static,
+    R: fmt::Debug + HasStatus,
+{
+    fn from(e: SdkError<E, R>) -> Self {
+        Self {
+            status: e.raw_response().map(HasStatus::status),
+            message: DisplayErrorContext(&e).to_string(),
+        }
+    }
+}
+
+/// The HTTP status of a raw SDK response.
+trait HasStatus {
+    fn status(&self) -> u16;
+}
+
+impl HasStatus for aws_sdk_s3::config::http::HttpResponse {
+    fn status(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+fn backend(e: impl fmt::Display) -> StorageError {
+    StorageError::backend("s3", e)
+}
+
+/// What a HEAD found.
+enum Head {
+    Missing,
+    Found(Metadata),
+}
+
+impl S3Storage {
+    /// A builder for `bucket`.
+    pub fn builder(bucket: impl Into<String>) -> S3StorageBuilder {
+        S3StorageBuilder {
+            bucket: bucket.into(),
+            prefix: String::new(),
+            region: None,
+            endpoint: None,
+            credentials: None,
+            codec: Codec::default(),
+            compression: false,
+            dedupe_writes: false,
+            clock: None,
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The S3 client, for what this storage does not cover.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// The object name of `key` (under the prefix; long or unusual keys are hashed).
+    pub fn object_name(&self, key: &str) -> String {
+        object::object_name(&self.prefix, key)
+    }
+
+    /// How many writes skipped their upload because the content was unchanged.
+    pub fn skipped_uploads(&self) -> u64 {
+        self.skipped_uploads.load(Ordering::Relaxed)
+    }
+
+    fn check_configured(&self) -> StorageResult<()> {
+        if self.bucket.is_empty() {
+            return Err(StorageError::Config(
+                "s3 storage is misconfigured (see the log)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs one request on the background runtime, where the client keeps its connections.
+    async fn run<T, F, Fut>(&self, op: F) -> StorageResult<Result<T, Failure>>
+    where
+        T: Send + 'static,
+        F: FnOnce(Client, String) -> Fut,
+        Fut: Future<Output = Result<T, Failure>> + Send + 'static,
+    {
+        self.check_configured()?;
+        crate::rt::on_background(op(self.client.clone(), self.bucket.clone()))
+            .await
+            .map_err(backend)
+    }
+
+    async fn head(&self, name: &str) -> StorageResult<Head> {
+        let name = name.to_owned();
+        let reply = self
+            .run(move |c, bucket| async move {
+                let out = c.head_object().bucket(bucket).key(name).send().await?;
+                Ok(out.metadata().cloned().unwrap_or_default())
+            })
+            .await?;
+        match reply {
+            Ok(meta) => Ok(Head::Found(meta)),
+            Err(f) if f.status == Some(404) => Ok(Head::Missing),
+            Err(f) => Err(backend(f.message)),
+        }
+    }
+
+    async fn put(
+        &self,
+        name: &str,
+        body: Vec<u8>,
+        meta: Metadata,
+        only_if_absent: bool,
+    ) -> StorageResult<bool> {
+        let name = name.to_owned();
+        let reply = self
+            .run(move |c, bucket| async move {
+                let mut put = c
+                    .put_object()
+                    .bucket(bucket)
+                    .key(name)
+                    .body(ByteStream::from(body))
+                    .set_metadata(Some(meta));
+                if only_if_absent {
+                    put = put.if_none_match("*");
+                }
+                put.send().await?;
+                Ok(())
+            })
+            .await?;
+        match reply {
+            Ok(()) => Ok(true),
+            Err(f) if only_if_absent && matches!(f.status, Some(412 | 409)) => Ok(false),
+            Err(f) => Err(backend(f.message)),
+        }
+    }
+
+    /// Replaces the metadata of an object without uploading it again (a server-side copy).
+    async fn replace_metadata(&self, name: &str, meta: Metadata) -> StorageResult<()> {
+        let (name, source) = (name.to_owned(), copy_source(&self.bucket, name));
+        self.run(move |c, bucket| async move {
+            c.copy_object()
+                .bucket(bucket)
+                .key(name)
+                .copy_source(source)
+                .metadata_directive(MetadataDirective::Replace)
+                .set_metadata(Some(meta))
+                .send()
+                .await?;
+            Ok(())
+        })
+        .await?
+        .map_err(|f| backend(f.message))
+    }
+
+    async fn get(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {
+        let name = self.object_name(key);
+        let reply = self
+            .run(move |c, bucket| async move {
+                let out = c.get_object().bucket(bucket).key(name).send().await?;
+                let meta = out.metadata().cloned().unwrap_or_default();
+                let body = out.body.collect().await.map_err(|e| Failure {
+                    status: None,
+                    message: format!("reading the body: {e}"),
+                })?;
+                Ok((body.into_bytes(), meta))
+            })
+            .await?;
+        let (body, meta) = match reply {
+            Ok(found) => found,
+            Err(f) if f.status == Some(404) => return Ok(None),
+            Err(f) => return Err(backend(f.message)),
+        };
+        object::decode(&body, &meta, ty, &self.codec, self.now()).map_err(|e| {
+            tracing::warn!(key, error = %e, "bad object in s3; treated as a miss");
+            StorageError::Codec(e)
+        })
+    }
+
+    async fn set(&self, key: &str, entry: AnyEntry, ty: &dyn ValueType) -> StorageResult<()> {
+        let name = self.object_name(key);
+        let (body, meta) = object::encode(&entry, ty, &self.codec, self.compression)?;
+        if self.dedupe
+            && let Head::Found(stored) = self.head(&name).await?
+            && object::content_hash(&stored) == object::content_hash(&meta)
+        {
+            self.replace_metadata(&name, meta).await?;
+            self.skipped_uploads.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        self.put(&name, body, meta, false).await.map(drop)
+    }
+
+    async fn set_nx(&self, key: &str, entry: AnyEntry, ty: &dyn ValueType) -> StorageResult<bool> {
+        let name = self.object_name(key);
+        let (body, meta) = object::encode(&entry, ty, &self.codec, self.compression)?;
+        if self.put(&name, body.clone(), meta.clone(), true).await? {
+            return Ok(true);
+        }
+        // Taken: by a live entry (we lost), or by an expired one, which we remove and retry once.
+        match self.head(&name).await? {
+            Head::Found(stored) if !object::is_expired(&stored, self.now()) => Ok(false),
+            _ => {
+                self.remove(&name).await?;
+                self.put(&name, body, meta, true).await
+            }
+        }
+    }
+
+    async fn remove(&self, name: &str) -> StorageResult<()> {
+        let name = name.to_owned();
+        self.run(move |c, bucket| async move {
+            c.delete_object().bucket(bucket).key(name).send().await?;
+            Ok(())
+        })
+        .await?
+        .map_err(|f| backend(f.message))
+    }
+
+    async fn cleanup(&self) -> StorageResult<usize> {
+        let prefix = self.prefix.clone();
+        let names: Vec<String> = self
+            .run(move |c, bucket| async move {
+                let mut names = Vec::new();
+                let mut pages = c
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(prefix)
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    let page = page?;
+                    names.extend(
+                        page.contents()
+                            .iter()
+                            .filter_map(|o| o.key().map(str::to_owned)),
+                    );
+                }
+                Ok(names)
+            })
+            .await?
+            .map_err(|f| backend(f.message))?;
+        let now = self.now();
+        let mut removed = 0;
+        for name in names {
+            if let Head::Found(meta) = self.head(&name).await?
+                && object::is_expired(&meta, now)
+            {
+                self.remove(&name).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// `bucket/name`, percent-encoded as CopyObject wants it.
+fn copy_source(bucket: &str, name: &str) -> String {
+    let mut out = format!("{bucket}/");
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl Storage for S3Storage {
+    fn kind(&self) -> &'static str {
+        "s3"
+    }
+
+    fn now(&self) -> Millis {
+        self.clock.now_millis()
+    }
+
+    fn get_entry_blocking(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {
+        crate::rt::block_on(self.get(key, ty)).map_err(backend)?
+    }
+
+    fn set_entry_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+    ) -> StorageResult<()> {
+        crate::rt::block_on(self.set(key, entry, ty)).map_err(backend)?
+    }
+
+    fn delete_blocking(&self, key: &str) -> StorageResult<bool> {
+        crate::rt::block_on(self.delete(key)).map_err(backend)?
+    }
+
+    fn exists_blocking(&self, key: &str) -> StorageResult<bool> {
+        crate::rt::block_on(self.exists(key)).map_err(backend)?
+    }
+
+    fn set_if_not_exists_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+    ) -> StorageResult<bool> {
+        crate::rt::block_on(self.set_nx(key, entry, ty)).map_err(backend)?
+    }
+
+    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
+        crate::rt::block_on(self.cleanup()).map_err(backend)?
+    }
+
+    fn get_entry<'a>(
+        &'a self,
+        key: &'a str,
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<Option<AnyEntry>>> {
+        Box::pin(self.get(key, ty))
+    }
+
+    fn set_entry<'a>(
+        &'a self,
+        key: &'a str,
+        entry: AnyEntry,
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<()>> {
+        Box::pin(self.set(key, entry, ty))
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            let name = self.object_name(key);
+            let existed = matches!(self.head(&name).await?, Head::Found(_));
+            self.remove(&name).await?;
+            Ok(existed)
+        })
+    }
+
+    fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            Ok(match self.head(&self.object_name(key)).await? {
+                Head::Found(meta) => !object::is_expired(&meta, self.now()),
+                Head::Missing => false,
+            })
+        })
+    }
+
+    fn set_if_not_exists<'a>(
+        &'a self,
+        key: &'a str,
+        entry: AnyEntry,
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(self.set_nx(key, entry, ty))
+    }
+
+    fn cleanup_expired(&self) -> BoxFuture<'_, StorageResult<usize>> {
+        Box::pin(self.cleanup())
+    }
+}
