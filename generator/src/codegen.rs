@@ -519,7 +519,7 @@ fn key_code(f: &FunctionDef) -> TokenStream {
         KeySpec::KeyFn(path) => {
             let path = path_tokens(path);
             let args = params.iter().map(|p| &p.name);
-            quote! { ::std::string::ToString::to_string(&#path(#(&#args),*)) }
+            quote! { __ac::Key::from(::std::string::ToString::to_string(&#path(#(&#args),*))) }
         }
         KeySpec::Default => {
             let name = &f.name;
@@ -632,7 +632,7 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
             impl super::Caches {
                 #[doc = #doc]
                 pub #asyncness fn #name(&self, #(#params),*) -> #output {
-                    let __key: ::std::string::String = { #key };
+                    let __key: __ac::Key = { #key };
                     #(#owning)*
                     #result
                 }

@@ -106,8 +106,14 @@ impl RedisStorageBuilder {
             ConnectionManager::new_lazy_with_config(client, config)
                 .map_err(|e| StorageError::Config(format!("redis: {e}")))?
         };
+        // Connect from the background runtime, so the connection's driver task lives there and
+        // outlives whichever runtime the first caller was on. A failure here is retried on use.
+        let mut first = manager.clone();
+        handle.spawn(async move {
+            let _: redis::RedisResult<()> = redis::cmd("PING").query_async(&mut first).await;
+        });
         Ok(RedisStorage {
-            conn: Ok(Connection { manager, handle }),
+            conn: Ok(manager),
             url: redact(&url),
             prefix: self.prefix,
             codec: self.codec,
@@ -143,12 +149,6 @@ impl RedisStorageBuilder {
     }
 }
 
-#[derive(Clone)]
-struct Connection {
-    manager: ConnectionManager,
-    handle: tokio::runtime::Handle,
-}
-
 /// A storage on Redis: async multiplexed connection with automatic reconnect, a blocking path for
 /// sync loaders, key prefix, codec, millisecond TTLs, atomic `set_if_not_exists` (SET NX PX),
 /// optional write deduplication and bulk reads (MGET).
@@ -166,7 +166,7 @@ struct Connection {
 /// # });
 /// ```
 pub struct RedisStorage {
-    conn: Result<Connection, StorageError>,
+    conn: Result<ConnectionManager, StorageError>,
     url: String,
     prefix: String,
     codec: Codec,
@@ -239,20 +239,17 @@ impl RedisStorage {
         k
     }
 
-    /// Runs one command on the background runtime, where the connection lives.
+    /// Runs one command.
     fn run<T, F, Fut>(&self, op: F) -> impl Future<Output = StorageResult<T>> + Send + 'static
     where
         T: Send + 'static,
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
     {
-        let spawned = self.conn.clone().map(|c| c.handle.spawn(op(c.manager)));
-        async move {
-            match spawned?.await {
-                Ok(result) => result.map_err(backend),
-                Err(e) => Err(backend(format!("redis task failed: {e}"))),
-            }
-        }
+        // Commands run on the caller's task (no hop to another thread): the multiplexed
+        // connection's driver lives on the background runtime, where `build` first connected.
+        let fut = self.conn.clone().map(op);
+        async move { fut?.await.map_err(backend) }
     }
 
     fn frame(&self, entry: &AnyEntry, ty: &dyn ValueType) -> StorageResult<(Vec<u8>, Option<u64>)> {

@@ -1,0 +1,141 @@
+//! Cases with I/O: Redis against the raw `redis` crate, the hybrid L1 hit, and file reads.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use advanced_caching::{
+    ChainStorage, Codec, FileStorage, MemoryStorage, RedisStorage, SharedStorage, StorageExt,
+};
+use advanced_caching_tests::harness::RedisServer;
+use redis::AsyncCommands;
+
+use crate::Report;
+use crate::cases::ours_hit;
+use crate::measure::{Plan, pair};
+
+/// A small record, encoded with the same codec on both sides.
+type Record = (u64, String, Vec<u32>);
+
+fn record(i: u64) -> Record {
+    (i, format!("name-{i}"), (0..16).collect())
+}
+
+pub(crate) fn redis_cases(plan: Plan, report: &mut Report) {
+    let Some(server) = RedisServer::start() else {
+        report.note("redis cases skipped: no redis-server".into());
+        return;
+    };
+    let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    let Ok(ours) = RedisStorage::builder(server.url())
+        .codec(Codec::Binary)
+        .build()
+    else {
+        return;
+    };
+    let raw = rt.block_on(async {
+        let client = redis::Client::open(server.url()).ok()?;
+        client.get_multiplexed_async_connection().await.ok()
+    });
+    let Some(raw) = raw else { return };
+    let keys: Vec<String> = (0..1_000).map(|i| format!("r:{i}")).collect();
+    rt.block_on(async {
+        for (i, k) in keys.iter().enumerate() {
+            let _ = ours.set_typed(k, &record(i as u64), None).await;
+            let bytes = Codec::Binary.encode(&record(i as u64)).unwrap_or_default();
+            let _: Result<(), _> = raw.clone().set(format!("raw:{k}"), bytes).await;
+        }
+    });
+    let slow = plan.scaled(0.02);
+    let (o, p) = pair(
+        slow,
+        |i| {
+            let k = &keys[i as usize % keys.len()];
+            black_box(rt.block_on(ours.get_typed::<Record>(k)).ok());
+        },
+        |i| {
+            let k = format!("raw:{}", keys[i as usize % keys.len()]);
+            let mut c = raw.clone();
+            let got: Option<Record> = rt.block_on(async move {
+                let bytes: Option<Vec<u8>> = c.get(k).await.ok()?;
+                Codec::Binary.decode(&bytes?).ok()
+            });
+            black_box(got);
+        },
+    );
+    report.compare("redis_get", o, "redis", p);
+    let (o, p) = pair(
+        slow,
+        |i| {
+            let k = &keys[i as usize % keys.len()];
+            let _ = black_box(rt.block_on(ours.set_typed(
+                k,
+                &record(i),
+                Some(Duration::from_secs(60)),
+            )));
+        },
+        |i| {
+            let k = format!("raw:{}", keys[i as usize % keys.len()]);
+            let mut c = raw.clone();
+            let bytes = Codec::Binary.encode(&record(i)).unwrap_or_default();
+            let _: Option<()> =
+                black_box(rt.block_on(async move { c.pset_ex(k, bytes, 60_000).await.ok() }));
+        },
+    );
+    report.compare("redis_set", o, "redis", p);
+
+    // The hybrid's L1 hit against a plain memory hit.
+    let l1 = Arc::new(MemoryStorage::new(10_000));
+    let hybrid = ChainStorage::hybrid(l1, Arc::new(ours), Duration::from_secs(3_600), None);
+    let memory: SharedStorage = Arc::new(MemoryStorage::new(10_000));
+    rt.block_on(async {
+        for (i, k) in keys.iter().enumerate() {
+            let _ = hybrid.set_typed(k, &record(i as u64), None).await;
+            let _ = memory.set_typed(k, &record(i as u64), None).await;
+        }
+    });
+    let (o, p) = pair(
+        plan,
+        |i| {
+            black_box(ours_hit(&hybrid, &keys[i as usize % keys.len()]));
+        },
+        |i| {
+            black_box(ours_hit(memory.as_ref(), &keys[i as usize % keys.len()]));
+        },
+    );
+    report.compare("hybrid_l1_hit", o, "mem_hit_1t", p);
+    drop(server);
+}
+
+pub(crate) fn file_cases(plan: Plan, report: &mut Report) {
+    let dir = std::env::temp_dir().join(format!("advanced-caching-bench-{}", std::process::id()));
+    let Ok(files) = FileStorage::new(&dir) else {
+        return;
+    };
+    let keys: Vec<String> = (0..100).map(|i| format!("f:{i}")).collect();
+    for (i, k) in keys.iter().enumerate() {
+        let _ = files.set_blocking_typed(k, &vec![i as u8; 1_024], None);
+    }
+    let paths: Vec<_> = keys.iter().map(|k| files.path_of(k)).collect();
+    let (o, p) = pair(
+        plan.scaled(0.1),
+        |i| {
+            black_box(
+                files
+                    .get_blocking_typed::<Vec<u8>>(&keys[i as usize % keys.len()])
+                    .ok(),
+            );
+        },
+        |i| {
+            black_box(std::fs::read(&paths[i as usize % paths.len()]).ok());
+        },
+    );
+    report.compare("file_get", o, "fs_read", p);
+    let _ = std::fs::remove_dir_all(dir);
+}
