@@ -148,6 +148,62 @@ fn both_codecs_round_trip_and_json_is_readable_in_redis() {
     }
 }
 
+/// JSON behind a one-byte version tag: a codec of the user's own.
+#[derive(Debug)]
+struct TaggedJson;
+
+impl advanced_caching::UserCodec for TaggedJson {
+    fn name(&self) -> &str {
+        "tagged-json"
+    }
+    fn encode(
+        &self,
+        value: &dyn advanced_caching::erased_serde::Serialize,
+    ) -> Result<Vec<u8>, advanced_caching::CodecError> {
+        let mut out = vec![7u8];
+        let mut ser = serde_json::Serializer::new(&mut out);
+        value
+            .erased_serialize(
+                &mut <dyn advanced_caching::erased_serde::Serializer>::erase(&mut ser),
+            )
+            .map_err(|e| advanced_caching::CodecError::Encode(e.to_string()))?;
+        Ok(out)
+    }
+    fn decode(
+        &self,
+        bytes: &[u8],
+        sink: &mut dyn FnMut(
+            &mut dyn advanced_caching::erased_serde::Deserializer<'_>,
+        ) -> Result<(), advanced_caching::erased_serde::Error>,
+    ) -> Result<(), advanced_caching::CodecError> {
+        let body = bytes
+            .strip_prefix(&[7u8])
+            .ok_or_else(|| advanced_caching::CodecError::Decode("no tag".into()))?;
+        let mut de = serde_json::Deserializer::from_slice(body);
+        sink(&mut <dyn advanced_caching::erased_serde::Deserializer>::erase(&mut de))
+            .map_err(|e| advanced_caching::CodecError::Decode(e.to_string()))
+    }
+}
+
+#[test]
+fn a_user_codec_round_trips() {
+    let server = redis_or_skip!();
+    let redis = RedisStorage::builder(server.url())
+        .codec(Codec::Custom(Arc::new(TaggedJson)))
+        .build()
+        .unwrap();
+    let order = Order {
+        id: 1,
+        items: vec!["z".into()],
+        note: Some("n".into()),
+    };
+    redis.set_blocking_typed("u", &order, None).unwrap();
+    assert_eq!(redis.get_blocking_typed::<Order>("u").unwrap(), Some(order));
+    let raw: Vec<u8> = server.client().get("u").unwrap();
+    assert_eq!(raw[26], 7, "the user codec's tag follows the frame header");
+    assert!(raw[27..].starts_with(br#"{"id":1"#));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn dedupe_keeps_the_payload_and_moves_ttl_and_timestamps() {
     let server = redis_or_skip!();

@@ -532,35 +532,7 @@ impl Storage for S3Storage {
         self.clock.now_millis()
     }
 
-    fn get_entry_blocking(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {
-        crate::rt::block_on(self.get(key, ty)).map_err(backend)?
-    }
-
-    fn set_entry_blocking(
-        &self,
-        key: &str,
-        entry: AnyEntry,
-        ty: &dyn ValueType,
-    ) -> StorageResult<()> {
-        crate::rt::block_on(self.set(key, entry, ty)).map_err(backend)?
-    }
-
-    fn delete_blocking(&self, key: &str) -> StorageResult<bool> {
-        crate::rt::block_on(self.delete(key)).map_err(backend)?
-    }
-
-    fn exists_blocking(&self, key: &str) -> StorageResult<bool> {
-        crate::rt::block_on(self.exists(key)).map_err(backend)?
-    }
-
-    fn set_if_not_exists_blocking(
-        &self,
-        key: &str,
-        entry: AnyEntry,
-        ty: &dyn ValueType,
-    ) -> StorageResult<bool> {
-        crate::rt::block_on(self.set_nx(key, entry, ty)).map_err(backend)?
-    }
+    blocking_via_async!(backend);
 
     fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
         crate::rt::block_on(self.cleanup()).map_err(backend)?
