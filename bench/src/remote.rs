@@ -7,12 +7,52 @@ use std::time::Duration;
 use advanced_caching::{
     ChainStorage, Codec, FileStorage, MemoryStorage, RedisStorage, SharedStorage, StorageExt,
 };
-use advanced_caching_tests::harness::RedisServer;
 use redis::AsyncCommands;
 
 use crate::Report;
 use crate::cases::ours_hit;
 use crate::measure::{Plan, pair};
+
+/// A `redis-server` of this run on a free loopback port, killed on drop.
+struct RedisServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl RedisServer {
+    fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let server = Self { child, port };
+        for _ in 0..500 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
 
 /// A small record, encoded with the same codec on both sides.
 type Record = (u64, String, Vec<u32>);

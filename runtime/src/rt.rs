@@ -27,20 +27,14 @@ fn background() -> Result<&'static Runtime, CacheError> {
 
 /// A handle to the process-wide background runtime, for connections that must outlive whichever
 /// runtime their first caller ran on.
-#[cfg_attr(
-    not(any(feature = "redis", feature = "s3", feature = "gcs")),
-    allow(dead_code)
-)]
+#[cfg(any(feature = "redis", feature = "s3", feature = "gcs"))]
 pub(crate) fn background_handle() -> Result<Handle, CacheError> {
     background().map(|rt| rt.handle().clone())
 }
 
 /// Runs `fut` on the background runtime (where remote clients keep their connections) and
 /// returns a future of its output. The task starts at once, before the returned future is polled.
-#[cfg_attr(
-    not(any(feature = "redis", feature = "s3", feature = "gcs")),
-    allow(dead_code)
-)]
+#[cfg(any(feature = "s3", feature = "gcs"))]
 pub(crate) fn on_background<T, F>(fut: F) -> impl Future<Output = Result<T, CacheError>> + Send
 where
     T: Send + 'static,

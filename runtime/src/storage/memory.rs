@@ -6,7 +6,47 @@ use quick_cache::sync::{Cache, EntryAction, EntryResult};
 
 use super::{AnyEntry, Storage, StorageResult};
 use crate::clock::{Millis, SharedClock, system_clock};
-use crate::value::ValueType;
+use crate::entry::CacheEntry;
+use crate::value::{AnyValue, ValueType};
+
+/// "Never" in a [`Slot`].
+const NEVER: Millis = Millis::MAX;
+
+/// An entry as the memory storage keeps it: timestamps without `Option`, 40 bytes instead of 56,
+/// so more of the table stays in the CPU caches (measured by the `mem_hit` cases of the harness).
+#[derive(Clone)]
+struct Slot {
+    value: AnyValue,
+    created_at: Millis,
+    fresh_until: Millis,
+    stale_until: Millis,
+}
+
+impl Slot {
+    fn new(entry: AnyEntry) -> Self {
+        Self {
+            value: entry.value,
+            created_at: entry.created_at,
+            fresh_until: entry.fresh_until.unwrap_or(NEVER),
+            stale_until: entry.stale_until.unwrap_or(NEVER),
+        }
+    }
+
+    /// Past every window (the same rule as [`CacheEntry::is_expired`]).
+    fn is_expired(&self, now: Millis) -> bool {
+        now >= self.fresh_until && now >= self.stale_until
+    }
+
+    fn into_entry(self) -> AnyEntry {
+        let opt = |m: Millis| (m != NEVER).then_some(m);
+        CacheEntry {
+            value: self.value,
+            created_at: self.created_at,
+            fresh_until: opt(self.fresh_until),
+            stale_until: opt(self.stale_until),
+        }
+    }
+}
 
 /// A bounded, thread-safe in-memory storage that holds decoded values, so a hit never
 /// deserializes. One instance can serve many functions of different value types.
@@ -24,7 +64,7 @@ use crate::value::ValueType;
 /// assert!(storage.len() <= 2);
 /// ```
 pub struct MemoryStorage {
-    entries: Cache<String, AnyEntry>,
+    entries: Cache<String, Slot>,
     clock: SharedClock,
     max_entries: usize,
 }
@@ -82,20 +122,19 @@ impl MemoryStorage {
     }
 
     fn live(&self, key: &str, now: Millis) -> Option<AnyEntry> {
-        let entry = self.entries.get(key)?;
-        if entry.is_expired(now) {
-            self.entries
-                .remove_if(key, |e: &AnyEntry| e.is_expired(now));
+        let slot = self.entries.get(key)?;
+        if slot.is_expired(now) {
+            self.entries.remove_if(key, |s: &Slot| s.is_expired(now));
             return None;
         }
-        Some(entry)
+        Some(slot.into_entry())
     }
 }
 
 /// `quick_cache` splits its capacity over shards and rounds each shard up; build it so the shards
 /// add up to at most `max_entries`, which makes the bound hard.
-fn bounded_cache(max_entries: usize) -> Cache<String, AnyEntry> {
-    let probe: Cache<String, AnyEntry> = Cache::new(max_entries);
+fn bounded_cache(max_entries: usize) -> Cache<String, Slot> {
+    let probe: Cache<String, Slot> = Cache::new(max_entries);
     let shards = probe.num_shards().max(1) as u64;
     let max = max_entries as u64;
     if probe.shard_capacity().saturating_mul(shards) <= max {
@@ -153,7 +192,7 @@ impl Storage for MemoryStorage {
         entry: AnyEntry,
         _ty: &dyn ValueType,
     ) -> StorageResult<()> {
-        self.entries.insert(key.to_owned(), entry);
+        self.entries.insert(key.to_owned(), Slot::new(entry));
         Ok(())
     }
 
@@ -172,7 +211,7 @@ impl Storage for MemoryStorage {
         _ty: &dyn ValueType,
     ) -> StorageResult<bool> {
         let now = self.clock.now_millis();
-        let outcome = self.entries.entry(key, None, |_, held: &mut AnyEntry| {
+        let outcome = self.entries.entry(key, None, |_, held: &mut Slot| {
             if held.is_expired(now) {
                 EntryAction::ReplaceWithGuard
             } else {
@@ -185,7 +224,7 @@ impl Storage for MemoryStorage {
             // The shard lock was released between the decision and the insert, but the
             // placeholder guard holds the key: a racing writer waits on it, so one caller wins.
             EntryResult::Vacant(guard) | EntryResult::Replaced(guard, _) => {
-                guard.insert(entry).is_ok()
+                guard.insert(Slot::new(entry)).is_ok()
             }
         })
     }
