@@ -110,10 +110,11 @@ pub(crate) fn filled(n: usize) -> Filled {
     }
 }
 
-/// Our memory hit: the entry's value (a pointer clone) after the expiry check.
+/// Our memory hit: a clock read, then the entry's value (a pointer clone) after the expiry check.
 pub(crate) fn ours_hit(storage: &dyn Storage, key: &str) -> Option<AnyValue> {
     let ty = SerdeValue::<Vec<u8>>::new();
-    match storage.get_entry_now(key, &ty) {
+    // The clock read is part of a hit: expiry is judged against it.
+    match storage.get_entry_now(key, &ty, storage.now()) {
         Some(Ok(Some(e))) => Some(e.value),
         _ => None,
     }

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::clock::SharedClock;
+use crate::clock::{Millis, SharedClock};
 use crate::entry::{CacheEntry, Freshness};
 use crate::flight::{AsyncFlights, ErrorCloner, Outcome, SyncFlights};
 use crate::stats::Stats;
@@ -62,7 +62,8 @@ where
         self.stats.name()
     }
 
-    fn classify(&self, key: &str, read: StorageResult<Option<AnyEntry>>) -> Lookup<T> {
+    /// Classifies what a read returned, at `now`.
+    fn classify(&self, key: &str, read: StorageResult<Option<AnyEntry>>, now: Millis) -> Lookup<T> {
         let entry = match read {
             Ok(Some(entry)) => entry,
             Ok(None) => return Lookup::Miss,
@@ -81,27 +82,37 @@ where
             );
             return Lookup::Miss;
         };
-        match entry.freshness(self.clock.now_millis()) {
+        match entry.freshness(now) {
             Freshness::Fresh => Lookup::Fresh(value.clone()),
             Freshness::Stale => Lookup::Stale(value.clone()),
             Freshness::Expired => Lookup::Miss,
         }
     }
 
+    /// Reads `key` and classifies it; an in-memory answer reads the clock once.
     pub(crate) async fn lookup(&self, key: &str) -> Lookup<T> {
         let ty = self.value_type.as_ref();
-        let read = match self.storage.get_entry_now(key, ty) {
-            Some(read) => read,
-            None => self.storage.get_entry(key, ty).await,
-        };
-        self.classify(key, read)
+        let now = self.clock.now_millis();
+        match self.storage.get_entry_now(key, ty, now) {
+            Some(read) => self.classify(key, read, now),
+            None => {
+                let read = self.storage.get_entry(key, ty).await;
+                self.classify(key, read, self.clock.now_millis())
+            }
+        }
     }
 
+    /// Blocking [`CacheCore::lookup`].
     pub(crate) fn lookup_blocking(&self, key: &str) -> Lookup<T> {
-        let read = self
-            .storage
-            .get_entry_blocking(key, self.value_type.as_ref());
-        self.classify(key, read)
+        let ty = self.value_type.as_ref();
+        let now = self.clock.now_millis();
+        match self.storage.get_entry_now(key, ty, now) {
+            Some(read) => self.classify(key, read, now),
+            None => {
+                let read = self.storage.get_entry_blocking(key, ty);
+                self.classify(key, read, self.clock.now_millis())
+            }
+        }
     }
 
     pub(crate) fn entry_for(&self, value: &T, windows: Windows) -> AnyEntry {

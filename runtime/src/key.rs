@@ -7,6 +7,8 @@
 use std::fmt::{self, Write as _};
 use std::ops::Deref;
 
+use arrayvec::ArrayString;
+
 /// Bytes a [`Key`] holds without a heap allocation.
 const INLINE: usize = 96;
 
@@ -20,62 +22,48 @@ const INLINE: usize = 96;
 /// assert_eq!(Key::from("x".repeat(500).as_str()).len(), 500);
 /// ```
 #[derive(Clone)]
-pub struct Key {
-    inline: [u8; INLINE],
-    len: usize,
-    heap: Option<String>,
+pub struct Key(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline(ArrayString<INLINE>),
+    Heap(String),
 }
 
 impl Key {
     /// An empty key.
     pub const fn new() -> Self {
-        Self {
-            inline: [0; INLINE],
-            len: 0,
-            heap: None,
-        }
+        Self(Repr::Inline(ArrayString::new_const()))
     }
 
     /// Appends text.
     pub fn push_str(&mut self, text: &str) {
-        if let Some(heap) = &mut self.heap {
-            heap.push_str(text);
-            return;
-        }
-        let end = self.len + text.len();
-        match self.inline.get_mut(self.len..end) {
-            Some(room) => {
-                room.copy_from_slice(text.as_bytes());
-                self.len = end;
-            }
-            None => {
-                let mut heap = String::with_capacity(end * 2);
-                heap.push_str(self.inline_str());
-                heap.push_str(text);
-                self.heap = Some(heap);
+        match &mut self.0 {
+            Repr::Heap(heap) => heap.push_str(text),
+            Repr::Inline(inline) => {
+                if inline.try_push_str(text).is_err() {
+                    let mut heap = String::with_capacity((inline.len() + text.len()) * 2);
+                    heap.push_str(inline);
+                    heap.push_str(text);
+                    self.0 = Repr::Heap(heap);
+                }
             }
         }
-    }
-
-    fn inline_str(&self) -> &str {
-        // Only whole `&str`s are ever copied in, so the bytes are valid UTF-8; the check is a few
-        // nanoseconds on a short key and keeps this crate free of `unsafe`.
-        std::str::from_utf8(&self.inline[..self.len]).unwrap_or_default()
     }
 
     /// The key as text.
     pub fn as_str(&self) -> &str {
-        match &self.heap {
-            Some(heap) => heap,
-            None => self.inline_str(),
+        match &self.0 {
+            Repr::Inline(inline) => inline,
+            Repr::Heap(heap) => heap,
         }
     }
 
     /// The key as an owned `String`.
     pub fn into_string(self) -> String {
-        match self.heap {
-            Some(heap) => heap,
-            None => self.inline_str().to_owned(),
+        match self.0 {
+            Repr::Inline(inline) => inline.to_string(),
+            Repr::Heap(heap) => heap,
         }
     }
 }
@@ -166,13 +154,9 @@ impl From<&str> for Key {
 
 impl From<String> for Key {
     fn from(text: String) -> Self {
-        if text.len() <= INLINE {
-            return Self::from(text.as_str());
-        }
-        Self {
-            inline: [0; INLINE],
-            len: 0,
-            heap: Some(text),
+        match ArrayString::from(&text) {
+            Ok(inline) => Self(Repr::Inline(inline)),
+            Err(_) => Self(Repr::Heap(text)),
         }
     }
 }
@@ -189,30 +173,68 @@ impl From<String> for Key {
 #[derive(Debug)]
 pub struct KeyBuilder {
     key: Key,
-    specials: &'static str,
+    specials: Specials,
+}
+
+/// The characters an argument must escape, in the form that is cheapest to test.
+#[derive(Debug, Clone, Copy)]
+enum Specials {
+    /// Escape nothing.
+    None,
+    /// ASCII separators and `\`, as a bit per code point.
+    Ascii(u128),
+    /// Separators beyond ASCII, and `\`.
+    Unicode(&'static str),
+}
+
+impl Specials {
+    fn new(specials: &'static str) -> Self {
+        if specials.is_empty() {
+            return Self::None;
+        }
+        if !specials.is_ascii() {
+            return Self::Unicode(specials);
+        }
+        let mask = specials
+            .bytes()
+            .chain([b'\\'])
+            .fold(0u128, |mask, b| mask | 1 << b);
+        Self::Ascii(mask)
+    }
+
+    fn escapes(self, c: char) -> bool {
+        match self {
+            Self::None => false,
+            Self::Ascii(mask) => (c as u32) < 128 && mask >> (c as u32) & 1 == 1,
+            Self::Unicode(specials) => c == '\\' || specials.contains(c),
+        }
+    }
+
+    /// Nothing in `text` needs escaping (the common case, tested without decoding characters).
+    fn plain(self, text: &str) -> bool {
+        match self {
+            Self::None => true,
+            Self::Ascii(mask) => !text.bytes().any(|b| b < 128 && mask >> b & 1 == 1),
+            Self::Unicode(_) => !text.chars().any(|c| self.escapes(c)),
+        }
+    }
 }
 
 /// Escapes while writing.
 struct Escaper<'a> {
     out: &'a mut Key,
-    specials: &'a str,
+    specials: Specials,
 }
 
 impl fmt::Write for Escaper<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let special = |b: u8| b == b'\\' || self.specials.as_bytes().contains(&b);
-        let plain = if self.specials.is_ascii() {
-            !s.bytes().any(special)
-        } else {
-            !s.contains(|c| c == '\\' || self.specials.contains(c))
-        };
-        if self.specials.is_empty() || plain {
+        if self.specials.plain(s) {
             self.out.push_str(s);
             return Ok(());
         }
         let mut buf = [0u8; 4];
         for c in s.chars() {
-            if c == '\\' || self.specials.contains(c) {
+            if self.specials.escapes(c) {
                 self.out.push_str("\\");
             }
             self.out.push_str(c.encode_utf8(&mut buf));
@@ -222,18 +244,37 @@ impl fmt::Write for Escaper<'_> {
 }
 
 impl KeyBuilder {
-    /// A builder that escapes `specials` (the template's separators) and `\\` inside arguments;
+    /// A builder that escapes `specials` (the template's separators) and `\` inside arguments;
     /// with no specials nothing is escaped.
     pub fn new(specials: &'static str) -> Self {
         Self {
             key: Key::new(),
-            specials,
+            specials: Specials::new(specials),
         }
     }
 
     /// Appends literal text of the template.
     pub fn literal(&mut self, text: &str) {
         self.key.push_str(text);
+    }
+
+    /// Appends one argument that is already text, escaped: the route of `&str`, `String` and
+    /// integer arguments, which skips the formatting machinery.
+    ///
+    /// ```
+    /// use advanced_caching::KeyBuilder;
+    /// let mut key = KeyBuilder::new(":");
+    /// key.literal("path:");
+    /// key.argument_str("a:b");
+    /// assert_eq!(key.finish(), r"path:a\:b");
+    /// ```
+    pub fn argument_str(&mut self, text: &str) {
+        let mut escaper = Escaper {
+            out: &mut self.key,
+            specials: self.specials,
+        };
+        // Our writer never fails.
+        let _ = escaper.write_str(text);
     }
 
     /// Appends one formatted argument, escaped.
@@ -249,6 +290,91 @@ impl KeyBuilder {
     /// The key.
     pub fn finish(self) -> Key {
         self.key
+    }
+}
+
+/// One argument of a key template, for generated code: `(&KeyArg(&arg)).write_key(&mut builder)`
+/// picks, at compile time for the argument's concrete type, [`FastKeyArg`] (strings and integers,
+/// written without `core::fmt`) when it applies and [`DisplayKeyArg`] otherwise (autoref
+/// specialization). Both give the same text as `format_args!("{}", arg)`.
+///
+/// ```
+/// use advanced_caching::KeyBuilder;
+/// use advanced_caching::key_arg::{DisplayKeyArg as _, FastKeyArg as _, KeyArg};
+/// let (id, name, ratio) = (42u64, "a:b", 0.5f64);
+/// let mut key = KeyBuilder::new(":");
+/// (&KeyArg(&id)).write_key(&mut key);
+/// key.literal(":");
+/// (&KeyArg(&name)).write_key(&mut key);
+/// key.literal(":");
+/// (&KeyArg(&ratio)).write_key(&mut key);
+/// assert_eq!(key.finish(), r"42:a\:b:0.5");
+/// ```
+pub mod key_arg {
+    use std::fmt;
+
+    use super::KeyBuilder;
+
+    /// A reference to one key argument.
+    pub struct KeyArg<'a, T: ?Sized>(pub &'a T);
+
+    /// The route of types with a direct text form (strings, integers, `bool`, `char`).
+    pub trait FastKeyArg {
+        /// Writes the argument, escaped.
+        fn write_key(&self, key: &mut KeyBuilder);
+    }
+
+    /// The route of every other `Display` type.
+    pub trait DisplayKeyArg {
+        /// Writes the argument, escaped.
+        fn write_key(&self, key: &mut KeyBuilder);
+    }
+
+    impl<T: fmt::Display + ?Sized> DisplayKeyArg for &KeyArg<'_, T> {
+        fn write_key(&self, key: &mut KeyBuilder) {
+            key.argument(format_args!("{}", self.0));
+        }
+    }
+
+    macro_rules! text_args {
+        ($($t:ty),*) => {$(
+            impl FastKeyArg for KeyArg<'_, $t> {
+                fn write_key(&self, key: &mut KeyBuilder) {
+                    key.argument_str(self.0);
+                }
+            }
+        )*};
+    }
+    text_args!(str, &str, &&str, String, &String);
+
+    macro_rules! integer_args {
+        ($($t:ty),*) => {$(
+            impl FastKeyArg for KeyArg<'_, $t> {
+                fn write_key(&self, key: &mut KeyBuilder) {
+                    key.argument_str(itoa::Buffer::new().format(*self.0));
+                }
+            }
+            impl FastKeyArg for KeyArg<'_, &$t> {
+                fn write_key(&self, key: &mut KeyBuilder) {
+                    key.argument_str(itoa::Buffer::new().format(**self.0));
+                }
+            }
+        )*};
+    }
+    integer_args!(
+        u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize
+    );
+
+    impl FastKeyArg for KeyArg<'_, bool> {
+        fn write_key(&self, key: &mut KeyBuilder) {
+            key.argument_str(if *self.0 { "true" } else { "false" });
+        }
+    }
+
+    impl FastKeyArg for KeyArg<'_, char> {
+        fn write_key(&self, key: &mut KeyBuilder) {
+            key.argument_str(self.0.encode_utf8(&mut [0u8; 4]));
+        }
     }
 }
 
@@ -268,4 +394,48 @@ pub fn compose_key(name: &str, args: &[&dyn fmt::Display]) -> Key {
         key.argument(format_args!("{arg}"));
     }
     key.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeyBuilder;
+    use super::key_arg::{DisplayKeyArg as _, FastKeyArg as _, KeyArg};
+
+    /// The same key through the fast route and through `Display`.
+    fn both<T: std::fmt::Display>(value: T, fast: impl Fn(&mut KeyBuilder)) -> (String, String) {
+        let mut by_fast = KeyBuilder::new("-:");
+        fast(&mut by_fast);
+        let mut by_display = KeyBuilder::new("-:");
+        by_display.argument(format_args!("{value}"));
+        (
+            by_fast.finish().into_string(),
+            by_display.finish().into_string(),
+        )
+    }
+
+    #[test]
+    // The explicit borrows pick the route under test.
+    #[allow(clippy::needless_borrow)]
+    fn the_fast_route_writes_what_display_writes() {
+        let (a, b) = both(-42i64, |k| (&KeyArg(&-42i64)).write_key(k));
+        assert_eq!((a.as_str(), b.as_str()), (r"\-42", r"\-42"));
+        let (a, b) = both(u128::MAX, |k| (&KeyArg(&u128::MAX)).write_key(k));
+        assert_eq!(a, b);
+        let s = "a:b\\c";
+        let (a, b) = both(s, |k| (&KeyArg(&s)).write_key(k));
+        assert_eq!((a.as_str(), b.as_str()), (r"a\:b\\c", r"a\:b\\c"));
+        let owned = String::from("x-y");
+        let (a, b) = both(&owned, |k| (&KeyArg(&owned)).write_key(k));
+        assert_eq!((a.as_str(), b.as_str()), (r"x\-y", r"x\-y"));
+        let (a, b) = both(true, |k| (&KeyArg(&true)).write_key(k));
+        assert_eq!((a.as_str(), b.as_str()), ("true", "true"));
+        let (a, b) = both(':', |k| (&KeyArg(&':')).write_key(k));
+        assert_eq!((a.as_str(), b.as_str()), (r"\:", r"\:"));
+        let n = &7u8;
+        let (a, b) = both(n, |k| (&KeyArg(&n)).write_key(k));
+        assert_eq!((a.as_str(), b.as_str()), ("7", "7"));
+        // A type without a fast route goes through `Display`.
+        let (a, b) = both(1.5f32, |k| (&KeyArg(&1.5f32)).write_key(k));
+        assert_eq!((a.as_str(), b.as_str()), ("1.5", "1.5"));
+    }
 }

@@ -231,11 +231,12 @@ impl Storage for ChainStorage {
         &self,
         key: &str,
         ty: &dyn ValueType,
+        now: Millis,
     ) -> Option<StorageResult<Option<AnyEntry>>> {
-        match self.levels.first()?.storage.get_entry_now(key, ty)? {
-            Ok(Some(entry)) => Some(Ok(Some(entry))),
-            _ => None,
-        }
+        // Only a hit on the first level answers at once; its result is passed on as it is,
+        // so the hit is not copied again.
+        let read = self.levels.first()?.storage.get_entry_now(key, ty, now);
+        read.filter(|r| matches!(r, Ok(Some(_))))
     }
 
     fn get_entry_blocking(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
 use quick_cache::sync::{Cache, EntryAction, EntryResult};
 
 use super::{AnyEntry, Storage, StorageResult};
@@ -64,7 +65,7 @@ impl Slot {
 /// assert!(storage.len() <= 2);
 /// ```
 pub struct MemoryStorage {
-    entries: Cache<String, Slot>,
+    entries: Cache<CompactString, Slot>,
     clock: SharedClock,
     max_entries: usize,
 }
@@ -133,8 +134,8 @@ impl MemoryStorage {
 
 /// `quick_cache` splits its capacity over shards and rounds each shard up; build it so the shards
 /// add up to at most `max_entries`, which makes the bound hard.
-fn bounded_cache(max_entries: usize) -> Cache<String, Slot> {
-    let probe: Cache<String, Slot> = Cache::new(max_entries);
+fn bounded_cache(max_entries: usize) -> Cache<CompactString, Slot> {
+    let probe: Cache<CompactString, Slot> = Cache::new(max_entries);
     let shards = probe.num_shards().max(1) as u64;
     let max = max_entries as u64;
     if probe.shard_capacity().saturating_mul(shards) <= max {
@@ -181,9 +182,10 @@ impl Storage for MemoryStorage {
     fn get_entry_now(
         &self,
         key: &str,
-        ty: &dyn ValueType,
+        _ty: &dyn ValueType,
+        now: Millis,
     ) -> Option<StorageResult<Option<AnyEntry>>> {
-        Some(self.get_entry_blocking(key, ty))
+        Some(Ok(self.live(key, now)))
     }
 
     fn set_entry_blocking(
@@ -192,7 +194,8 @@ impl Storage for MemoryStorage {
         entry: AnyEntry,
         _ty: &dyn ValueType,
     ) -> StorageResult<()> {
-        self.entries.insert(key.to_owned(), Slot::new(entry));
+        self.entries
+            .insert(CompactString::from(key), Slot::new(entry));
         Ok(())
     }
 
@@ -211,13 +214,15 @@ impl Storage for MemoryStorage {
         _ty: &dyn ValueType,
     ) -> StorageResult<bool> {
         let now = self.clock.now_millis();
-        let outcome = self.entries.entry(key, None, |_, held: &mut Slot| {
-            if held.is_expired(now) {
-                EntryAction::ReplaceWithGuard
-            } else {
-                EntryAction::Retain(())
-            }
-        });
+        let outcome = self
+            .entries
+            .entry(&CompactString::from(key), None, |_, held: &mut Slot| {
+                if held.is_expired(now) {
+                    EntryAction::ReplaceWithGuard
+                } else {
+                    EntryAction::Retain(())
+                }
+            });
         Ok(match outcome {
             EntryResult::Retained(()) | EntryResult::Timeout => false,
             EntryResult::Removed(..) => false,

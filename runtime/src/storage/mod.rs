@@ -144,12 +144,27 @@ pub trait Storage: Send + Sync + 'static {
     /// Removes expired entries where the backend does not do it itself; returns how many.
     fn cleanup_expired_blocking(&self) -> StorageResult<usize>;
 
-    /// Answers a read at once when the storage can do so without I/O (in-memory tiers), so async
-    /// callers skip the future. `None` means "ask [`Storage::get_entry`]".
+    /// Answers a read at once when the storage can do so without I/O (in-memory tiers), so
+    /// callers skip the future. `now` is the caller's reading of its clock, by which an in-memory
+    /// tier judges expiry, so a hit reads the clock once. `None` means "ask
+    /// [`Storage::get_entry`]".
+    ///
+    /// ```
+    /// use advanced_caching::{MemoryStorage, SerdeValue, Storage, StorageExt};
+    /// use std::time::Duration;
+    /// let storage = MemoryStorage::new(10);
+    /// storage.set_blocking_typed("k", &1u8, Some(Duration::from_secs(1))).unwrap();
+    /// let ty = SerdeValue::<u8>::new();
+    /// let now = storage.now();
+    /// assert!(storage.get_entry_now("k", &ty, now).unwrap().unwrap().is_some());
+    /// // Judged at a time past the TTL, the entry is gone.
+    /// assert!(storage.get_entry_now("k", &ty, now + 5_000).unwrap().unwrap().is_none());
+    /// ```
     fn get_entry_now(
         &self,
         _key: &str,
         _ty: &dyn ValueType,
+        _now: Millis,
     ) -> Option<StorageResult<Option<AnyEntry>>> {
         None
     }
