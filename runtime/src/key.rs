@@ -32,11 +32,13 @@ enum Repr {
 
 impl Key {
     /// An empty key.
+    #[inline]
     pub const fn new() -> Self {
         Self(Repr::Inline(ArrayString::new_const()))
     }
 
     /// Appends text.
+    #[inline]
     pub fn push_str(&mut self, text: &str) {
         match &mut self.0 {
             Repr::Heap(heap) => heap.push_str(text),
@@ -52,6 +54,7 @@ impl Key {
     }
 
     /// The key as text.
+    #[inline]
     pub fn as_str(&self) -> &str {
         match &self.0 {
             Repr::Inline(inline) => inline,
@@ -76,6 +79,7 @@ impl Default for Key {
 
 impl Deref for Key {
     type Target = str;
+    #[inline]
     fn deref(&self) -> &str {
         self.as_str()
     }
@@ -188,6 +192,7 @@ enum Specials {
 }
 
 impl Specials {
+    #[inline]
     fn new(specials: &'static str) -> Self {
         if specials.is_empty() {
             return Self::None;
@@ -202,6 +207,7 @@ impl Specials {
         Self::Ascii(mask)
     }
 
+    #[inline]
     fn escapes(self, c: char) -> bool {
         match self {
             Self::None => false,
@@ -211,6 +217,7 @@ impl Specials {
     }
 
     /// Nothing in `text` needs escaping (the common case, tested without decoding characters).
+    #[inline]
     fn plain(self, text: &str) -> bool {
         match self {
             Self::None => true,
@@ -227,6 +234,7 @@ struct Escaper<'a> {
 }
 
 impl fmt::Write for Escaper<'_> {
+    #[inline]
     fn write_str(&mut self, s: &str) -> fmt::Result {
         if self.specials.plain(s) {
             self.out.push_str(s);
@@ -246,6 +254,7 @@ impl fmt::Write for Escaper<'_> {
 impl KeyBuilder {
     /// A builder that escapes `specials` (the template's separators) and `\` inside arguments;
     /// with no specials nothing is escaped.
+    #[inline]
     pub fn new(specials: &'static str) -> Self {
         Self {
             key: Key::new(),
@@ -254,6 +263,7 @@ impl KeyBuilder {
     }
 
     /// Appends literal text of the template.
+    #[inline]
     pub fn literal(&mut self, text: &str) {
         self.key.push_str(text);
     }
@@ -268,6 +278,7 @@ impl KeyBuilder {
     /// key.argument_str("a:b");
     /// assert_eq!(key.finish(), r"path:a\:b");
     /// ```
+    #[inline]
     pub fn argument_str(&mut self, text: &str) {
         let mut escaper = Escaper {
             out: &mut self.key,
@@ -288,6 +299,7 @@ impl KeyBuilder {
     }
 
     /// The key.
+    #[inline]
     pub fn finish(self) -> Key {
         self.key
     }
@@ -331,6 +343,7 @@ pub mod key_arg {
     }
 
     impl<T: fmt::Display + ?Sized> DisplayKeyArg for &KeyArg<'_, T> {
+        #[inline]
         fn write_key(&self, key: &mut KeyBuilder) {
             key.argument(format_args!("{}", self.0));
         }
@@ -339,6 +352,7 @@ pub mod key_arg {
     macro_rules! text_args {
         ($($t:ty),*) => {$(
             impl FastKeyArg for KeyArg<'_, $t> {
+                #[inline]
                 fn write_key(&self, key: &mut KeyBuilder) {
                     key.argument_str(self.0);
                 }
@@ -350,11 +364,13 @@ pub mod key_arg {
     macro_rules! integer_args {
         ($($t:ty),*) => {$(
             impl FastKeyArg for KeyArg<'_, $t> {
+                #[inline]
                 fn write_key(&self, key: &mut KeyBuilder) {
                     key.argument_str(itoa::Buffer::new().format(*self.0));
                 }
             }
             impl FastKeyArg for KeyArg<'_, &$t> {
+                #[inline]
                 fn write_key(&self, key: &mut KeyBuilder) {
                     key.argument_str(itoa::Buffer::new().format(**self.0));
                 }
@@ -366,12 +382,14 @@ pub mod key_arg {
     );
 
     impl FastKeyArg for KeyArg<'_, bool> {
+        #[inline]
         fn write_key(&self, key: &mut KeyBuilder) {
             key.argument_str(if *self.0 { "true" } else { "false" });
         }
     }
 
     impl FastKeyArg for KeyArg<'_, char> {
+        #[inline]
         fn write_key(&self, key: &mut KeyBuilder) {
             key.argument_str(self.0.encode_utf8(&mut [0u8; 4]));
         }

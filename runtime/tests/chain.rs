@@ -9,8 +9,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use advanced_caching::{
-    CacheBuilder, CacheEntry, ChainLevel, ChainStorage, ManualClock, MemoryStorage, SerdeValue,
-    Storage, StorageExt,
+    CacheBuilder, CacheEntry, ChainLevel, ChainStorage, Clock, ManualClock, MemoryStorage,
+    SerdeValue, Storage, StorageExt,
 };
 use common::Outage;
 
@@ -178,4 +178,30 @@ async fn a_cache_on_a_chain_hits_the_fast_level_without_touching_the_others() {
         0,
         "an L1 hit never asks L2"
     );
+}
+
+#[test]
+fn the_fast_read_answers_only_live_l1_hits() {
+    let clock = ManualClock::new(1_000_000);
+    let (fast, slow) = (memory(&clock), memory(&clock));
+    let chain = ChainStorage::hybrid(fast.clone(), slow.clone(), Duration::from_secs(10), None);
+    let ty = SerdeValue::<u8>::new();
+    let now = clock.now_millis();
+    assert!(
+        chain.get_entry_now("k", &ty, now).is_none(),
+        "a miss asks the slow path"
+    );
+    chain
+        .set_blocking_typed("k", &7u8, Some(Duration::from_secs(60)))
+        .unwrap();
+    let hit = chain
+        .get_entry_now("k", &ty, now)
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(hit.value.downcast_ref::<u8>(), Some(&7));
+    // Past the L1 cap the copy is gone from L1: the fast read defers to the levels below.
+    assert!(chain.get_entry_now("k", &ty, now + 11_000).is_none());
+    clock.advance(Duration::from_secs(11));
+    assert_eq!(chain.get_blocking_typed::<u8>("k").unwrap(), Some(7));
 }

@@ -122,7 +122,9 @@ impl MemoryStorage {
         self.entries.clear();
     }
 
-    fn live(&self, key: &str, now: Millis) -> Option<AnyEntry> {
+    /// The entry of `key` unless it is expired at `now` (an expired one is dropped).
+    #[inline]
+    pub(crate) fn live(&self, key: &str, now: Millis) -> Option<AnyEntry> {
         let slot = self.entries.get(key)?;
         if slot.is_expired(now) {
             self.entries.remove_if(key, |s: &Slot| s.is_expired(now));

@@ -111,7 +111,7 @@ pub type AnyEntry = CacheEntry<AnyValue>;
 /// assert_eq!(storage.get_blocking_typed::<u32>("k").unwrap(), Some(5));
 /// assert!(storage.exists_blocking("k").unwrap());
 /// ```
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: std::any::Any + Send + Sync {
     /// The storage's kind (`memory`, `redis`, …), for logs and errors.
     fn kind(&self) -> &'static str;
 
