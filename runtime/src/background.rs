@@ -459,6 +459,12 @@ where
 
     /// Blocking [`BackgroundLoader::get`], for blocking loaders (async ones are driven to
     /// completion on the background runtime).
+    ///
+    /// # Panics
+    ///
+    /// Only with an async loader on a miss when no tokio runtime exists and none can be built
+    /// (the OS refuses threads): nothing else can drive the loader, and the loader's error type
+    /// has no way to say so.
     pub fn get_blocking(&self) -> Result<T, E> {
         self.start_quietly();
         let inner = &self.inner;
