@@ -103,7 +103,7 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
         });
     let storage_names: Vec<&str> = spec.storages.iter().map(|s| s.name.as_str()).collect();
     let module_doc = format!(
-        " Cached functions generated from `{spec_name}`.\n\n Call the free functions for the process-wide instance, or build an isolated one with\n [`Caches::builder`] (own storages, a test clock) and call its methods."
+        " Cached functions generated from `{spec_name}`.\n\n Call the free functions for the process-wide instance, or build an isolated one with\n `Caches::builder()` (own storages, a test clock) and call its methods."
     );
     let tokens = quote! {
         #[doc = #module_doc]

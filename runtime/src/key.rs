@@ -306,8 +306,8 @@ impl KeyBuilder {
 }
 
 /// One argument of a key template, for generated code: `(&KeyArg(&arg)).write_key(&mut builder)`
-/// picks, at compile time for the argument's concrete type, [`FastKeyArg`] (strings and integers,
-/// written without `core::fmt`) when it applies and [`DisplayKeyArg`] otherwise (autoref
+/// picks, at compile time for the argument's concrete type, [`FastKeyArg`](key_arg::FastKeyArg) (strings and integers,
+/// written without `core::fmt`) when it applies and [`DisplayKeyArg`](key_arg::DisplayKeyArg) otherwise (autoref
 /// specialization). Both give the same text as `format_args!("{}", arg)`.
 ///
 /// ```
