@@ -27,13 +27,26 @@ pub fn missing(service: &str, how_to_install: &str) {
     );
 }
 
-/// A free loopback port (the listener is dropped, so a server can bind it next).
+/// A free loopback port (the listener is dropped, so a server can bind it next), never the same
+/// one twice in a process, so parallel tests never race for one port.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free loopback port: {e}"))
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("no free loopback port: {e}"));
+        let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
 }
+
+/// How many ports a server start tries before giving up (a port taken between `free_port` and
+/// the server's bind makes the server exit; the next attempt takes another port).
+const START_ATTEMPTS: usize = 5;
 
 /// A `redis-server` of this test: no persistence, on 127.0.0.1 only.
 ///
@@ -62,12 +75,16 @@ impl RedisServer {
             missing("redis-server", "apt-get install redis-server");
             return None;
         }
-        let mut server = Self {
-            port: free_port(),
-            child: None,
-        };
-        server.restart();
-        Some(server)
+        for _ in 0..START_ATTEMPTS {
+            let mut server = Self {
+                port: free_port(),
+                child: None,
+            };
+            if server.launch() {
+                return Some(server);
+            }
+        }
+        panic!("redis-server did not start on any of {START_ATTEMPTS} ports");
     }
 
     /// The server's port.
@@ -93,6 +110,13 @@ impl RedisServer {
     /// # Panics
     /// When it does not answer within 10 s.
     pub fn restart(&mut self) {
+        if !self.launch() {
+            panic!("redis-server could not bind port {} again", self.port);
+        }
+    }
+
+    /// (Re)starts the server on its port; false when it exited instead (the port was taken).
+    fn launch(&mut self) -> bool {
         self.stop();
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string()])
@@ -102,26 +126,51 @@ impl RedisServer {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start redis-server: {e}"));
+        let pid = child.id();
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if self.ping() {
-                return;
+            if self.answers_as(pid) {
+                return true;
+            }
+            if self.exited() {
+                self.child = None;
+                return false;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("redis-server on port {} did not answer PING", self.port);
+        panic!("redis-server on port {} did not answer", self.port);
     }
 
-    fn ping(&self) -> bool {
+    fn exited(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_none_or(|c| !matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// The server on the port answers and is our child (not another process on a reused port).
+    fn answers_as(&self, pid: u32) -> bool {
         let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return false;
         };
         let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-        let mut reply = [0u8; 7];
-        stream.write_all(b"PING\r\n").is_ok()
-            && stream.read_exact(&mut reply).is_ok()
-            && &reply == b"+PONG\r\n"
+        if stream.write_all(b"INFO server\r\n").is_err() {
+            return false;
+        }
+        let mut reply = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let wanted = format!("process_id:{pid}\r\n");
+        while let Ok(n @ 1..) = stream.read(&mut chunk) {
+            reply.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&reply);
+            if text.contains(&wanted) {
+                return true;
+            }
+            if text.contains("process_id:") && text.contains("tcp_port:") {
+                return false;
+            }
+        }
+        false
     }
 
     /// A plain client connection, for checking what the storage wrote.
@@ -157,18 +206,25 @@ impl Emulator {
     /// # Panics
     /// When it does not come up within 30 s.
     fn start(program: std::path::PathBuf, args: &[&str]) -> Self {
-        let port = free_port();
-        let mut emulator = Self {
-            port,
-            program,
-            args: args
-                .iter()
-                .map(|a| a.replace("{port}", &port.to_string()))
-                .collect(),
-            child: None,
-        };
-        emulator.restart();
-        emulator
+        for _ in 0..START_ATTEMPTS {
+            let port = free_port();
+            let mut emulator = Self {
+                port,
+                program: program.clone(),
+                args: args
+                    .iter()
+                    .map(|a| a.replace("{port}", &port.to_string()))
+                    .collect(),
+                child: None,
+            };
+            if emulator.launch() {
+                return emulator;
+            }
+        }
+        panic!(
+            "{} did not start on any of {START_ATTEMPTS} ports",
+            program.display()
+        );
     }
 
     /// The port.
@@ -194,6 +250,17 @@ impl Emulator {
     /// # Panics
     /// When it does not come up within 30 s.
     pub fn restart(&mut self) {
+        if !self.launch() {
+            panic!(
+                "{} could not bind port {} again",
+                self.program.display(),
+                self.port
+            );
+        }
+    }
+
+    /// (Re)starts the emulator on its port; false when it exited instead (the port was taken).
+    fn launch(&mut self) -> bool {
         self.stop();
         let child = Command::new(&self.program)
             .args(&self.args)
@@ -204,8 +271,16 @@ impl Emulator {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
+            let exited = self
+                .child
+                .as_mut()
+                .is_none_or(|c| !matches!(c.try_wait(), Ok(None)));
+            if exited {
+                self.child = None;
+                return false;
+            }
             if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
+                return true;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -308,4 +383,29 @@ macro_rules! redis_or_skip {
             None => return,
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_whose_port_is_taken_reports_it_instead_of_answering_for_another() {
+        if Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            missing("redis-server", "apt-get install redis-server");
+            return;
+        }
+        let taken = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+        let port = taken.local_addr().map(|a| a.port()).unwrap_or_default();
+        let mut server = RedisServer { port, child: None };
+        assert!(!server.launch(), "a taken port is a failed start");
+        // `start` moves on to another port.
+        let server = RedisServer::start().unwrap_or_else(|| panic!("redis-server is installed"));
+        assert_ne!(server.port(), port);
+        assert!(server.answers_as(server.child.as_ref().map_or(0, Child::id)));
+    }
 }
