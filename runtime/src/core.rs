@@ -89,30 +89,34 @@ where
         }
     }
 
-    /// Reads `key` and classifies it; an in-memory answer reads the clock once.
-    pub(crate) async fn lookup(&self, key: &str) -> Lookup<T> {
-        let ty = self.value_type.as_ref();
+    /// An in-memory tier's answer, classified at the one clock reading it was judged by; `None`
+    /// when the storage must be asked through I/O.
+    fn lookup_now(&self, key: &str) -> Option<Lookup<T>> {
         let now = self.clock.now_millis();
-        match self.storage.get_entry_now(key, ty, now) {
-            Some(read) => self.classify(key, read, now),
-            None => {
-                let read = self.storage.get_entry(key, ty).await;
-                self.classify(key, read, self.clock.now_millis())
-            }
+        let read = self
+            .storage
+            .get_entry_now(key, self.value_type.as_ref(), now)?;
+        Some(self.classify(key, read, now))
+    }
+
+    /// Reads `key` and classifies it.
+    pub(crate) async fn lookup(&self, key: &str) -> Lookup<T> {
+        if let Some(found) = self.lookup_now(key) {
+            return found;
         }
+        let read = self.storage.get_entry(key, self.value_type.as_ref()).await;
+        self.classify(key, read, self.clock.now_millis())
     }
 
     /// Blocking [`CacheCore::lookup`].
     pub(crate) fn lookup_blocking(&self, key: &str) -> Lookup<T> {
-        let ty = self.value_type.as_ref();
-        let now = self.clock.now_millis();
-        match self.storage.get_entry_now(key, ty, now) {
-            Some(read) => self.classify(key, read, now),
-            None => {
-                let read = self.storage.get_entry_blocking(key, ty);
-                self.classify(key, read, self.clock.now_millis())
-            }
+        if let Some(found) = self.lookup_now(key) {
+            return found;
         }
+        let read = self
+            .storage
+            .get_entry_blocking(key, self.value_type.as_ref());
+        self.classify(key, read, self.clock.now_millis())
     }
 
     pub(crate) fn entry_for(&self, value: &T, windows: Windows) -> AnyEntry {

@@ -44,6 +44,17 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// True (and the child forgotten) when the server process is gone: it could not bind its port.
+fn exited(child: &mut Option<Child>) -> bool {
+    let gone = child
+        .as_mut()
+        .is_none_or(|c| !matches!(c.try_wait(), Ok(None)));
+    if gone {
+        *child = None;
+    }
+    gone
+}
+
 /// How many ports a server start tries before giving up (a port taken between `free_port` and
 /// the server's bind makes the server exit; the next attempt takes another port).
 const START_ATTEMPTS: usize = 5;
@@ -133,19 +144,12 @@ impl RedisServer {
             if self.answers_as(pid) {
                 return true;
             }
-            if self.exited() {
-                self.child = None;
+            if exited(&mut self.child) {
                 return false;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!("redis-server on port {} did not answer", self.port);
-    }
-
-    fn exited(&mut self) -> bool {
-        self.child
-            .as_mut()
-            .is_none_or(|c| !matches!(c.try_wait(), Ok(None)))
     }
 
     /// The server on the port answers and is our child (not another process on a reused port).
@@ -271,12 +275,7 @@ impl Emulator {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            let exited = self
-                .child
-                .as_mut()
-                .is_none_or(|c| !matches!(c.try_wait(), Ok(None)));
-            if exited {
-                self.child = None;
+            if exited(&mut self.child) {
                 return false;
             }
             if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
