@@ -7,8 +7,9 @@ use std::time::Duration;
 use toml::Spanned;
 
 use crate::diagnostic::{Diagnostic, closest};
+use crate::disjoint::{self, Entry, KeySet};
 use crate::duration;
-use crate::key;
+use crate::key::{self, RawPart, Slot};
 use crate::loader::{LoaderError, SourceTree, read_signature};
 use crate::model::*;
 use crate::raw::*;
@@ -19,7 +20,15 @@ pub(crate) const IMPLICIT_DEFAULT: &str = "default";
 pub(crate) const IMPLICIT_MAX_ENTRIES: u64 = 10_000;
 
 const KINDS: [&str; 7] = ["memory", "redis", "hybrid", "chain", "s3", "gcs", "file"];
-const RESERVED: [&str; 5] = ["start", "stats", "instance", "builder", "storage"];
+const RESERVED: [&str; 7] = [
+    "start",
+    "stats",
+    "instance",
+    "builder",
+    "storage",
+    "init",
+    "set_context",
+];
 
 /// Settings each storage kind takes (besides `type`).
 fn settings_of(kind: &str) -> &'static [&'static str] {
@@ -53,6 +62,12 @@ fn settings_of(kind: &str) -> &'static [&'static str] {
 struct Checker<'a> {
     diags: Vec<Diagnostic>,
     tree: &'a mut SourceTree,
+    /// The spec's `context` type.
+    context: Option<syn::Path>,
+    /// Every entry that writes keys, for the disjointness proof.
+    entries: Vec<Entry>,
+    /// Each function's value type and where its loader is named, for `same_entries_as`.
+    values: BTreeMap<String, (Option<syn::Type>, Range<usize>)>,
 }
 
 /// Parses and checks `text`; every problem becomes a diagnostic.
@@ -64,6 +79,9 @@ pub(crate) fn check(text: &str, tree: &mut SourceTree) -> Result<Spec, Vec<Diagn
     let mut checker = Checker {
         diags: Vec::new(),
         tree,
+        context: None,
+        entries: Vec::new(),
+        values: BTreeMap::new(),
     };
     let spec = checker.spec(raw);
     if checker.diags.is_empty() {
@@ -113,6 +131,7 @@ impl Checker<'_> {
 
     fn spec(&mut self, raw: RawSpec) -> Spec {
         self.names(&raw);
+        self.context = raw.context.as_ref().and_then(|c| self.context_type(c));
         let mut storages = self.storages(&raw.storages);
         let declared: BTreeSet<String> = raw.storages.keys().map(|k| k.get_ref().clone()).collect();
         let default_storage = match &raw.default_storage {
@@ -162,12 +181,215 @@ impl Checker<'_> {
                 self.reader(name, r, storage, &raw.loaders)
             })
             .collect();
+        self.shares(&raw.functions);
+        self.disjoint(&storages);
         Spec {
             storages,
             default_storage,
             functions,
             loaders,
             readers,
+            context: raw.context.as_ref().map(|c| c.get_ref().trim().to_owned()),
+        }
+    }
+
+    /// The `context` type: a path to a type of this crate or another.
+    fn context_type(&mut self, context: &Spanned<String>) -> Option<syn::Path> {
+        match syn::parse_str::<syn::Path>(context.get_ref().trim()) {
+            Ok(path) if !path.segments.is_empty() => Some(path),
+            _ => {
+                self.error(
+                    format!("`{}` is not a type path", context.get_ref()),
+                    context.span(),
+                    "the loader context type",
+                    "name the type loaders take by reference, e.g. `context = \"crate::AppState\"`",
+                );
+                None
+            }
+        }
+    }
+
+    /// Marks a signature whose first parameter is `&Context`; the context elsewhere is an error.
+    fn with_context(&mut self, mut sig: Signature, loader: &Spanned<String>) -> Signature {
+        let Some(last) = self
+            .context
+            .as_ref()
+            .and_then(|c| c.segments.last())
+            .map(|s| s.ident.to_string())
+        else {
+            return sig;
+        };
+        for (at, param) in sig.params.iter().enumerate() {
+            let syn::Type::Reference(r) = &param.ty else {
+                continue;
+            };
+            let syn::Type::Path(p) = &*r.elem else {
+                continue;
+            };
+            if p.path.segments.last().is_none_or(|s| s.ident != last) {
+                continue;
+            }
+            if at == 0 {
+                sig.takes_context = true;
+            } else {
+                self.error(
+                    format!(
+                        "the context parameter `{}` of `{}` is not the first parameter",
+                        param.name,
+                        loader.get_ref()
+                    ),
+                    loader.span(),
+                    "takes the context",
+                    format!(
+                        "move `{}: &{last}` to the front of the loader's parameters",
+                        param.name
+                    ),
+                );
+            }
+        }
+        sig
+    }
+
+    /// `same_entries_as` names another function, one level deep, with the same value type.
+    fn shares(&mut self, functions: &BTreeMap<Spanned<String>, Spanned<RawFunction>>) {
+        for (name, f) in functions {
+            let Some(target) = &f.get_ref().same_entries_as else {
+                continue;
+            };
+            let t = target.get_ref();
+            let Some(other) = functions.iter().find(|(n, _)| n.get_ref() == t) else {
+                let names = functions.keys().map(|k| k.get_ref().as_str());
+                let hint = match closest(t, names) {
+                    Some(similar) => format!("did you mean `{similar}`?"),
+                    None => "name a [functions.*] entry of this spec".into(),
+                };
+                self.error(
+                    format!("`same_entries_as = \"{t}\"` names no function"),
+                    target.span(),
+                    "no function of this name",
+                    hint,
+                );
+                continue;
+            };
+            if t == name.get_ref() {
+                self.error(
+                    "a function cannot share entries with itself",
+                    target.span(),
+                    "names this function",
+                    "remove `same_entries_as`",
+                );
+                continue;
+            }
+            if let Some(next) = &other.1.get_ref().same_entries_as {
+                self.error(
+                    format!("`{t}` itself shares the entries of `{}`", next.get_ref()),
+                    target.span(),
+                    "a chain of sharing",
+                    format!("write `same_entries_as = \"{}\"`", next.get_ref()),
+                );
+                continue;
+            }
+            let ours = self.values.get(name.get_ref()).cloned();
+            let theirs = self.values.get(t).cloned();
+            if let (Some((Some(a), _)), Some((Some(b), b_span))) = (ours, theirs)
+                && type_name(&a) != type_name(&b)
+            {
+                let diag = Diagnostic::new(
+                    format!(
+                        "`{}` shares the entries of `{t}`, but its values are `{}` and theirs `{}`",
+                        name.get_ref(),
+                        type_text(&a),
+                        type_text(&b)
+                    ),
+                    Some(target.span()),
+                    "shares on purpose",
+                )
+                .also(b_span, format!("the loader of `{t}`"))
+                .hint("entries shared on purpose must hold one value type: return the same type from both loaders, or give them distinct keys");
+                self.diags.push(diag);
+            }
+        }
+    }
+
+    /// Entries on storages that reach one keyspace must have disjoint key sets.
+    fn disjoint(&mut self, storages: &[StorageDef]) {
+        let targets: BTreeSet<String> = self
+            .entries
+            .iter()
+            .filter_map(|e| e.group.clone())
+            .collect();
+        for e in &mut self.entries {
+            if e.table == "functions" && e.group.is_none() && targets.contains(&e.name) {
+                e.group = Some(e.name.clone());
+            }
+        }
+        // One report per entry whose keys are the wider set (its literal starts the other's),
+        // naming every entry it can meet.
+        let mut by_culprit: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
+        for clash in disjoint::clashes(storages, &self.entries) {
+            let (a, b) = (&self.entries[clash.first], &self.entries[clash.second]);
+            let (culprit, other) = if a.keys.literal().len() < b.keys.literal().len() {
+                (clash.first, clash.second)
+            } else {
+                (clash.second, clash.first)
+            };
+            by_culprit
+                .entry(culprit)
+                .or_default()
+                .push((other, clash.space));
+        }
+        for (culprit, others) in by_culprit {
+            let e = &self.entries[culprit];
+            let names: Vec<String> = others
+                .iter()
+                .map(|(o, _)| self.entries[*o].title())
+                .collect();
+            let spaces: BTreeSet<&str> = others.iter().map(|(_, s)| s.as_str()).collect();
+            let spaces = spaces.into_iter().collect::<Vec<_>>().join(", ");
+            let mut diag = if e.key_fn && e.keys.literal().is_empty() {
+                Diagnostic::new(
+                    format!(
+                        "the `key_fn` of {} has no `key_prefix`, and its storage is shared with {} ({spaces})",
+                        e.title(),
+                        names.join(", "),
+                    ),
+                    Some(e.span.clone()),
+                    describe(e),
+                )
+                .hint(format!(
+                    "add `key_prefix = \"{}:\"` to {}: it is prepended to every key the function returns",
+                    e.name,
+                    e.title()
+                ))
+            } else {
+                let share = match others.first().map(|(o, _)| &self.entries[*o]) {
+                    Some(o) if e.table == "functions" && o.table == "functions" => format!(
+                        "; to share entries on purpose, set `same_entries_as = \"{}\"` in {}",
+                        o.name,
+                        e.title()
+                    ),
+                    _ => String::new(),
+                };
+                Diagnostic::new(
+                    format!(
+                        "{} can write the same storage key as {} ({spaces})",
+                        e.title(),
+                        names.join(", "),
+                    ),
+                    Some(e.span.clone()),
+                    describe(e),
+                )
+                .hint(format!(
+                    "give each entry on one storage a literal key prefix that is not the start of another's, e.g. `key = \"{}:{}\"`{share}",
+                    e.name,
+                    if e.keys.literal().is_empty() { "{…}" } else { "…" }
+                ))
+            };
+            for (other, _) in others.iter().take(3) {
+                let o = &self.entries[*other];
+                diag = diag.also(o.span.clone(), format!("{}: {}", o.title(), describe(o)));
+            }
+            self.diags.push(diag);
         }
     }
 
@@ -420,8 +642,20 @@ impl Checker<'_> {
                     None => Duration::from_secs(60),
                 };
                 let l2_ttl = match &s.l2_ttl {
-                    Some(d) => self.duration(d, false, false)?.unwrap_or(l1_ttl * 2),
-                    None => l1_ttl * 2,
+                    Some(d) => self.duration(d, false, false)?,
+                    None => None,
+                };
+                let l2_ttl = match l2_ttl.or_else(|| l1_ttl.checked_mul(2)) {
+                    Some(l2_ttl) => l2_ttl,
+                    None => {
+                        self.error(
+                            "`l2_ttl` defaults to 2 × `l1_ttl`, which overflows",
+                            s.l1_ttl.as_ref().map_or(s.kind.span(), Spanned::span),
+                            "too large to double",
+                            "give a smaller `l1_ttl`, or set `l2_ttl` explicitly",
+                        );
+                        return None;
+                    }
                 };
                 StorageKind::Hybrid {
                     l1: l1?,
@@ -743,7 +977,23 @@ impl Checker<'_> {
                 "give a finite ttl, or use strategy ttl",
             );
         }
-        let signature = self.signature(&raw.loader, &raw.args, &raw.returns, &raw.is_async);
+        let signature = self
+            .signature(&raw.loader, &raw.args, &raw.returns, &raw.is_async)
+            .map(|sig| self.with_context(sig, &raw.loader));
+        self.values.insert(
+            name.get_ref().clone(),
+            (signature.as_ref().and_then(value_type), raw.loader.span()),
+        );
+        if let (Some(prefix), None) = (&raw.key_prefix, &raw.key_fn) {
+            self.error(
+                "`key_prefix` goes with `key_fn`",
+                prefix.span(),
+                "no key_fn to prefix",
+                "a key template starts with its own literal prefix: write it there, e.g. `key = \"user:{id}\"`",
+            );
+        }
+        let not_in_key: Vec<&Spanned<String>> =
+            raw.not_in_key.iter().flat_map(|n| n.get_ref()).collect();
         let key = match (&raw.key, &raw.key_fn) {
             (Some(_), Some(key_fn)) => {
                 self.error(
@@ -755,6 +1005,14 @@ impl Checker<'_> {
                 None
             }
             (None, Some(key_fn)) => {
+                if let Some(n) = &raw.not_in_key {
+                    self.error(
+                        "`not_in_key` does not apply to a `key_fn`",
+                        n.span(),
+                        "the key function sees every argument",
+                        "the key function decides what its key holds; remove `not_in_key`",
+                    );
+                }
                 if syn::parse_str::<syn::Path>(key_fn.get_ref()).is_err() {
                     self.error(
                         format!("`{}` is not a Rust path", key_fn.get_ref()),
@@ -764,12 +1022,54 @@ impl Checker<'_> {
                     );
                     None
                 } else {
-                    Some(KeySpec::KeyFn(key_fn.get_ref().clone()))
+                    Some(KeySpec::KeyFn {
+                        path: key_fn.get_ref().clone(),
+                        prefix: raw
+                            .key_prefix
+                            .as_ref()
+                            .map(|p| p.get_ref().clone())
+                            .unwrap_or_default(),
+                    })
                 }
             }
             (Some(template), None) => self.key(template, signature.as_ref()),
             (None, None) => Some(KeySpec::Default),
         };
+        if let (Some(key), Some(sig)) = (&key, &signature) {
+            let key_span = raw.key.as_ref().map_or_else(|| name.span(), Spanned::span);
+            self.every_param_keyed(key, sig, &not_in_key, key_span, raw.loader.get_ref());
+        }
+        let not_in_key: Vec<String> = not_in_key.iter().map(|n| n.get_ref().clone()).collect();
+        if let (Some(key), Some(sig)) = (&key, &signature) {
+            let keys = match key {
+                KeySpec::Template(parts) => template_keys(parts),
+                KeySpec::KeyFn { prefix, .. } => KeySet::Prefix(prefix.clone()),
+                KeySpec::Default => {
+                    if sig
+                        .call_params()
+                        .iter()
+                        .all(|p| not_in_key.contains(&p.name.to_string()))
+                    {
+                        KeySet::Exact(name.get_ref().clone())
+                    } else {
+                        KeySet::Prefix(format!("{}:", name.get_ref()))
+                    }
+                }
+            };
+            self.entries.push(Entry {
+                table: "functions",
+                name: name.get_ref().clone(),
+                span: raw
+                    .key
+                    .as_ref()
+                    .or(raw.key_fn.as_ref())
+                    .map_or_else(|| name.span(), Spanned::span),
+                storage: storage.clone(),
+                keys,
+                group: raw.same_entries_as.as_ref().map(|t| t.get_ref().clone()),
+                key_fn: matches!(key, KeySpec::KeyFn { .. }),
+            });
+        }
         Some(FunctionDef {
             name: name.get_ref().clone(),
             loader: raw.loader.get_ref().clone(),
@@ -778,7 +1078,101 @@ impl Checker<'_> {
             ttl: ttl?,
             storage,
             signature: signature?,
+            not_in_key,
+            same_entries_as: raw.same_entries_as.as_ref().map(|t| t.get_ref().clone()),
         })
+    }
+
+    /// Every parameter the caller passes is in the key, or in `not_in_key` (and only there).
+    fn every_param_keyed(
+        &mut self,
+        key: &KeySpec,
+        sig: &Signature,
+        not_in_key: &[&Spanned<String>],
+        key_span: Range<usize>,
+        loader: &str,
+    ) {
+        let params: Vec<String> = sig
+            .call_params()
+            .iter()
+            .map(|p| p.name.to_string())
+            .collect();
+        let used: BTreeSet<String> = match key {
+            KeySpec::Template(parts) => parts
+                .iter()
+                .filter_map(|p| match p {
+                    KeyPart::Placeholder { param, .. } => Some(param.clone()),
+                    KeyPart::Literal(_) => None,
+                })
+                .collect(),
+            KeySpec::KeyFn { .. } => params.iter().cloned().collect(),
+            KeySpec::Default => params
+                .iter()
+                .filter(|p| !not_in_key.iter().any(|n| n.get_ref() == *p))
+                .cloned()
+                .collect(),
+        };
+        for n in not_in_key {
+            let n_text = n.get_ref();
+            if !params.contains(n_text) {
+                let mut hint = format!("the parameters: {}", params.join(", "));
+                if let Some(similar) = closest(n_text, params.iter().map(String::as_str)) {
+                    hint = format!("did you mean `{similar}`? {hint}");
+                }
+                self.error(
+                    format!("`{n_text}` in `not_in_key` is not a parameter of `{loader}`"),
+                    n.span(),
+                    "no such parameter",
+                    hint,
+                );
+            } else if matches!(key, KeySpec::Template(_)) && used.contains(n_text) {
+                self.error(
+                    format!("`{n_text}` is in the key template and in `not_in_key`"),
+                    n.span(),
+                    "also in the key",
+                    "remove it from one of the two",
+                );
+            }
+        }
+        let unused: Vec<&String> = params
+            .iter()
+            .filter(|p| !used.contains(*p) && !not_in_key.iter().any(|n| n.get_ref() == *p))
+            .collect();
+        if unused.is_empty() {
+            return;
+        }
+        let list = unused
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let with_them: String = unused.iter().map(|p| format!(":{{{p}}}")).collect();
+        let context = match &self.context {
+            Some(c) => format!(
+                "the loader's state (a pool, a client) is taken as the first parameter `&{}`",
+                c.segments.last().map(|s| s.ident.to_string()).unwrap_or_default()
+            ),
+            None => "for the loader's state (a pool, a client), declare `context = \"crate::AppState\"` and take it as the first parameter `&AppState`".into(),
+        };
+        let template = match key {
+            KeySpec::Template(parts) => format!("{}{with_them}", key::template_text(parts)),
+            _ => format!("…{with_them}"),
+        };
+        self.error(
+            format!(
+                "{} {list} of `{loader}` {} not in the key: calls that differ only there would share an entry",
+                if unused.len() == 1 { "parameter" } else { "parameters" },
+                if unused.len() == 1 { "is" } else { "are" },
+            ),
+            key_span,
+            "the key",
+            format!(
+                "put {} in the key, e.g. `key = \"{template}\"`; {context}; to leave {} out on purpose, `not_in_key = [{}]`",
+                if unused.len() == 1 { "it" } else { "them" },
+                if unused.len() == 1 { "it" } else { "them" },
+                unused.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", ")
+            ),
+        );
     }
 
     fn key(
@@ -793,74 +1187,140 @@ impl Checker<'_> {
                     format!("bad key template: {why}"),
                     template.span(),
                     "in this template",
-                    "placeholders are `{}` (first argument), `{name}` or `{name:>08}`; write `{{` and `}}` for braces",
+                    "placeholders are `{}` (the next parameter), `{name}`, `{0}` or `{id:08}`; write `{{` and `}}` for braces",
                 );
                 return None;
             }
         };
-        let params: Vec<String> = signature
-            .map(|s| s.params.iter().map(|p| p.name.to_string()).collect())
+        let params: Vec<&Param> = signature
+            .map(|s| s.call_params().iter().collect())
             .unwrap_or_default();
+        let names: Vec<String> = params.iter().map(|p| p.name.to_string()).collect();
+        let problem = |c: &mut Self, message: String, hint: String| {
+            c.error(message, template.span(), "in this template", hint);
+        };
+        let (mut next, mut ok) = (0usize, true);
+        let (nexts, indexes) = parts.iter().fold((false, false), |(n, i), p| match p {
+            RawPart::Placeholder {
+                slot: Slot::Next, ..
+            } => (true, i),
+            RawPart::Placeholder {
+                slot: Slot::Index(_),
+                ..
+            } => (n, true),
+            _ => (n, i),
+        });
+        if nexts && indexes {
+            ok = false;
+            problem(
+                self,
+                "a template cannot mix `{}` and `{0}`".into(),
+                "number every placeholder (`{0}:{1}`), or none (`{}:{}`), or name them".into(),
+            );
+        }
+        let named: BTreeSet<&str> = parts
+            .iter()
+            .filter_map(|p| match p {
+                RawPart::Placeholder {
+                    slot: Slot::Name(n),
+                    ..
+                } => Some(n.as_str()),
+                _ => None,
+            })
+            .collect();
         let mut resolved = Vec::new();
-        let mut ok = true;
         let mut last_was_placeholder = false;
-        for part in parts {
-            match part {
-                KeyPart::Placeholder { param, spec } => {
-                    if last_was_placeholder {
-                        ok = false;
-                        self.error(
-                            "two placeholders touch: distinct calls could build the same key",
-                            template.span(),
-                            "in this template",
-                            "put a separator between placeholders, e.g. \"{a}:{b}\"",
-                        );
-                    }
-                    last_was_placeholder = true;
-                    let param = if param.is_empty() {
-                        match params.first() {
-                            Some(first) => first.clone(),
-                            None if signature.is_some() => {
-                                ok = false;
-                                self.error(
-                                    "`{}` stands for the first argument, but the loader takes none",
-                                    template.span(),
-                                    "in this template",
-                                    "remove the placeholder: a loader without arguments has one key",
-                                );
-                                continue;
-                            }
-                            None => continue,
-                        }
-                    } else {
-                        param
-                    };
-                    if signature.is_some() && !params.contains(&param) {
-                        ok = false;
-                        let mut hint = if params.is_empty() {
+        for part in parts.iter() {
+            let RawPart::Placeholder { slot, spec } = part else {
+                if let RawPart::Literal(text) = part {
+                    resolved.push(KeyPart::Literal(text.clone()));
+                }
+                last_was_placeholder = false;
+                continue;
+            };
+            if last_was_placeholder {
+                ok = false;
+                problem(
+                    self,
+                    "two placeholders touch: distinct calls could build the same key".into(),
+                    "put a separator between placeholders, e.g. \"{a}:{b}\"".into(),
+                );
+            }
+            last_was_placeholder = true;
+            if signature.is_none() {
+                continue;
+            }
+            let (index, written) = match slot {
+                Slot::Next => {
+                    next += 1;
+                    (Some(next - 1), "{}".to_owned())
+                }
+                Slot::Index(i) => (Some(*i), format!("{{{i}}}")),
+                Slot::Name(n) => (names.iter().position(|p| p == n), format!("{{{n}}}")),
+            };
+            let Some(param) = index.and_then(|i| params.get(i)) else {
+                ok = false;
+                let (message, hint) = match slot {
+                    Slot::Name(n) => {
+                        let mut hint = if names.is_empty() {
                             "the loader takes no arguments".to_owned()
                         } else {
-                            format!("the loader's parameters: {}", params.join(", "))
+                            format!("the loader's parameters: {}", names.join(", "))
                         };
-                        if let Some(similar) = closest(&param, params.iter().map(String::as_str)) {
+                        if let Some(similar) = closest(n, names.iter().map(String::as_str)) {
                             hint = format!("did you mean `{{{similar}}}`? {hint}");
                         }
-                        self.error(
-                            format!(
-                                "key placeholder `{{{param}}}` is not a parameter of the loader"
-                            ),
-                            template.span(),
-                            "in this template",
+                        (
+                            format!("key placeholder `{written}` is not a parameter of the loader"),
                             hint,
-                        );
+                        )
                     }
-                    resolved.push(KeyPart::Placeholder { param, spec });
-                }
-                literal => {
-                    last_was_placeholder = false;
-                    resolved.push(literal);
-                }
+                    _ if names.is_empty() => (
+                        format!("`{written}` stands for a parameter, but the loader takes none"),
+                        "remove the placeholder: a loader without arguments has one key".to_owned(),
+                    ),
+                    _ => (
+                        format!(
+                            "`{written}` is parameter number {} but the loader takes {}",
+                            index.unwrap_or_default() + 1,
+                            names.len()
+                        ),
+                        format!(
+                            "the n-th `{{}}` is the n-th parameter; the parameters: {}",
+                            names.join(", ")
+                        ),
+                    ),
+                };
+                problem(self, message, hint);
+                continue;
+            };
+            let name = param.name.to_string();
+            if !matches!(slot, Slot::Name(_)) && named.contains(name.as_str()) {
+                ok = false;
+                problem(
+                    self,
+                    format!("`{written}` is `{name}`, which `{{{name}}}` names too"),
+                    "the n-th `{}` is the n-th parameter, named or not: name every placeholder when you mix them".into(),
+                );
             }
+            if let Err(why) = key::check_spec(spec, &param.ty) {
+                ok = false;
+                let ty = &param.ty;
+                problem(
+                    self,
+                    format!(
+                        "the format spec of `{{{name}:{spec}}}` can give two calls one key: {why}"
+                    ),
+                    format!(
+                        "`{name}` is a `{}`: use no spec (`{{{name}}}`), or `?` for Debug; integers take zero or space padding (`{{{name}:08}}`) and `x`, `X`, `o`, `b`",
+                        quote::quote!(#ty).to_string().replace(" ", "")
+                    ),
+                );
+            }
+            resolved.push(KeyPart::Placeholder {
+                param: name,
+                spec: spec.clone(),
+            });
         }
         ok.then_some(KeySpec::Template(resolved))
     }
@@ -884,7 +1344,8 @@ impl Checker<'_> {
             None => None,
         };
         let signature = self.signature(&raw.loader, &None, &raw.returns, &raw.is_async)?;
-        if !signature.params.is_empty() {
+        let signature = self.with_context(signature, &raw.loader);
+        if !signature.call_params().is_empty() {
             self.error(
                 format!("background loader `{}` must take no arguments", raw.loader.get_ref()),
                 raw.loader.span(),
@@ -893,6 +1354,15 @@ impl Checker<'_> {
             );
             return None;
         }
+        self.entries.push(Entry {
+            table: "loaders",
+            name: name.get_ref().clone(),
+            span: name.span(),
+            storage: storage.clone(),
+            keys: KeySet::Exact(name.get_ref().clone()),
+            group: None,
+            key_fn: false,
+        });
         Some(LoaderDef {
             name: name.get_ref().clone(),
             loader: raw.loader.get_ref().clone(),
@@ -942,6 +1412,15 @@ impl Checker<'_> {
             Some(d) => Some(self.duration(d, true, false)?),
             None => None,
         };
+        self.entries.push(Entry {
+            table: "readers",
+            name: name.get_ref().clone(),
+            span: name.span(),
+            storage: storage.clone(),
+            keys: KeySet::Exact(raw.source.get_ref().clone()),
+            group: Some(format!("copies of {}", raw.source.get_ref())),
+            key_fn: false,
+        });
         Some(ReaderDef {
             name: name.get_ref().clone(),
             source: raw.source.get_ref().clone(),
@@ -949,6 +1428,70 @@ impl Checker<'_> {
             ttl,
             storage,
         })
+    }
+}
+
+/// The keys of a template: its text when it has no placeholder, else its leading literal.
+fn template_keys(parts: &[KeyPart]) -> KeySet {
+    if parts.iter().all(|p| matches!(p, KeyPart::Literal(_))) {
+        let text = parts
+            .iter()
+            .map(|p| match p {
+                KeyPart::Literal(l) => l.as_str(),
+                KeyPart::Placeholder { .. } => "",
+            })
+            .collect();
+        return KeySet::Exact(text);
+    }
+    match parts.first() {
+        Some(KeyPart::Literal(l)) => KeySet::Prefix(l.clone()),
+        _ => KeySet::Prefix(String::new()),
+    }
+}
+
+/// What an entry's keys look like, for labels.
+fn describe(e: &Entry) -> String {
+    match &e.keys {
+        KeySet::Exact(k) => format!("the key `{k}`"),
+        KeySet::Prefix(p) if p.is_empty() => "any key (no literal prefix)".into(),
+        KeySet::Prefix(p) => format!("keys starting with `{p}`"),
+    }
+}
+
+/// The value a loader's output holds: `T` of `Result<T, E>`, else the output.
+fn value_type(sig: &Signature) -> Option<syn::Type> {
+    if !sig.fallible {
+        return Some(sig.output.clone());
+    }
+    let syn::Type::Path(p) = &sig.output else {
+        return None;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    })
+}
+
+/// A type as written, without spaces.
+fn type_text(ty: &syn::Type) -> String {
+    quote::quote!(#ty).to_string().replace(' ', "")
+}
+
+/// A type's name for comparison: the last path segment with its arguments (so `crate::User`
+/// and `User` compare equal; the generated code has the compiler prove the rest).
+fn type_name(ty: &syn::Type) -> String {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => p
+            .path
+            .segments
+            .last()
+            .map(|s| quote::quote!(#s).to_string().replace(' ', ""))
+            .unwrap_or_default(),
+        syn::Type::Reference(r) => format!("&{}", type_name(&r.elem)),
+        other => type_text(other),
     }
 }
 
@@ -998,6 +1541,11 @@ fn loader_problem(path: &str, e: LoaderError) -> (String, String, String) {
             format!("loader `{path}` has an unsupported signature"),
             "cannot be wrapped".into(),
             why,
+        ),
+        LoaderError::Method { ty } => (
+            format!("loader `{path}` is a method or associated function of `{ty}`: methods cannot be loaders"),
+            "not a free function".into(),
+            "wrap the call in a free function (`pub async fn load_user(db: &Db, id: u64) -> … { db.load(id).await }`) and take the state as the loader context (`context = \"crate::Db\"`)".into(),
         ),
     }
 }

@@ -61,7 +61,11 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
                 scope_ident(&l.name),
                 storage_ident(&l.storage),
             );
-            quote! { #field: #module::__build(#storage.clone(), clock.clone())? }
+            let context = l
+                .signature
+                .takes_context
+                .then(|| quote! { , __context.clone() });
+            quote! { #field: #module::__build(#storage.clone(), clock.clone() #context)? }
         }))
         .chain(spec.readers.iter().map(|r| {
             let (field, module, local) = (
@@ -102,6 +106,26 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
             quote! { pub use self::#module::#item; }
         });
     let storage_names: Vec<&str> = spec.storages.iter().map(|s| s.name.as_str()).collect();
+    let ctx = context_items(spec);
+    let (
+        ctx_type,
+        ctx_field,
+        ctx_builder_field,
+        ctx_builder,
+        ctx_build,
+        ctx_init,
+        ctx_methods,
+        ctx_free,
+    ) = (
+        &ctx.type_alias,
+        &ctx.field,
+        &ctx.builder_field,
+        &ctx.builder_method,
+        &ctx.build,
+        &ctx.init,
+        &ctx.methods,
+        &ctx.free,
+    );
     let module_doc = format!(
         " Cached functions generated from `{spec_name}`.\n\n Call the free functions for the process-wide instance, or build an isolated one with\n `Caches::builder()` (own storages, a test clock) and call its methods."
     );
@@ -113,8 +137,11 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
         pub mod caches {
             use ::advanced_caching::__private as __ac;
 
+            #ctx_type
+
             /// Every cache declared in the spec, with its own storages.
             pub struct Caches {
+                #ctx_field
                 #(#fields,)*
             }
 
@@ -123,9 +150,12 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
             pub struct CachesBuilder {
                 clock: ::core::option::Option<__ac::SharedClock>,
                 storages: ::std::vec::Vec<(::std::string::String, __ac::SharedStorage)>,
+                #ctx_builder_field
             }
 
             impl CachesBuilder {
+                #ctx_builder
+
                 /// Uses `clock` for every freshness decision (a `ManualClock` in tests).
                 pub fn clock(mut self, clock: __ac::SharedClock) -> Self {
                     self.clock = ::core::option::Option::Some(clock);
@@ -157,7 +187,9 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
                             )),
                         ));
                     }
+                    #ctx_build
                     ::core::result::Result::Ok(Caches {
+                        #ctx_init
                         #(#builds,)*
                     })
                 }
@@ -180,6 +212,8 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
                 pub fn stats(&self) -> ::std::vec::Vec<__ac::StatsSnapshot> {
                     ::std::vec![#(#stats),*]
                 }
+
+                #ctx_methods
             }
 
             static INSTANCE: __ac::LazyLock<Caches> = __ac::LazyLock::new(|| {
@@ -206,6 +240,8 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
                 instance().stats()
             }
 
+            #ctx_free
+
             #(#reexports)*
             #(#functions)*
             #(#loaders)*
@@ -223,6 +259,72 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
         ]
     })?;
     Ok(format!("{HEADER}\n\n{}", prettyplease::unparse(&file)))
+}
+
+/// The generated items of the loader context (all empty without `context` in the spec).
+#[derive(Default)]
+struct ContextItems {
+    type_alias: TokenStream,
+    field: TokenStream,
+    builder_field: TokenStream,
+    builder_method: TokenStream,
+    build: TokenStream,
+    init: TokenStream,
+    methods: TokenStream,
+    free: TokenStream,
+}
+
+fn context_items(spec: &Spec) -> ContextItems {
+    let Some(context) = &spec.context else {
+        return ContextItems::default();
+    };
+    let path = path_tokens(context);
+    let doc = format!(
+        " The loader context (`context = \"{context}\"`): loaders that take `&{}` as their first parameter get it from here.",
+        context.rsplit("::").next().unwrap_or(context)
+    );
+    ContextItems {
+        type_alias: quote! {
+            #[doc = #doc]
+            pub type Context = #path;
+        },
+        field: quote! { __context: __ac::ContextSlot<Context>, },
+        builder_field: quote! { context: ::core::option::Option<__ac::Arc<Context>>, },
+        builder_method: quote! {
+            /// Supplies the loader context of the instance (its cached functions, refreshes and
+            /// background loaders all use it). Takes the context or an `Arc` of it.
+            pub fn context(mut self, context: impl ::core::convert::Into<__ac::Arc<Context>>) -> Self {
+                self.context = ::core::option::Option::Some(context.into());
+                self
+            }
+        },
+        build: quote! {
+            let __context = __ac::ContextSlot::<Context>::new();
+            if let ::core::option::Option::Some(context) = self.context.take() {
+                __context.set(context)?;
+            }
+        },
+        init: quote! { __context: __context.clone(), },
+        methods: quote! {
+            /// Supplies the loader context, once; a second call fails with
+            /// `CacheError::ContextAlreadySet` and keeps the first.
+            pub fn set_context(
+                &self,
+                context: impl ::core::convert::Into<__ac::Arc<Context>>,
+            ) -> ::core::result::Result<(), __ac::CacheError> {
+                self.__context.set(context)
+            }
+        },
+        free: quote! {
+            /// Supplies the loader context of the process-wide instance: call it once at start-up,
+            /// before the first cached call (a call before it returns `ContextMissing`).
+            pub fn init(
+                context: impl ::core::convert::Into<__ac::Arc<Context>>,
+            ) -> ::core::result::Result<(), __ac::CacheError> {
+                instance().set_context(context)
+            }
+        },
+    }
 }
 
 fn ident(name: &str) -> Ident {
@@ -435,14 +537,25 @@ fn storages(spec: &Spec) -> TokenStream {
 /// The pieces every scope module shares: imports, output/value/error types, the error cloner.
 fn scope_types(sig: &Signature) -> (TokenStream, TokenStream) {
     let uses = &sig.scope;
-    let output = &sig.output;
-    let (value, error) = if sig.fallible {
+    let loader_output = &sig.output;
+    let (output, value, error) = if sig.fallible {
         (
+            quote! { #loader_output },
             quote! { <__Output as __ac::Fallible>::Value },
             quote! { <__Output as __ac::Fallible>::Error },
         )
+    } else if sig.takes_context {
+        (
+            quote! { ::core::result::Result<#loader_output, __ac::ContextMissing> },
+            quote! { #loader_output },
+            quote! { __ac::ContextMissing },
+        )
     } else {
-        (quote! { __Output }, quote! { ::core::convert::Infallible })
+        (
+            quote! { #loader_output },
+            quote! { __Output },
+            quote! { ::core::convert::Infallible },
+        )
     };
     let head = quote! {
         #(#uses)*
@@ -477,12 +590,42 @@ fn into_result(sig: &Signature, call: TokenStream) -> TokenStream {
     }
 }
 
-/// Turns the cache's `Result` back into the loader's return type.
+/// Turns the cache's `Result` back into the wrapper's return type.
 fn from_result(sig: &Signature, result: TokenStream) -> TokenStream {
     if sig.fallible {
         quote! { <__Output as __ac::Fallible>::from_result(#result) }
+    } else if sig.takes_context {
+        result
     } else {
         quote! { __ac::infallible(#result) }
+    }
+}
+
+/// The loader call, with the context first when the loader takes it: `ctx` is an expression of
+/// type `&ContextSlot<Context>`; a missing context becomes the wrapper's error.
+fn loader_call(
+    sig: &Signature,
+    cache: &str,
+    loader: &TokenStream,
+    args: &[TokenStream],
+) -> TokenStream {
+    let await_ = sig.is_async.then(|| quote! { .await });
+    if !sig.takes_context {
+        return into_result(sig, quote! { #loader(#(#args),*) #await_ });
+    }
+    let call = into_result(sig, quote! { #loader(__ctx #(, #args)*) #await_ });
+    quote! {
+        {
+            let __ctx = match __context.require(#cache) {
+                ::core::result::Result::Ok(ctx) => ctx,
+                ::core::result::Result::Err(missing) => {
+                    return ::core::result::Result::Err(
+                        __ac::FromContextMissing::from_context_missing(missing),
+                    );
+                }
+            };
+            #call
+        }
     }
 }
 
@@ -494,10 +637,10 @@ fn path_tokens(path: &str) -> TokenStream {
 }
 
 fn key_code(f: &FunctionDef) -> TokenStream {
-    let params = &f.signature.params;
+    let params = f.signature.call_params();
     match &f.key {
         KeySpec::Template(parts) => {
-            let specials = key::specials(parts);
+            let (specials, escape) = key::escaping(parts);
             let pieces = parts.iter().map(|p| match p {
                 KeyPart::Literal(text) => quote! { __k.literal(#text); },
                 KeyPart::Placeholder { param, spec } => {
@@ -521,29 +664,57 @@ fn key_code(f: &FunctionDef) -> TokenStream {
             let imports = fast.then(|| {
                 quote! { use __ac::key_arg::{DisplayKeyArg as _, FastKeyArg as _}; }
             });
+            let builder = if escape == '\\' {
+                quote! { __ac::KeyBuilder::new(#specials) }
+            } else {
+                quote! { __ac::KeyBuilder::with_escape(#specials, #escape) }
+            };
             quote! {
                 #imports
-                let mut __k = __ac::KeyBuilder::new(#specials);
+                let mut __k = #builder;
                 #(#pieces)*
                 __k.finish()
             }
         }
-        KeySpec::KeyFn(path) => {
+        KeySpec::KeyFn { path, prefix } => {
             let path = path_tokens(path);
             let args = params.iter().map(|p| &p.name);
-            quote! { __ac::Key::from(::std::string::ToString::to_string(&#path(#(&#args),*))) }
+            let built = quote! { ::std::string::ToString::to_string(&#path(#(&#args),*)) };
+            if prefix.is_empty() {
+                quote! { __ac::Key::from(#built) }
+            } else {
+                quote! {
+                    let mut __k = __ac::Key::from(#prefix);
+                    __k.push_str(&#built);
+                    __k
+                }
+            }
         }
         KeySpec::Default => {
             let name = &f.name;
-            let args = params.iter().map(|p| &p.name);
+            let args = params
+                .iter()
+                .filter(|p| !f.not_in_key.contains(&p.name.to_string()))
+                .map(|p| &p.name);
             quote! { __ac::compose_key(#name, &[#(&#args as &dyn ::core::fmt::Display),*]) }
         }
     }
 }
 
+/// The wrapper's return type: the loader's, or for an infallible loader that takes the context
+/// a `Result` whose error is `ContextMissing`.
+fn wrapper_output(sig: &Signature) -> TokenStream {
+    let output = &sig.output;
+    if sig.takes_context && !sig.fallible {
+        quote! { ::core::result::Result<#output, ::advanced_caching::ContextMissing> }
+    } else {
+        quote! { #output }
+    }
+}
+
 fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
     let sig = &f.signature;
-    let output = &sig.output;
+    let output = wrapper_output(sig);
     let (head, cloner) = scope_types(sig);
     let (module, name) = (scope_ident(&f.name), ident(&f.name));
     let name_str = &f.name;
@@ -560,18 +731,18 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
             )
         }
     };
-    let params = sig.params.iter().map(|p| {
+    let params = sig.call_params().iter().map(|p| {
         let (n, t) = (&p.name, &p.ty);
         quote! { #n: #t }
     });
     let params: Vec<TokenStream> = params.collect();
-    let arg_names: Vec<&Ident> = sig.params.iter().map(|p| &p.name).collect();
+    let arg_names: Vec<&Ident> = sig.call_params().iter().map(|p| &p.name).collect();
     let loader = path_tokens(&f.loader);
     let key = key_code(f);
     let swr = matches!(f.strategy, Strategy::Swr { .. });
     // SWR hands the loader to a background task: borrowed arguments are owned first.
     let (owning, call_args): (Vec<TokenStream>, Vec<TokenStream>) = sig
-        .params
+        .call_params()
         .iter()
         .map(|p| {
             let n = &p.name;
@@ -587,12 +758,15 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
             }
         })
         .unzip();
-    let call = if sig.is_async {
-        quote! { #loader(#(#call_args),*).await }
-    } else {
-        quote! { #loader(#(#call_args),*) }
-    };
-    let loaded = into_result(sig, call);
+    // The context: borrowed by a TTL load, shared (an `Arc`, never a copy) with an SWR refresh.
+    let context = sig.takes_context.then(|| {
+        if swr {
+            quote! { let __context = ::core::clone::Clone::clone(&self.__context); }
+        } else {
+            quote! { let __context = &self.__context; }
+        }
+    });
+    let loaded = loader_call(sig, name_str, &loader, &call_args);
     let (asyncness, get, await_) = if sig.is_async {
         (
             quote! { async },
@@ -614,8 +788,9 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
         }
     };
     let key_doc = match &f.key {
-        KeySpec::Template(parts) => format!("key `{}`", template_text(parts)),
-        KeySpec::KeyFn(p) => format!("key from `{p}`"),
+        KeySpec::Template(parts) => format!("key `{}`", key::template_text(parts)),
+        KeySpec::KeyFn { path, prefix } if prefix.is_empty() => format!("key from `{path}`"),
+        KeySpec::KeyFn { path, prefix } => format!("key `{prefix}` + `{path}`"),
         KeySpec::Default => "key from every argument".to_owned(),
     };
     let doc = format!(
@@ -624,11 +799,19 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
         duration::render(f.ttl),
         f.storage
     );
+    let shares = f.same_entries_as.as_ref().map(|target| {
+        let target = scope_ident(target);
+        quote! {
+            // `same_entries_as`: the shared entries hold one value type.
+            const _: fn(super::#target::__Value) -> __Value = |value| value;
+        }
+    });
     quote! {
         #[allow(unused_imports)]
         mod #module {
             #head
             pub(super) type __Cache = #cache_type<__Value, __Error>;
+            #shares
 
             pub(super) fn __build(storage: __ac::SharedStorage, clock: __ac::SharedClock) -> __Cache {
                 __ac::CacheBuilder::<__Value, __Error>::new(#name_str)
@@ -646,6 +829,7 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
                 pub #asyncness fn #name(&self, #(#params),*) -> #output {
                     let __key: __ac::Key = { #key };
                     #(#owning)*
+                    #context
                     #result
                 }
             }
@@ -658,20 +842,9 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
     }
 }
 
-fn template_text(parts: &[KeyPart]) -> String {
-    parts
-        .iter()
-        .map(|p| match p {
-            KeyPart::Literal(l) => l.replace('{', "{{").replace('}', "}}"),
-            KeyPart::Placeholder { param, spec } if spec.is_empty() => format!("{{{param}}}"),
-            KeyPart::Placeholder { param, spec } => format!("{{{param}:{spec}}}"),
-        })
-        .collect()
-}
-
 fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> TokenStream {
     let sig = &l.signature;
-    let output = &sig.output;
+    let output = wrapper_output(sig);
     let (head, cloner) = scope_types(sig);
     let (module, name) = (scope_ident(&l.name), ident(&l.name));
     let name_str = &l.name;
@@ -683,23 +856,42 @@ fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> TokenStream {
     let run_immediately = l.run_immediately;
     let serde = spec.needs_bytes(&l.storage).then(|| quote! { .serde() });
     let path = path_tokens(&l.loader);
-    let (build, asyncness, get, await_) = if sig.is_async {
-        let loaded = into_result(sig, quote! { #path().await });
-        (
+    let loaded = loader_call(sig, name_str, &path, &[]);
+    // A loader that takes the context reads it from the instance's slot at each run.
+    let (build, asyncness, get, await_) = match (sig.is_async, sig.takes_context) {
+        (true, false) => (
             quote! { build_async(|| async { #loaded }) },
             quote! { async },
             quote! { get() },
             quote! { .await },
-        )
-    } else {
-        let loaded = into_result(sig, quote! { #path() });
-        (
+        ),
+        (true, true) => (
+            quote! {
+                build_async(move || {
+                    let __context = ::core::clone::Clone::clone(&__context);
+                    async move { #loaded }
+                })
+            },
+            quote! { async },
+            quote! { get() },
+            quote! { .await },
+        ),
+        (false, false) => (
             quote! { build_blocking(|| #loaded) },
             quote! {},
             quote! { get_blocking() },
             quote! {},
-        )
+        ),
+        (false, true) => (
+            quote! { build_blocking(move || #loaded) },
+            quote! {},
+            quote! { get_blocking() },
+            quote! {},
+        ),
     };
+    let context_param = sig
+        .takes_context
+        .then(|| quote! { __context: __ac::ContextSlot<super::Context>, });
     let result = from_result(sig, quote! { self.#name.#get #await_ });
     let doc = format!(
         " The value of `{}`, refreshed in the background: `[loaders.{name_str}]` in `{spec_name}`.\n\n Interval {}, storage `{}`{}.",
@@ -724,6 +916,7 @@ fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> TokenStream {
             pub(super) fn __build(
                 storage: __ac::SharedStorage,
                 clock: __ac::SharedClock,
+                #context_param
             ) -> ::core::result::Result<__Cache, __ac::CacheError> {
                 __ac::BackgroundLoaderBuilder::<__Value, __Error>::new(#name_str)
                     .storage(storage)
@@ -768,21 +961,23 @@ fn reader(spec: &Spec, r: &ReaderDef, spec_name: &str) -> TokenStream {
     let serde = (spec.needs_bytes(&source.storage) || spec.needs_bytes(&r.storage))
         .then(|| quote! { .serde() });
     let path = path_tokens(&source.loader);
+    let loaded = loader_call(sig, name_str, &path, &[]);
     let (asyncness, get, await_) = if sig.is_async {
-        let loaded = into_result(sig, quote! { #path().await });
         (
             quote! { async },
-            quote! { get_or_load(|| async { #loaded }) },
+            quote! { get_or_load(move || async move { #loaded }) },
             quote! { .await },
         )
     } else {
-        let loaded = into_result(sig, quote! { #path() });
         (
             quote! {},
-            quote! { get_or_load_blocking(|| #loaded) },
+            quote! { get_or_load_blocking(move || #loaded) },
             quote! {},
         )
     };
+    let context = sig
+        .takes_context
+        .then(|| quote! { let __context = &self.__context; });
     let result = from_result(sig, quote! { self.#name.#get #await_ });
     let cloner = cloner();
     let doc = format!(
@@ -818,6 +1013,7 @@ fn reader(spec: &Spec, r: &ReaderDef, spec_name: &str) -> TokenStream {
             impl super::Caches {
                 #[doc = #doc]
                 pub #asyncness fn #name(&self) -> __Output {
+                    #context
                     #result
                 }
             }

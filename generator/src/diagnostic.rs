@@ -14,6 +14,8 @@ pub struct Diagnostic {
     pub label: String,
     /// How to fix it.
     pub hint: Option<String>,
+    /// Other places the problem involves (the other entry of a clash), each with a label.
+    pub related: Vec<(Range<usize>, String)>,
 }
 
 impl Diagnostic {
@@ -28,7 +30,14 @@ impl Diagnostic {
             span,
             label: label.into(),
             hint: None,
+            related: Vec::new(),
         }
+    }
+
+    /// Adds another place the problem involves.
+    pub fn also(mut self, span: Range<usize>, label: impl Into<String>) -> Self {
+        self.related.push((span, label.into()));
+        self
     }
 
     /// Adds a hint.
@@ -83,6 +92,30 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+impl Diagnostics {
+    /// `--> file:line:col`, the line, and a label under `span`.
+    fn snippet(&self, f: &mut fmt::Formatter<'_>, span: &Range<usize>, label: &str) -> fmt::Result {
+        let (line, col) = self.line_col(span.start);
+        let text = self.source.lines().nth(line - 1).unwrap_or("");
+        let gutter = " ".repeat(line.to_string().len());
+        writeln!(f, "{gutter}--> {}:{line}:{col}", self.file)?;
+        writeln!(f, "{gutter} |")?;
+        writeln!(f, "{line} | {text}")?;
+        let start = col - 1;
+        let width = span
+            .end
+            .saturating_sub(span.start)
+            .min(text.len().saturating_sub(start))
+            .max(1);
+        let pad: String = text
+            .chars()
+            .take(start)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        writeln!(f, "{gutter} | {pad}{} {label}", "^".repeat(width))
+    }
+}
+
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (n, d) in self.items.iter().enumerate() {
@@ -92,24 +125,11 @@ impl fmt::Display for Diagnostics {
             writeln!(f, "error: {}", d.message)?;
             match &d.span {
                 Some(span) => {
-                    let (line, col) = self.line_col(span.start);
-                    let text = self.source.lines().nth(line - 1).unwrap_or("");
-                    let gutter = " ".repeat(line.to_string().len());
-                    writeln!(f, "{gutter}--> {}:{line}:{col}", self.file)?;
-                    writeln!(f, "{gutter} |")?;
-                    writeln!(f, "{line} | {text}")?;
-                    let start = col - 1;
-                    let width = span
-                        .end
-                        .saturating_sub(span.start)
-                        .min(text.len().saturating_sub(start))
-                        .max(1);
-                    let pad: String = text
-                        .chars()
-                        .take(start)
-                        .map(|c| if c == '\t' { '\t' } else { ' ' })
-                        .collect();
-                    writeln!(f, "{gutter} | {pad}{} {}", "^".repeat(width), d.label)?;
+                    let gutter = " ".repeat(self.line_col(span.start).0.to_string().len());
+                    self.snippet(f, span, &d.label)?;
+                    for (other, label) in &d.related {
+                        self.snippet(f, other, label)?;
+                    }
                     if let Some(hint) = &d.hint {
                         writeln!(f, "{gutter} |")?;
                         writeln!(f, "{gutter} = hint: {hint}")?;

@@ -12,6 +12,7 @@
 mod check;
 mod codegen;
 mod diagnostic;
+mod disjoint;
 mod duration;
 mod key;
 mod loader;

@@ -29,6 +29,8 @@ pub(crate) enum LoaderError {
     NotVisible { file: PathBuf },
     /// The function's signature cannot be wrapped.
     Unsupported(String),
+    /// The path names an associated function or method of a type, not a free function.
+    Method { ty: String },
 }
 
 /// Reads and caches the crate's source files, remembering which were read.
@@ -104,6 +106,11 @@ impl SourceTree {
             _ => None,
         });
         let Some(m) = found else {
+            if parent.items.iter().any(|item| names_type(item, name)) {
+                return Err(LoaderError::Method {
+                    ty: path.join("::"),
+                });
+            }
             return Err(LoaderError::ModuleNotFound {
                 module: path.join("::"),
                 tried: vec![],
@@ -192,6 +199,22 @@ impl SourceTree {
     }
 }
 
+/// True when `item` declares (or implements) the type or trait `name`.
+fn names_type(item: &syn::Item, name: &str) -> bool {
+    match item {
+        syn::Item::Struct(i) => i.ident == name,
+        syn::Item::Enum(i) => i.ident == name,
+        syn::Item::Union(i) => i.ident == name,
+        syn::Item::Trait(i) => i.ident == name,
+        syn::Item::Type(i) => i.ident == name,
+        syn::Item::Impl(i) => match &*i.self_ty {
+            syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == name),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 fn path_attribute(attr: &syn::Attribute) -> Option<String> {
     if !attr.path().is_ident("path") {
         return None;
@@ -251,6 +274,7 @@ pub(crate) fn read_signature(sig: &syn::Signature) -> Result<Signature, LoaderEr
     Ok(Signature {
         is_async: sig.asyncness.is_some(),
         params,
+        takes_context: false,
         fallible: is_result(&output),
         output,
         scope: Vec::new(),
@@ -312,29 +336,37 @@ fn scope_of(module: &Module) -> Vec<syn::ItemUse> {
     uses
 }
 
+/// `use` paths relative to the loader's module (`self::`, `super::super::`, a child module) made
+/// absolute from `crate`, so they resolve inside the generated module.
 fn absolutize(tree: &syn::UseTree, module: &[String], child_mods: &[String]) -> syn::UseTree {
-    let syn::UseTree::Path(path) = tree else {
-        return tree.clone();
-    };
-    let first = path.ident.to_string();
-    let prefix: Option<Vec<String>> = match first.as_str() {
-        "self" => Some(module.to_vec()),
-        "super" => Some(module[..module.len().saturating_sub(1).max(1)].to_vec()),
-        _ if child_mods.contains(&first) => {
-            let mut p = module.to_vec();
-            p.push(first.clone());
-            Some(p)
+    let mut base = module.to_vec();
+    let mut rest = tree;
+    let mut relative = false;
+    while let syn::UseTree::Path(path) = rest {
+        match path.ident.to_string().as_str() {
+            "self" => {}
+            "super" => {
+                // `crate` itself is never popped: a `super` above the root is an error the
+                // compiler reports in the user's own module first.
+                if base.len() > 1 {
+                    base.pop();
+                }
+            }
+            _ => break,
         }
-        _ => None,
-    };
-    let Some(prefix) = prefix else {
+        relative = true;
+        rest = &path.tree;
+    }
+    let starts_in_child = matches!(rest, syn::UseTree::Path(p) if child_mods.contains(&p.ident.to_string()))
+        || matches!(rest, syn::UseTree::Name(n) if child_mods.contains(&n.ident.to_string()));
+    if !relative && !starts_in_child {
         return tree.clone();
-    };
-    let rest = &*path.tree;
+    }
+    let span = proc_macro2::Span::call_site();
     let mut built = rest.clone();
-    for seg in prefix.iter().rev() {
+    for seg in base.iter().rev() {
         built = syn::UseTree::Path(syn::UsePath {
-            ident: syn::Ident::new(seg, path.ident.span()),
+            ident: syn::Ident::new(seg, span),
             colon2_token: Default::default(),
             tree: Box::new(built),
         });

@@ -17,6 +17,8 @@ pub struct Spec {
     pub loaders: Vec<LoaderDef>,
     /// `[readers.*]`, by name.
     pub readers: Vec<ReaderDef>,
+    /// The loader context type (`context = "crate::AppState"`), if any.
+    pub context: Option<String>,
 }
 
 impl Spec {
@@ -198,6 +200,10 @@ pub struct FunctionDef {
     pub storage: String,
     /// The loader's signature.
     pub signature: Signature,
+    /// Parameters left out of the key on purpose (`not_in_key`).
+    pub not_in_key: Vec<String>,
+    /// The function whose entries this one shares on purpose (`same_entries_as`).
+    pub same_entries_as: Option<String>,
 }
 
 /// The caching strategy of a function.
@@ -217,8 +223,14 @@ pub enum Strategy {
 pub enum KeySpec {
     /// A template: literal text and placeholders.
     Template(Vec<KeyPart>),
-    /// A user function taking references to the loader's arguments and returning a `String`.
-    KeyFn(String),
+    /// A user function taking references to the loader's arguments and returning a `String`,
+    /// with a literal prefix prepended (empty when the storage is not shared).
+    KeyFn {
+        /// The function's path.
+        path: String,
+        /// `key_prefix`.
+        prefix: String,
+    },
     /// No template: the function's name and all arguments, escaped.
     Default,
 }
@@ -242,14 +254,29 @@ pub enum KeyPart {
 pub struct Signature {
     /// `async fn`.
     pub is_async: bool,
-    /// Parameters in order.
+    /// Parameters in order (the context parameter, when there is one, first).
     pub params: Vec<Param>,
+    /// The first parameter is `&Context` (the spec's `context` type): the wrapper supplies it.
+    pub takes_context: bool,
     /// The return type as written.
     pub output: syn::Type,
     /// True when the return type is a `Result` (any alias named `Result`).
     pub fallible: bool,
     /// Imports that make the signature's types resolve outside the loader's module.
     pub scope: Vec<syn::ItemUse>,
+}
+
+impl Signature {
+    /// The parameters the caller passes (all but the context).
+    pub fn call_params(&self) -> &[Param] {
+        &self.params[usize::from(self.takes_context).min(self.params.len())..]
+    }
+
+    /// The wrapper returns a `Result`: the loader's own, or (for an infallible loader that takes
+    /// the context) one whose error is `ContextMissing`.
+    pub fn wrapper_fallible(&self) -> bool {
+        self.fallible || self.takes_context
+    }
 }
 
 /// A loader parameter.

@@ -10,6 +10,7 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSpec {
     pub(crate) default_storage: Option<Spanned<String>>,
+    pub(crate) context: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) storages: BTreeMap<Spanned<String>, Spanned<RawStorage>>,
     #[serde(default)]
@@ -68,6 +69,9 @@ pub(crate) struct RawFunction {
     pub(crate) strategy: Option<Spanned<String>>,
     pub(crate) key: Option<Spanned<String>>,
     pub(crate) key_fn: Option<Spanned<String>>,
+    pub(crate) key_prefix: Option<Spanned<String>>,
+    pub(crate) not_in_key: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) same_entries_as: Option<Spanned<String>>,
     pub(crate) ttl: Option<Spanned<RawDuration>>,
     pub(crate) stale_ttl: Option<Spanned<RawDuration>>,
     pub(crate) storage: Option<Spanned<String>>,

@@ -16,6 +16,10 @@ struct CacheToml {
     /// The storage of entries that name none. Without it, a memory storage named `default`
     /// (10 000 entries) is used.
     default_storage: Option<String>,
+    /// The loader context type ("crate::AppState"): loaders whose first parameter is `&AppState`
+    /// get it from `caches::init(state)` (or `Caches::builder().context(state)`); it is not part
+    /// of the wrapper's parameters nor of the key.
+    context: Option<String>,
     /// Named storages, shared by any number of functions.
     storages: Option<BTreeMap<String, StorageSchema>>,
     /// Cached functions: each becomes `caches::NAME` with its loader's signature.
@@ -145,11 +149,18 @@ struct FunctionSchema {
     loader: String,
     /// "ttl" (default) or "swr".
     strategy: Option<StrategyName>,
-    /// Key template: "{}" = first argument, "{name}" = that parameter, "{id:>08}" = with a format
-    /// spec. Default: the function's name and every argument.
+    /// Key template: the n-th "{}" = the n-th parameter, "{name}" = that parameter, "{id:08}" = an
+    /// integer with a format spec. Every parameter must be in the key (or in `not_in_key`).
+    /// Default: the function's name and every argument.
     key: Option<String>,
     /// A function building the key from references to the arguments (instead of `key`).
     key_fn: Option<String>,
+    /// With `key_fn`: a literal prefix prepended to its keys, needed when the storage is shared.
+    key_prefix: Option<String>,
+    /// Parameters deliberately left out of the key (calls that differ only in them share an entry).
+    not_in_key: Option<Vec<String>>,
+    /// Deliberately share the entries of another function (same keys, same value type).
+    same_entries_as: Option<String>,
     /// How long a value is fresh, or "never".
     ttl: HumanDuration,
     /// SWR only: how long a stale value is served while it refreshes.

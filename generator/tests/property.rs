@@ -45,6 +45,7 @@ run_immediately = true
 [readers.inv_local]
 source = "inv"
 interval = "1m"
+storage = "local2"
 "#;
 
 fn check(text: &str) {

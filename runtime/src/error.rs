@@ -73,6 +73,8 @@ pub enum CacheError {
     },
     /// Background work could not be started (no runtime could be built).
     Runtime(String),
+    /// The loader context was supplied twice to one instance (the first one stays).
+    ContextAlreadySet,
 }
 
 impl fmt::Display for CacheError {
@@ -85,6 +87,10 @@ impl fmt::Display for CacheError {
             Self::Storage(e) => write!(f, "{e}"),
             Self::NotLoaded { key } => write!(f, "no value has been loaded yet for key `{key}`"),
             Self::Runtime(e) => write!(f, "cannot start background work: {e}"),
+            Self::ContextAlreadySet => write!(
+                f,
+                "the loader context of this cache instance was already supplied (it is set once)"
+            ),
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Building cache keys so that distinct arguments never share a key.
 //!
 //! Each argument is formatted with `Display` (and its format spec) and written with the template's
-//! own literal characters escaped by a backslash, so an argument can never imitate a separator:
-//! `"{a}:{b}"` gives `x\:y:z` for `("x:y", "z")` and `x:y\:z` for `("x", "y:z")`.
+//! separators escaped, so an argument can never imitate a separator: `"{a}:{b}"` gives `x\:y:z`
+//! for `("x:y", "z")` and `x:y\:z` for `("x", "y:z")`. The escape character is `\` unless a
+//! separator starts with `\`; then the generator picks another one (see [`KeyBuilder::with_escape`]),
+//! so escaping stays injective for every template.
 
 use std::fmt::{self, Write as _};
 use std::ops::Deref;
@@ -178,6 +180,7 @@ impl From<String> for Key {
 pub struct KeyBuilder {
     key: Key,
     specials: Specials,
+    escape: char,
 }
 
 /// The characters an argument must escape, in the form that is cheapest to test.
@@ -185,24 +188,24 @@ pub struct KeyBuilder {
 enum Specials {
     /// Escape nothing.
     None,
-    /// ASCII separators and `\`, as a bit per code point.
+    /// ASCII separators and the escape character, as a bit per code point.
     Ascii(u128),
-    /// Separators beyond ASCII, and `\`.
-    Unicode(&'static str),
+    /// Separators or an escape character beyond ASCII.
+    Unicode(&'static str, char),
 }
 
 impl Specials {
     #[inline]
-    fn new(specials: &'static str) -> Self {
+    fn new(specials: &'static str, escape: char) -> Self {
         if specials.is_empty() {
             return Self::None;
         }
-        if !specials.is_ascii() {
-            return Self::Unicode(specials);
+        if !specials.is_ascii() || !escape.is_ascii() {
+            return Self::Unicode(specials, escape);
         }
         let mask = specials
             .bytes()
-            .chain([b'\\'])
+            .chain([escape as u8])
             .fold(0u128, |mask, b| mask | 1 << b);
         Self::Ascii(mask)
     }
@@ -212,7 +215,7 @@ impl Specials {
         match self {
             Self::None => false,
             Self::Ascii(mask) => (c as u32) < 128 && mask >> (c as u32) & 1 == 1,
-            Self::Unicode(specials) => c == '\\' || specials.contains(c),
+            Self::Unicode(specials, escape) => c == escape || specials.contains(c),
         }
     }
 
@@ -222,7 +225,7 @@ impl Specials {
         match self {
             Self::None => true,
             Self::Ascii(mask) => !text.bytes().any(|b| b < 128 && mask >> b & 1 == 1),
-            Self::Unicode(_) => !text.chars().any(|c| self.escapes(c)),
+            Self::Unicode(..) => !text.chars().any(|c| self.escapes(c)),
         }
     }
 }
@@ -231,6 +234,7 @@ impl Specials {
 struct Escaper<'a> {
     out: &'a mut Key,
     specials: Specials,
+    escape: char,
 }
 
 impl fmt::Write for Escaper<'_> {
@@ -241,9 +245,11 @@ impl fmt::Write for Escaper<'_> {
             return Ok(());
         }
         let mut buf = [0u8; 4];
+        let mut escape = [0u8; 4];
+        let escape: &str = self.escape.encode_utf8(&mut escape);
         for c in s.chars() {
             if self.specials.escapes(c) {
-                self.out.push_str("\\");
+                self.out.push_str(escape);
             }
             self.out.push_str(c.encode_utf8(&mut buf));
         }
@@ -252,13 +258,34 @@ impl fmt::Write for Escaper<'_> {
 }
 
 impl KeyBuilder {
-    /// A builder that escapes `specials` (the template's separators) and `\` inside arguments;
+    /// A builder that escapes `specials` (the template's separators) and `\\` inside arguments;
     /// with no specials nothing is escaped.
     #[inline]
     pub fn new(specials: &'static str) -> Self {
+        Self::with_escape(specials, '\\')
+    }
+
+    /// A builder that escapes `specials` and `escape` inside arguments by writing `escape` before
+    /// them. `escape` must not be one of `specials`, or two argument tuples could give one key.
+    ///
+    /// ```
+    /// use advanced_caching::KeyBuilder;
+    /// // The template `{a}\{b}`: its separator is `\`, so `%` escapes.
+    /// let key = |a: &str, b: &str| {
+    ///     let mut k = KeyBuilder::with_escape("\\", '%');
+    ///     k.argument_str(a);
+    ///     k.literal("\\");
+    ///     k.argument_str(b);
+    ///     k.finish().into_string()
+    /// };
+    /// assert_ne!(key("x", "\\y"), key("x\\", "y"));
+    /// ```
+    #[inline]
+    pub fn with_escape(specials: &'static str, escape: char) -> Self {
         Self {
             key: Key::new(),
-            specials: Specials::new(specials),
+            specials: Specials::new(specials, escape),
+            escape,
         }
     }
 
@@ -283,6 +310,7 @@ impl KeyBuilder {
         let mut escaper = Escaper {
             out: &mut self.key,
             specials: self.specials,
+            escape: self.escape,
         };
         // Our writer never fails.
         let _ = escaper.write_str(text);
@@ -293,6 +321,7 @@ impl KeyBuilder {
         let mut escaper = Escaper {
             out: &mut self.key,
             specials: self.specials,
+            escape: self.escape,
         };
         // Our writer never fails; a failing `Display` impl leaves what it wrote so far.
         let _ = escaper.write_fmt(value);
