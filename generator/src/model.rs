@@ -249,6 +249,22 @@ pub enum KeyPart {
     },
 }
 
+impl KeyPart {
+    /// The separators of a template and the escape character that generated code escapes inside
+    /// arguments (`KeyBuilder::with_escape(separators, escape)` of the runtime): `\\` unless a
+    /// separator starts with it.
+    ///
+    /// ```
+    /// use advanced_caching_build::model::KeyPart;
+    /// let p = |name: &str| KeyPart::Placeholder { param: name.into(), spec: String::new() };
+    /// let parts = [p("a"), KeyPart::Literal("\\".into()), p("b")];
+    /// assert_eq!(KeyPart::escaping(&parts), ("\\".to_owned(), '%'));
+    /// ```
+    pub fn escaping(parts: &[KeyPart]) -> (String, char) {
+        crate::key::escaping(parts)
+    }
+}
+
 /// A loader's signature, read from the source or declared in the spec.
 #[derive(Debug, Clone)]
 pub struct Signature {

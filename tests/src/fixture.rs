@@ -140,3 +140,101 @@ mod private {
         1
     }
 }
+
+/// Loaders that take the loader context (`context = "crate::fixture::ctx::AppState"`).
+pub mod ctx {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use advanced_caching::ContextMissing;
+
+    /// State made at start-up: deliberately not `Clone`, so the caches can only share it.
+    #[derive(Debug, Default)]
+    pub struct AppState {
+        /// What the loaders answer with.
+        pub greeting: String,
+        /// How many loads ran against this state.
+        pub loads: AtomicUsize,
+    }
+
+    impl AppState {
+        /// A state greeting with `greeting`.
+        pub fn new(greeting: &str) -> Self {
+            Self {
+                greeting: greeting.into(),
+                loads: AtomicUsize::new(0),
+            }
+        }
+
+        fn load(&self) -> usize {
+            self.loads.fetch_add(1, Ordering::SeqCst)
+        }
+    }
+
+    /// The loaders' error: a missing context is one of its cases.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum CtxError {
+        /// Called before the context was supplied.
+        Missing(ContextMissing),
+    }
+
+    impl From<ContextMissing> for CtxError {
+        fn from(e: ContextMissing) -> Self {
+            Self::Missing(e)
+        }
+    }
+
+    /// Async, fallible, with context.
+    pub async fn greet(state: &AppState, name: &str) -> Result<String, CtxError> {
+        let n = state.load();
+        Ok(format!("{} {name}#{n}", state.greeting))
+    }
+
+    /// Sync, infallible, with context.
+    pub fn count(state: &AppState, n: u64) -> u64 {
+        state.load() as u64 * 1_000 + n
+    }
+
+    /// Async SWR loader with context: the value is the load count.
+    pub async fn quote(state: &AppState, sku: &str) -> Result<String, CtxError> {
+        Ok(format!("{sku}@{}", state.load()))
+    }
+
+    /// Sync background loader with context.
+    pub fn settings(state: &AppState) -> Result<String, CtxError> {
+        Ok(format!("{}#{}", state.greeting, state.load()))
+    }
+}
+
+/// Loaders of the adversarial key suite (`specs/keys.toml`): each value echoes its arguments, so
+/// a call that got another call's entry returns a value that is not its own.
+pub mod echo {
+    /// Two strings.
+    pub fn pair(a: &str, b: &str) -> String {
+        format!("{a:?}|{b:?}")
+    }
+
+    /// Three strings.
+    pub fn triple(a: &str, b: &str, c: &str) -> String {
+        format!("{a:?}|{b:?}|{c:?}")
+    }
+
+    /// A number and a string.
+    pub fn num_str(n: u64, s: &str) -> String {
+        format!("{n}|{s:?}")
+    }
+
+    /// A signed number.
+    pub fn signed(n: i64) -> String {
+        n.to_string()
+    }
+
+    /// One string.
+    pub fn single(s: &str) -> String {
+        format!("{s:?}")
+    }
+
+    /// A user key function (injective: the first argument's length leads).
+    pub fn pair_key(a: &&str, b: &&str) -> String {
+        format!("{}:{a}{b}", a.len())
+    }
+}

@@ -24,3 +24,13 @@ pub mod redis_spec {
 pub mod objects_spec {
     include!(concat!(env!("OUT_DIR"), "/objects.rs"));
 }
+
+/// Generated from `specs/context.toml`.
+pub mod context_spec {
+    include!(concat!(env!("OUT_DIR"), "/context.rs"));
+}
+
+/// Generated from `specs/keys.toml`.
+pub mod keys_spec {
+    include!(concat!(env!("OUT_DIR"), "/keys.rs"));
+}
