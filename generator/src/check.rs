@@ -645,7 +645,12 @@ impl Checker<'_> {
                     Some(d) => self.duration(d, false, false)?,
                     None => None,
                 };
-                let l2_ttl = match l2_ttl.or_else(|| l1_ttl.checked_mul(2)) {
+                // Durations are whole milliseconds that fit a u64 (the runtime's clock).
+                let doubled = u64::try_from(l1_ttl.as_millis())
+                    .ok()
+                    .and_then(|ms| ms.checked_mul(2))
+                    .map(Duration::from_millis);
+                let l2_ttl = match l2_ttl.or(doubled) {
                     Some(l2_ttl) => l2_ttl,
                     None => {
                         self.error(

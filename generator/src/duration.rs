@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-/// Parses a human duration. `Ok(None)` is `"never"`; the error is a hint for the user.
+/// Parses a human duration. `Ok(None)` is `"never"`; the error is a hint for the user. A duration
+/// is at most `u64::MAX` milliseconds (what the runtime's clock holds); larger is an error.
 pub(crate) fn parse(text: &str) -> Result<Option<Duration>, String> {
     let text = text.trim();
     if text == "never" {
@@ -11,7 +12,7 @@ pub(crate) fn parse(text: &str) -> Result<Option<Duration>, String> {
     if text.is_empty() {
         return Err("an empty duration".into());
     }
-    let mut total = Duration::ZERO;
+    let mut total: u64 = 0;
     let mut rest = text;
     while !rest.is_empty() {
         let digits = rest
@@ -42,10 +43,10 @@ pub(crate) fn parse(text: &str) -> Result<Option<Duration>, String> {
             .checked_mul(millis_per)
             .ok_or_else(|| format!("`{text}` is too large"))?;
         total = total
-            .checked_add(Duration::from_millis(part))
+            .checked_add(part)
             .ok_or_else(|| format!("`{text}` is too large"))?;
     }
-    Ok(Some(total))
+    Ok(Some(Duration::from_millis(total)))
 }
 
 /// Renders a duration the way a user would write it (for doc comments).
@@ -88,6 +89,11 @@ mod tests {
         assert!(parse("5x").is_err());
         assert!(parse("m").is_err());
         assert!(parse("99999999999999999999s").is_err());
+        assert!(parse("18446744073709551615ms1ms").is_err());
+        assert_eq!(
+            parse("18446744073709551615ms"),
+            Ok(Some(Duration::from_millis(u64::MAX)))
+        );
         assert_eq!(render(Some(Duration::from_secs(5_400))), "1h30m");
         assert_eq!(render(None), "never");
     }

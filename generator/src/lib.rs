@@ -148,7 +148,7 @@ impl Builder {
     }
 
     fn read(&self, spec: &Path) -> Result<(String, String), Error> {
-        let text = std::fs::read_to_string(spec).map_err(|e| Error::Io {
+        let bytes = std::fs::read(spec).map_err(|e| Error::Io {
             path: spec.to_path_buf(),
             message: e.to_string(),
         })?;
@@ -156,7 +156,26 @@ impl Builder {
             .display_name
             .clone()
             .unwrap_or_else(|| spec.display().to_string());
-        Ok((name, text))
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok((name, text)),
+            Err(e) => {
+                // The valid prefix is kept as is, so the offset points at the bad byte.
+                let at = e.utf8_error().valid_up_to();
+                let source = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                Err(Error::Spec(Diagnostics {
+                    file: name,
+                    source,
+                    items: vec![
+                        Diagnostic::new(
+                            "the spec is not UTF-8 text",
+                            Some(at..at + 1),
+                            "not UTF-8",
+                        )
+                        .hint("save cache.toml as UTF-8 (TOML files are UTF-8 by definition)"),
+                    ],
+                }))
+            }
+        }
     }
 
     fn run(&self, spec: &Path) -> Result<(Spec, String, Vec<PathBuf>), Error> {

@@ -238,3 +238,37 @@ pub mod echo {
         format!("{}:{a}{b}", a.len())
     }
 }
+
+/// A loader deep in modules that imports its types through `super::super` (the generated code
+/// must resolve them), and a method the generator must refuse as a loader.
+pub mod repo {
+    /// Types used by the loaders below.
+    pub mod types {
+        /// A row.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Row(pub u64);
+    }
+
+    /// Two levels down.
+    pub mod deep {
+        /// The loader's module.
+        pub mod inner {
+            use super::super::types::Row;
+
+            /// Loads a row.
+            pub fn load_row(id: u64) -> Row {
+                Row(id * 2)
+            }
+        }
+    }
+
+    /// A handle with a method.
+    pub struct Db;
+
+    impl Db {
+        /// Not a free function: cannot be a loader.
+        pub fn load(id: u64) -> u64 {
+            id
+        }
+    }
+}

@@ -257,3 +257,14 @@ fn external_loader_declared_in_the_spec() {
         "distinct argument orders are distinct keys"
     );
 }
+
+#[test]
+fn a_loader_importing_through_super_super_is_wrapped() {
+    use advanced_caching_tests::fixture::repo::types::Row;
+    let (_clock, caches) = isolated();
+    assert_eq!(caches.row(21), Row(42));
+    assert_eq!(caches.row(21), Row(42));
+    let stats = caches.stats();
+    let s = stats.iter().find(|s| s.name == "row").unwrap();
+    assert_eq!((s.hits, s.misses), (1, 1));
+}
