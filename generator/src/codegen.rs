@@ -133,7 +133,7 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
         #[doc = #module_doc]
         // The wrappers are `pub` so a library can re-export them; the loaders' own types may be
         // crate-private, which is the user's choice and not worth a warning in generated code.
-        #[allow(private_interfaces)]
+        #[allow(private_interfaces, private_bounds)]
         pub mod caches {
             use ::advanced_caching::__private as __ac;
 

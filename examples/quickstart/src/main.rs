@@ -12,6 +12,10 @@ fn timed<T>(start: Instant, value: T) -> (T, Duration) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The loaders' state, made once and shared (never cloned) by every load and refresh.
+    let state = std::sync::Arc::new(loaders::AppState::connect());
+    caches::init(state.clone())?;
+
     println!("== TTL: the first call loads, the second is a hit");
     let (user, took) = timed(Instant::now(), caches::get_user(42).await);
     println!("get_user(42) = {:?}   miss, {took:.0?}", user?);
@@ -50,6 +54,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::time::sleep(Duration::from_millis(450)).await;
     let later = caches::inventory().await?;
     println!("inventory() = {later:?}   after 450 ms");
+
+    println!(
+        "\n== {} queries reached the database (the rest were cache hits)",
+        state.queries()
+    );
 
     println!("\n== Stats");
     for stats in caches::stats() {
