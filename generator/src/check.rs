@@ -34,7 +34,14 @@ const RESERVED: [&str; 7] = [
 fn settings_of(kind: &str) -> &'static [&'static str] {
     match kind {
         "memory" => &["max_entries"],
-        "redis" => &["url", "prefix", "serializer", "dedupe_writes"],
+        "redis" => &[
+            "url",
+            "prefix",
+            "serializer",
+            "dedupe_writes",
+            "timeout",
+            "connect_timeout",
+        ],
         "hybrid" => &["l1", "l2", "l1_ttl", "l2_ttl"],
         "chain" => &["levels"],
         "s3" => &[
@@ -557,7 +564,7 @@ impl Checker<'_> {
             return None;
         }
         let allowed = settings_of(kind);
-        let present: [(&str, Option<Range<usize>>); 16] = [
+        let present: [(&str, Option<Range<usize>>); 18] = [
             ("max_entries", s.max_entries.as_ref().map(Spanned::span)),
             ("url", s.url.as_ref().map(Spanned::span)),
             ("prefix", s.prefix.as_ref().map(Spanned::span)),
@@ -574,6 +581,11 @@ impl Checker<'_> {
             ("compression", s.compression.as_ref().map(Spanned::span)),
             ("dir", s.dir.as_ref().map(Spanned::span)),
             ("fsync", s.fsync.as_ref().map(Spanned::span)),
+            ("timeout", s.timeout.as_ref().map(Spanned::span)),
+            (
+                "connect_timeout",
+                s.connect_timeout.as_ref().map(Spanned::span),
+            ),
         ];
         let mut fits = true;
         for (setting, span) in present {
@@ -623,12 +635,24 @@ impl Checker<'_> {
                     max_entries: max_entries?,
                 }
             }
-            "redis" => StorageKind::Redis {
-                url: text(&s.url).unwrap_or_else(|| "${REDIS_URL:-redis://127.0.0.1:6379}".into()),
-                prefix: text(&s.prefix).unwrap_or_default(),
-                serializer: serializer?,
-                dedupe_writes: flag(&s.dedupe_writes),
-            },
+            "redis" => {
+                let mut limit = |d: &Option<Spanned<RawDuration>>| match d {
+                    Some(d) => self
+                        .duration(d, false, false)
+                        .map(|d| d.filter(|d| !d.is_zero())),
+                    None => Some(None),
+                };
+                let (timeout, connect_timeout) = (limit(&s.timeout), limit(&s.connect_timeout));
+                StorageKind::Redis {
+                    url: text(&s.url)
+                        .unwrap_or_else(|| "${REDIS_URL:-redis://127.0.0.1:6379}".into()),
+                    prefix: text(&s.prefix).unwrap_or_default(),
+                    serializer: serializer?,
+                    dedupe_writes: flag(&s.dedupe_writes),
+                    timeout: timeout?,
+                    connect_timeout: connect_timeout?,
+                }
+            }
             "hybrid" => {
                 let l1 = required(self, &s.l1, "l1");
                 let l2 = required(self, &s.l2, "l2");

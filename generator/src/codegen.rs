@@ -402,14 +402,26 @@ fn storages(spec: &Spec) -> TokenStream {
                     prefix,
                     serializer,
                     dedupe_writes,
+                    timeout,
+                    connect_timeout,
                 } => {
                     let codec = codec(serializer);
+                    let timeout = timeout.map(|t| {
+                        let t = millis(t);
+                        quote! { .timeout(#t) }
+                    });
+                    let connect_timeout = connect_timeout.map(|t| {
+                        let t = millis(t);
+                        quote! { .connect_timeout(#t) }
+                    });
                     quote! {
                         ::std::sync::Arc::new(
                             __ac::RedisStorage::builder(#url)
                                 .prefix(#prefix)
                                 .codec(#codec)
                                 .dedupe_writes(#dedupe_writes)
+                                #timeout
+                                #connect_timeout
                                 .clock(clock.clone())
                                 .build_or_failing(),
                         )

@@ -195,6 +195,8 @@ mod tests {
                 prefix: prefix.into(),
                 serializer: crate::model::Serializer::Binary,
                 dedupe_writes: false,
+                timeout: None,
+                connect_timeout: None,
             },
             kind_span: None,
         }

@@ -84,6 +84,10 @@ pub enum StorageKind {
         serializer: Serializer,
         /// Skip unchanged writes.
         dedupe_writes: bool,
+        /// Command timeout (`None`: the runtime's default).
+        timeout: Option<Duration>,
+        /// Connection timeout (`None`: the runtime's default).
+        connect_timeout: Option<Duration>,
     },
     /// L1 + L2.
     Hybrid {

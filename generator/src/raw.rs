@@ -51,6 +51,8 @@ pub(crate) struct RawStorage {
     pub(crate) compression: Option<Spanned<bool>>,
     pub(crate) dir: Option<Spanned<String>>,
     pub(crate) fsync: Option<Spanned<bool>>,
+    pub(crate) timeout: Option<Spanned<RawDuration>>,
+    pub(crate) connect_timeout: Option<Spanned<RawDuration>>,
 }
 
 /// One level of a chain storage.

@@ -57,6 +57,11 @@ enum StorageSchema {
         serializer: Option<SerializerName>,
         /// An unchanged payload only refreshes the TTL.
         dedupe_writes: Option<bool>,
+        /// How long one command may take (default 200ms); a timeout is never retried and marks
+        /// Redis down (skipped by every call) until a background probe finds it back.
+        timeout: Option<HumanDuration>,
+        /// How long one connection attempt may take (default 500ms).
+        connect_timeout: Option<HumanDuration>,
     },
     /// L1 (memory) + L2: L1 misses fall back to L2 and repopulate L1.
     Hybrid {

@@ -46,59 +46,57 @@ impl Drop for WriterSlot {
 }
 
 /// The writer lease: across processes that share a storage (Redis, say), only the holder runs the
-/// scheduled loads of a key. The holder renews it on every run; when the holder dies, the lease
-/// expires after three intervals and the next writer to try takes over.
+/// scheduled loads of a key. Every writer checks it four times per interval: the holder renews it
+/// atomically (compare-and-expire, so a lease another writer took over is never extended), a
+/// standby takes it once it has expired. It lives half an interval, so a dead holder is replaced
+/// within 1/2 + 1/4 of an interval after its last renewal, at most 3/2 intervals after its last
+/// run: before the value it wrote (alive 2 intervals by default) expires, so readers never see a
+/// miss.
 struct Lease {
     key: String,
     holder: String,
     ttl: Duration,
 }
 
+/// What checking the lease found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// This writer held it and renewed it.
+    Renewed,
+    /// It was free and this writer took it.
+    Taken,
+    /// Another writer holds it.
+    Elsewhere,
+}
+
 impl Lease {
     fn new(key: &str, interval: Option<Duration>) -> Self {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
         Self {
             key: format!("{key}:__writer_lease"),
-            holder: format!(
-                "{}-{nanos}-{}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            ),
+            holder: crate::storage::lock_token(),
             ttl: interval
-                .map_or(crate::swr::REFRESH_LOCK_TTL, |i| i.saturating_mul(3))
-                .max(Duration::from_millis(50)),
+                .map_or(crate::swr::REFRESH_LOCK_TTL, |i| i / 2)
+                .max(Duration::from_millis(20)),
         }
     }
 
-    /// True when this writer holds (or just took, or renewed) the lease. A storage that fails
-    /// counts as held, so a lone writer keeps working through an outage.
-    async fn hold<T, E>(&self, core: &CacheCore<T, E>) -> bool {
-        let ty = SerdeValue::<String>::new();
-        let claim = || {
-            crate::entry::CacheEntry::new(
-                Arc::new(self.holder.clone()) as crate::value::AnyValue,
-                core.clock.now_millis(),
-                Some(self.ttl),
-                None,
-            )
-        };
+    /// Renews or takes the lease. A storage that fails counts as held, so a lone writer keeps
+    /// working through an outage.
+    async fn hold<T, E>(&self, core: &CacheCore<T, E>) -> Held {
         let storage = &core.storage;
-        match storage.get_entry(&self.key, &ty).await {
-            Ok(Some(held)) if held.value.downcast_ref::<String>() == Some(&self.holder) => {
-                if let Err(e) = storage.set_entry(&self.key, claim(), &ty).await {
-                    tracing::warn!(lease = %self.key, error = %e, "cannot renew the writer lease");
-                }
-                true
-            }
-            Ok(Some(_)) => false,
-            Ok(None) => storage
-                .set_if_not_exists(&self.key, claim(), &ty)
-                .await
-                .unwrap_or(true),
-            Err(_) => true,
+        match storage.renew_lock(&self.key, &self.holder, self.ttl).await {
+            Ok(true) => return Held::Renewed,
+            Ok(false) => {}
+            Err(_) => return Held::Renewed,
+        }
+        let claim = crate::storage::lock_entry(&self.holder, core.clock.now_millis(), self.ttl);
+        match storage
+            .set_if_not_exists(&self.key, claim, &SerdeValue::<String>::new())
+            .await
+        {
+            Ok(true) => Held::Taken,
+            Ok(false) => Held::Elsewhere,
+            Err(_) => Held::Renewed,
         }
     }
 }
@@ -282,6 +280,7 @@ where
                 started: AtomicBool::new(false),
                 scheduler: Scheduler::new(),
                 lease: Lease::new(&key, self.interval),
+                last_run: std::sync::Mutex::new(None),
                 _slot: slot,
             }),
         })
@@ -301,6 +300,8 @@ struct LoaderInner<T, E> {
     started: AtomicBool,
     scheduler: Scheduler,
     lease: Lease,
+    /// When this writer last ran a scheduled load (`None`: due at the next tick it holds the lease).
+    last_run: std::sync::Mutex<Option<std::time::Instant>>,
     _slot: WriterSlot,
 }
 
@@ -334,11 +335,17 @@ where
             return Ok(());
         }
         let this = self.clone();
+        if !self.inner.run_immediately {
+            // The first scheduled load is one interval from now.
+            *self.last_run() = Some(std::time::Instant::now());
+        }
         let started = match self.inner.interval {
+            // Ticks at a quarter of the interval: the lease is checked four times per interval,
+            // the loader runs once per interval (see `run_scheduled`).
             Some(interval) => self.inner.scheduler.every(
                 self.inner.core.name(),
-                interval,
-                self.inner.run_immediately,
+                (interval / 4).max(Duration::from_millis(1)),
+                true,
                 move || {
                     let this = this.clone();
                     async move {
@@ -371,18 +378,56 @@ where
         }
     }
 
-    /// One scheduled run: skipped when a run is already in flight here, or when another process
-    /// holds the writer lease on the shared storage.
+    fn last_run(&self) -> std::sync::MutexGuard<'_, Option<std::time::Instant>> {
+        self.inner
+            .last_run
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// One tick: skipped when a run is already in flight here, or when another process holds the
+    /// writer lease on the shared storage; runs the loader when an interval has passed since this
+    /// writer's last run, or at once when it has just taken the lease over.
     async fn run_scheduled(&self) -> Option<Result<T, E>> {
         let _running = self.inner.running.try_lock().ok()?;
-        if !self.inner.lease.hold(&self.inner.core).await {
+        let held = self.inner.lease.hold(&self.inner.core).await;
+        if held == Held::Elsewhere {
             tracing::debug!(
                 loader = self.inner.core.name(),
-                "another process holds the writer lease; skipping this run"
+                "another process holds the writer lease; skipping this tick"
             );
             return None;
         }
+        let now = std::time::Instant::now();
+        let interval = self.inner.interval.unwrap_or_default();
+        let due = {
+            let mut last = self.last_run();
+            // An eighth of an interval of slack absorbs the ticker's jitter.
+            let due = match *last {
+                None => true,
+                Some(at) => {
+                    now.saturating_duration_since(at) + interval / 8 >= interval
+                        || (held == Held::Taken && !self.first_tick(at, now))
+                }
+            };
+            if due {
+                *last = Some(now);
+            }
+            due
+        };
+        if !due {
+            return None;
+        }
+        if held == Held::Taken {
+            tracing::info!(loader = self.inner.core.name(), "took the writer lease");
+        }
         Some(self.run_once().await)
+    }
+
+    /// True at the start-up tick of a writer that does not run immediately.
+    fn first_tick(&self, last: std::time::Instant, now: std::time::Instant) -> bool {
+        !self.inner.run_immediately
+            && now.saturating_duration_since(last) < self.inner.interval.unwrap_or_default() / 8
     }
 
     /// Runs the loader now (waiting for a run in flight to end first) and stores its value.

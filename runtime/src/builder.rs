@@ -36,6 +36,7 @@ pub struct CacheBuilder<T, E> {
     cloner: ErrorCloner<E>,
     ttl: Option<Duration>,
     stale_ttl: Duration,
+    lock_ttl: Option<Duration>,
     _value: PhantomData<fn() -> T>,
 }
 
@@ -53,6 +54,7 @@ where
             cloner: None,
             ttl: Some(Duration::from_secs(60)),
             stale_ttl: Duration::ZERO,
+            lock_ttl: None,
             _value: PhantomData,
         }
     }
@@ -78,6 +80,14 @@ where
     /// How long a stale value is served while it refreshes (SWR only).
     pub fn stale_ttl(mut self, stale_ttl: Duration) -> Self {
         self.stale_ttl = stale_ttl;
+        self
+    }
+
+    /// SWR only: how long the storage-wide refresh lock lives when its holder dies before
+    /// releasing it (a refresh releases it as soon as it ends, whatever the outcome). Default:
+    /// the `ttl`, within [1 s, 30 s].
+    pub fn refresh_lock_ttl(mut self, lock_ttl: Duration) -> Self {
+        self.lock_ttl = Some(lock_ttl);
         self
     }
 
@@ -111,7 +121,7 @@ where
         self.error_cloner(Some(E::clone))
     }
 
-    fn into_core(self) -> (CacheCore<T, E>, Windows) {
+    fn into_core(self) -> (CacheCore<T, E>, Windows, Option<Duration>) {
         let clock = self.clock.unwrap_or_else(system_clock);
         let storage = self.storage.unwrap_or_else(|| {
             Arc::new(MemoryStorage::with_clock(
@@ -127,12 +137,12 @@ where
             stale: Some(self.stale_ttl),
         };
         let core = CacheCore::new(&self.name, storage, clock, value_type, self.cloner);
-        (core, windows)
+        (core, windows, self.lock_ttl)
     }
 
     /// A TTL cache: hit → value, miss → one load for all concurrent callers.
     pub fn build_ttl(self) -> TtlCache<T, E> {
-        let (core, windows) = self.into_core();
+        let (core, windows, _) = self.into_core();
         TtlCache::from_core(core, windows.ttl)
     }
 
@@ -141,7 +151,7 @@ where
     where
         E: Send + 'static,
     {
-        let (core, windows) = self.into_core();
-        SwrCache::from_core(core, windows)
+        let (core, windows, lock_ttl) = self.into_core();
+        SwrCache::from_core(core, windows, lock_ttl)
     }
 }

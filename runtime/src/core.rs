@@ -68,8 +68,9 @@ where
             Ok(Some(entry)) => entry,
             Ok(None) => return Lookup::Miss,
             Err(e) => {
-                self.stats.record_storage_error();
-                tracing::warn!(cache = self.name(), key, error = %e, "storage read failed; treating as a miss");
+                if self.stats.record_storage_failure(&e) {
+                    tracing::warn!(cache = self.name(), key, error = %e, "storage read failed; treating as a miss");
+                }
                 return Lookup::Miss;
             }
         };
@@ -129,8 +130,9 @@ where
     }
 
     fn report_write(&self, key: &str, written: StorageResult<()>) {
-        if let Err(e) = written {
-            self.stats.record_storage_error();
+        if let Err(e) = written
+            && self.stats.record_storage_failure(&e)
+        {
             tracing::warn!(cache = self.name(), key, error = %e, "storage write failed; value returned uncached");
         }
     }
@@ -199,23 +201,30 @@ where
         result
     }
 
-    /// A miss: one loader call for all concurrent callers of `key`.
+    /// A miss: one loader call for all concurrent callers of `key`. The leader re-checks only
+    /// the in-process tiers (a flight that landed just before may have stored the value there);
+    /// remote tiers were read once by the caller and are not read again. When a leader gives up
+    /// without a result its waiters can share (it panicked, was cancelled, or failed with an error
+    /// that cannot be cloned), they elect one new leader; only if that one gives up too does each
+    /// remaining waiter call the loader itself.
     pub(crate) async fn load<F, Fut>(&self, key: &str, windows: Windows, loader: F) -> Result<T, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let work = || async move {
-            // A flight that landed just before this one started has stored the value.
-            if let Lookup::Fresh(v) = self.lookup(key).await {
+        let mut work = move || async move {
+            if let Some(Lookup::Fresh(v)) = self.lookup_now(key) {
                 return Ok(v);
             }
             self.call_and_store(key, windows, loader).await
         };
-        match self.async_flights.run(key, self.cloner, work).await {
-            Outcome::Done(result) => result,
-            Outcome::Retry(work) => work().await,
+        for _election in 0..2 {
+            match self.async_flights.run(key, self.cloner, work).await {
+                Outcome::Done(result) => return result,
+                Outcome::Retry(back) => work = back,
+            }
         }
+        work().await
     }
 
     /// Blocking [`CacheCore::load`].
@@ -223,15 +232,18 @@ where
     where
         F: FnOnce() -> Result<T, E>,
     {
-        let work = move || {
-            if let Lookup::Fresh(v) = self.lookup_blocking(key) {
+        let mut work = move || {
+            if let Some(Lookup::Fresh(v)) = self.lookup_now(key) {
                 return Ok(v);
             }
             self.call_and_store_blocking(key, windows, loader)
         };
-        match self.sync_flights.run(key, self.cloner, work) {
-            Outcome::Done(result) => result,
-            Outcome::Retry(work) => work(),
+        for _election in 0..2 {
+            match self.sync_flights.run(key, self.cloner, work) {
+                Outcome::Done(result) => return result,
+                Outcome::Retry(back) => work = back,
+            }
         }
+        work()
     }
 }

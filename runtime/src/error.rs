@@ -19,6 +19,11 @@ pub enum StorageError {
     Codec(CodecError),
     /// The storage is misconfigured (a bad URL, a missing bucket).
     Config(String),
+    /// The storage is down and its circuit breaker is open: the call was skipped without waiting.
+    Unavailable {
+        /// Which storage.
+        storage: String,
+    },
 }
 
 impl StorageError {
@@ -37,6 +42,9 @@ impl fmt::Display for StorageError {
             Self::Backend { storage, message } => write!(f, "{storage} storage: {message}"),
             Self::Codec(e) => write!(f, "{e}"),
             Self::Config(e) => write!(f, "storage configuration: {e}"),
+            Self::Unavailable { storage } => {
+                write!(f, "{storage} storage is down (breaker open): skipped")
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod background;
+mod breaker;
 mod builder;
 mod clock;
 mod codec;
@@ -22,6 +23,7 @@ mod ttl;
 mod value;
 
 pub use background::{BackgroundLoader, BackgroundLoaderBuilder};
+pub use breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
 pub use builder::{CacheBuilder, DEFAULT_MAX_ENTRIES};
 pub use clock::{Clock, ManualClock, Millis, SharedClock, SystemClock, system_clock};
 pub use codec::{Codec, CodecError, UserCodec};
@@ -37,7 +39,7 @@ pub use scheduler::Scheduler;
 pub use stats::{Stats, StatsSnapshot};
 pub use storage::{
     AnyEntry, BoxFuture, ChainLevel, ChainStorage, FileStorage, FileStorageBuilder, MemoryStorage,
-    SharedStorage, Storage, StorageExt, StorageResult,
+    SharedStorage, Storage, StorageExt, StorageResult, lock_entry,
 };
 #[cfg(feature = "gcs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "gcs")))]

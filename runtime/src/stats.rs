@@ -21,6 +21,7 @@ pub struct Stats {
     refreshes: AtomicU64,
     errors: AtomicU64,
     storage_errors: AtomicU64,
+    storage_skips: AtomicU64,
     loads: AtomicU64,
     load_nanos: AtomicU64,
 }
@@ -42,6 +43,8 @@ pub struct StatsSnapshot {
     pub errors: u64,
     /// Storage operations that failed (each degraded to a miss or a dropped write).
     pub storage_errors: u64,
+    /// Storage reads and writes skipped because the storage was down (its breaker open).
+    pub storage_skips: u64,
     /// Loader calls made.
     pub loads: u64,
     /// Total time spent in loader calls.
@@ -65,7 +68,7 @@ impl fmt::Display for StatsSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}: hits={} misses={} stale_hits={} refreshes={} loads={} errors={} storage_errors={} load_time={:?}",
+            "{}: hits={} misses={} stale_hits={} refreshes={} loads={} errors={} storage_errors={} storage_skips={} load_time={:?}",
             self.name,
             self.hits,
             self.misses,
@@ -74,6 +77,7 @@ impl fmt::Display for StatsSnapshot {
             self.loads,
             self.errors,
             self.storage_errors,
+            self.storage_skips,
             self.load_time
         )
     }
@@ -90,6 +94,7 @@ impl Stats {
             refreshes: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             storage_errors: AtomicU64::new(0),
+            storage_skips: AtomicU64::new(0),
             loads: AtomicU64::new(0),
             load_nanos: AtomicU64::new(0),
         }
@@ -124,6 +129,21 @@ impl Stats {
     pub fn record_storage_error(&self) {
         self.storage_errors.fetch_add(1, Ordering::Relaxed);
     }
+    /// Counts a storage operation skipped because the storage was down.
+    pub fn record_storage_skip(&self) {
+        self.storage_skips.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Counts a failed storage operation: a skip when the storage was down, else an error
+    /// (logged by the caller).
+    pub(crate) fn record_storage_failure(&self, e: &crate::StorageError) -> bool {
+        if matches!(e, crate::StorageError::Unavailable { .. }) {
+            self.record_storage_skip();
+            false
+        } else {
+            self.record_storage_error();
+            true
+        }
+    }
     /// Counts one loader call that took `took`.
     pub fn record_load(&self, took: Duration) {
         self.loads.fetch_add(1, Ordering::Relaxed);
@@ -141,6 +161,7 @@ impl Stats {
             refreshes: self.refreshes.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
             storage_errors: self.storage_errors.load(Ordering::Relaxed),
+            storage_skips: self.storage_skips.load(Ordering::Relaxed),
             loads: self.loads.load(Ordering::Relaxed),
             load_time: Duration::from_nanos(self.load_nanos.load(Ordering::Relaxed)),
         }

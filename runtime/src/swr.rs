@@ -7,12 +7,21 @@ use std::time::Duration;
 use dashmap::DashMap;
 
 use crate::core::{CacheCore, Lookup, Windows};
-use crate::entry::CacheEntry;
 use crate::stats::{Stats, StatsSnapshot};
-use crate::value::{AnyValue, SerdeValue};
+use crate::storage::lock_entry;
+use crate::value::SerdeValue;
 
-/// How long a refresh lock lives if its holder dies before releasing it.
+/// The longest default life of a refresh lock (whose holder died before releasing it). The
+/// default is the function's `ttl` within [1 s, this]; set it with
+/// [`crate::CacheBuilder::refresh_lock_ttl`].
 pub const REFRESH_LOCK_TTL: Duration = Duration::from_secs(30);
+
+/// The default refresh lock life for a function whose values are fresh for `ttl`: a refresh is
+/// due once per `ttl`, so a lock orphaned by a dead process blocks at most about one refresh.
+pub(crate) fn default_lock_ttl(ttl: Option<Duration>) -> Duration {
+    ttl.unwrap_or(REFRESH_LOCK_TTL)
+        .clamp(Duration::from_secs(1), REFRESH_LOCK_TTL)
+}
 
 /// A cached function with stale-while-revalidate (`strategy = "swr"`).
 ///
@@ -66,12 +75,16 @@ where
     T: Clone + Send + Sync + 'static,
     E: Send + 'static,
 {
-    pub(crate) fn from_core(core: CacheCore<T, E>, windows: Windows) -> Self {
+    pub(crate) fn from_core(
+        core: CacheCore<T, E>,
+        windows: Windows,
+        lock_ttl: Option<Duration>,
+    ) -> Self {
         Self {
             core: Arc::new(core),
             windows,
             refreshing: Arc::new(DashMap::new()),
-            lock_ttl: REFRESH_LOCK_TTL,
+            lock_ttl: lock_ttl.unwrap_or_else(|| default_lock_ttl(windows.ttl)),
         }
     }
 
@@ -93,15 +106,36 @@ where
                     let core = self.core.clone();
                     let (windows, lock_ttl) = (self.windows, self.lock_ttl);
                     let task = async move {
-                        let key = &mark.key;
-                        let lock = lock_key(key);
-                        if !try_lock(&core, &lock, lock_ttl).await {
+                        let key = mark.key.clone();
+                        let lock = lock_key(&key);
+                        let token = crate::storage::lock_token();
+                        if !try_lock(&core, &lock, &token, lock_ttl).await {
                             return;
                         }
-                        if core.call_and_store(key, windows, loader).await.is_ok() {
+                        // The refresh runs as a task of its own, so that a panicking loader
+                        // ends only it: the lock is released whatever the outcome.
+                        let refresh = {
+                            let (core, key) = (core.clone(), key.clone());
+                            crate::rt::spawn(async move {
+                                core.call_and_store(&key, windows, loader).await.is_ok()
+                            })
+                        };
+                        let refreshed = match refresh {
+                            Ok(task) => task.await.unwrap_or_else(|_| {
+                                tracing::warn!(
+                                    cache = core.name(),
+                                    key,
+                                    "refresh panicked; stale value kept"
+                                );
+                                false
+                            }),
+                            Err(_) => false,
+                        };
+                        if refreshed {
                             core.stats.record_refresh();
                         }
-                        unlock(&core, &lock).await;
+                        unlock(&core, &lock, &token).await;
+                        drop(mark);
                     };
                     if let Err(e) = crate::rt::spawn(task) {
                         tracing::warn!(cache = self.core.name(), key, error = %e, "cannot start refresh");
@@ -134,13 +168,27 @@ where
                     let task = move || {
                         let key = &mark.key;
                         let lock = lock_key(key);
-                        if !try_lock_blocking(&core, &lock, lock_ttl) {
+                        let token = crate::storage::lock_token();
+                        if !try_lock_blocking(&core, &lock, &token, lock_ttl) {
                             return;
                         }
-                        if core.call_and_store_blocking(key, windows, loader).is_ok() {
-                            core.stats.record_refresh();
+                        // A panicking loader must not keep the lock: catch, release, report.
+                        let refresh =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                core.call_and_store_blocking(key, windows, loader).is_ok()
+                            }));
+                        unlock_blocking(&core, &lock, &token);
+                        match refresh {
+                            Ok(true) => core.stats.record_refresh(),
+                            Ok(false) => {}
+                            Err(_) => {
+                                tracing::warn!(
+                                    cache = core.name(),
+                                    key,
+                                    "refresh panicked; stale value kept"
+                                );
+                            }
                         }
-                        unlock_blocking(&core, &lock);
                     };
                     if let Err(e) = crate::rt::spawn_blocking(task) {
                         tracing::warn!(cache = self.core.name(), key, error = %e, "cannot start refresh");
@@ -180,63 +228,69 @@ where
     }
 }
 
-fn lock_entry<T: Clone + Send + Sync + 'static, E>(
-    core: &CacheCore<T, E>,
-    lock_ttl: Duration,
-) -> CacheEntry<AnyValue> {
-    let holder = Arc::new(u64::from(std::process::id())) as AnyValue;
-    CacheEntry::new(holder, core.clock.now_millis(), Some(lock_ttl), None)
-}
-
-/// Takes the storage-wide refresh lock. A storage that cannot answer does not stop the refresh:
-/// the in-process mark already keeps it to one per key here.
+/// Takes the storage-wide refresh lock for `token`. A storage that cannot answer does not stop
+/// the refresh: the in-process mark already keeps it to one per key here.
 async fn try_lock<T: Clone + Send + Sync + 'static, E>(
     core: &CacheCore<T, E>,
     lock: &str,
+    token: &str,
     lock_ttl: Duration,
 ) -> bool {
-    let entry = lock_entry(core, lock_ttl);
-    match core
+    let entry = lock_entry(token, core.clock.now_millis(), lock_ttl);
+    let taken = core
         .storage
-        .set_if_not_exists(lock, entry, &SerdeValue::<u64>::new())
-        .await
-    {
-        Ok(won) => won,
-        Err(e) => {
-            core.stats.record_storage_error();
-            tracing::warn!(cache = core.name(), lock, error = %e, "refresh lock unavailable; refreshing anyway");
-            true
-        }
-    }
+        .set_if_not_exists(lock, entry, &SerdeValue::<String>::new())
+        .await;
+    lock_outcome(core, lock, taken)
 }
 
 fn try_lock_blocking<T: Clone + Send + Sync + 'static, E>(
     core: &CacheCore<T, E>,
     lock: &str,
+    token: &str,
     lock_ttl: Duration,
 ) -> bool {
-    let entry = lock_entry(core, lock_ttl);
-    match core
+    let entry = lock_entry(token, core.clock.now_millis(), lock_ttl);
+    let taken = core
         .storage
-        .set_if_not_exists_blocking(lock, entry, &SerdeValue::<u64>::new())
-    {
+        .set_if_not_exists_blocking(lock, entry, &SerdeValue::<String>::new());
+    lock_outcome(core, lock, taken)
+}
+
+fn lock_outcome<T: Clone + Send + Sync + 'static, E>(
+    core: &CacheCore<T, E>,
+    lock: &str,
+    taken: crate::storage::StorageResult<bool>,
+) -> bool {
+    match taken {
         Ok(won) => won,
         Err(e) => {
-            core.stats.record_storage_error();
-            tracing::warn!(cache = core.name(), lock, error = %e, "refresh lock unavailable; refreshing anyway");
+            if core.stats.record_storage_failure(&e) {
+                tracing::warn!(cache = core.name(), lock, error = %e, "refresh lock unavailable; refreshing anyway");
+            }
             true
         }
     }
 }
 
-async fn unlock<T: Clone + Send + Sync + 'static, E>(core: &CacheCore<T, E>, lock: &str) {
-    if core.storage.delete(lock).await.is_err() {
-        core.stats.record_storage_error();
+/// Releases the lock if it is still `token`'s (compare-and-delete): a lock that expired and was
+/// taken by another refresher is left alone.
+async fn unlock<T: Clone + Send + Sync + 'static, E>(
+    core: &CacheCore<T, E>,
+    lock: &str,
+    token: &str,
+) {
+    if let Err(e) = core.storage.release_lock(lock, token).await {
+        core.stats.record_storage_failure(&e);
     }
 }
 
-fn unlock_blocking<T: Clone + Send + Sync + 'static, E>(core: &CacheCore<T, E>, lock: &str) {
-    if core.storage.delete_blocking(lock).is_err() {
-        core.stats.record_storage_error();
+fn unlock_blocking<T: Clone + Send + Sync + 'static, E>(
+    core: &CacheCore<T, E>,
+    lock: &str,
+    token: &str,
+) {
+    if let Err(e) = core.storage.release_lock_blocking(lock, token) {
+        core.stats.record_storage_failure(&e);
     }
 }

@@ -177,6 +177,35 @@ impl RedisServer {
         false
     }
 
+    /// Hangs the server (SIGSTOP): connections stay open, nothing answers.
+    ///
+    /// # Panics
+    /// When the server is not running or `kill` cannot be run.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Resumes a hung server (SIGCONT).
+    ///
+    /// # Panics
+    /// When the server is not running or `kill` cannot be run.
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self
+            .child
+            .as_ref()
+            .map(Child::id)
+            .unwrap_or_else(|| panic!("redis-server is not running"));
+        let status = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run kill: {e}"));
+        assert!(status.success(), "kill {signal} {pid} failed");
+    }
+
     /// A plain client connection, for checking what the storage wrote.
     ///
     /// # Panics
@@ -191,6 +220,31 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// A loopback port that accepts connections (the kernel completes the handshake) and never
+/// answers: a black-holed server.
+#[derive(Debug)]
+pub struct BlackHole {
+    listener: TcpListener,
+}
+
+impl BlackHole {
+    /// Binds a free loopback port.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound.
+    pub fn open() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .unwrap_or_else(|e| panic!("cannot bind a loopback port: {e}"));
+        Self { listener }
+    }
+
+    /// `redis://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        let port = self.listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        format!("redis://127.0.0.1:{port}")
     }
 }
 

@@ -111,9 +111,9 @@ fn readers_follow_one_writer_and_a_second_writer_waits_for_the_lease() {
     }
 
     let second = Node::spawn("writer", &url);
-    // The first writer keeps running while the second is up (its lease is renewed every run)…
+    // The first writer keeps running while the second is up (it renews its lease)…
     let mut first_runs = 0;
-    first.wait_for("RUN ", Duration::from_millis(800), |_| {
+    first.wait_for("RUN ", Duration::from_millis(1_300), |_| {
         first_runs += 1;
         false
     });
@@ -128,12 +128,40 @@ fn readers_follow_one_writer_and_a_second_writer_waits_for_the_lease() {
         "second writer ran while the lease was held: {second_runs:?}"
     );
 
-    // The first writer dies: the lease expires (3 intervals) and the second takes over.
+    // The first writer dies right after a run: its lease expires (half an interval) and the
+    // second takes over before the value (two intervals) expires: Redis never misses it.
+    assert!(first.wait_for("RUN ", Duration::from_secs(5), |_| true));
+    let watcher = {
+        let mut client = server.client();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let done = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut misses = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let present: bool = redis::cmd("EXISTS")
+                    .arg("gen:snapshot")
+                    .query(&mut client)
+                    .unwrap();
+                misses += usize::from(!present);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            misses
+        });
+        (stop, thread)
+    };
+    let killed_at = Instant::now();
     first.kill();
     assert!(
         second.wait_for("RUN ", Duration::from_secs(5), |_| true),
         "the second writer takes over after the lease expires"
     );
+    let took_over_in = killed_at.elapsed();
+    // Keep watching a little past the takeover, then stop.
+    std::thread::sleep(Duration::from_millis(100));
+    watcher.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    let misses = watcher.1.join().unwrap();
+    eprintln!("standby took over {took_over_in:?} after the writer was killed");
+    assert_eq!(misses, 0, "Redis never lost the value during the takeover");
     let taken_over = second.pid();
     for reader in &readers {
         let mut latest = None;

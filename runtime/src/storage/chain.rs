@@ -429,6 +429,73 @@ impl Storage for ChainStorage {
         })
     }
 
+    fn release_lock_blocking(&self, key: &str, holder: &str) -> StorageResult<bool> {
+        // The deepest level decides (as for `set_if_not_exists`); faster copies go with it.
+        let Some((deepest, faster)) = self.levels.split_last() else {
+            return Ok(false);
+        };
+        let released = deepest.storage.release_lock_blocking(key, holder)?;
+        if released {
+            for level in faster {
+                let _ = level.storage.delete_blocking(key);
+            }
+        }
+        Ok(released)
+    }
+
+    fn release_lock<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            let Some((deepest, faster)) = self.levels.split_last() else {
+                return Ok(false);
+            };
+            let released = deepest.storage.release_lock(key, holder).await?;
+            if released {
+                for level in faster {
+                    let _ = level.storage.delete(key).await;
+                }
+            }
+            Ok(released)
+        })
+    }
+
+    fn renew_lock_blocking(&self, key: &str, holder: &str, ttl: Duration) -> StorageResult<bool> {
+        let Some((deepest, faster)) = self.levels.split_last() else {
+            return Ok(false);
+        };
+        let renewed = deepest.storage.renew_lock_blocking(key, holder, ttl)?;
+        if renewed {
+            // A faster copy with the old expiry would read as expired before the lock is.
+            for level in faster {
+                let _ = level.storage.delete_blocking(key);
+            }
+        }
+        Ok(renewed)
+    }
+
+    fn renew_lock<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            let Some((deepest, faster)) = self.levels.split_last() else {
+                return Ok(false);
+            };
+            let renewed = deepest.storage.renew_lock(key, holder, ttl).await?;
+            if renewed {
+                for level in faster {
+                    let _ = level.storage.delete(key).await;
+                }
+            }
+            Ok(renewed)
+        })
+    }
+
     fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
         let (mut removed, mut error) = (0, None);
         for level in &self.levels {

@@ -302,7 +302,17 @@ impl FileStorage {
             TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let write = || -> io::Result<()> {
-            let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            let open = || OpenOptions::new().write(true).create_new(true).open(&tmp);
+            let mut f = match open() {
+                // The directory vanished at run time (cleaned up by hand, a tmpfs reset):
+                // recreate it, so the storage heals instead of failing every write.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    fs::create_dir_all(&self.dir)?;
+                    tracing::warn!(dir = %self.dir.display(), "cache directory was gone; recreated");
+                    open()?
+                }
+                other => other?,
+            };
             f.write_all(bytes)?;
             if self.fsync {
                 f.sync_all()?;
@@ -430,12 +440,20 @@ impl Storage for FileStorage {
         // One lock file per directory serializes check-and-write across threads and processes
         // (each open file description locks on its own).
         let lock_path = self.dir.join(NX_LOCK);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| io_error("open", &lock_path, e))?;
+        let open = || {
+            OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)
+        };
+        let lock = match open() {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(&self.dir).and_then(|()| open())
+            }
+            other => other,
+        }
+        .map_err(|e| io_error("open", &lock_path, e))?;
         lock.lock().map_err(|e| io_error("lock", &lock_path, e))?;
         let live = match self.read(key) {
             Ok(stored) => stored.is_some_and(|s| !s.stamps.is_expired(self.now())),

@@ -1,11 +1,12 @@
 //! The in-memory storage: bounded, per-entry TTL, decoded values.
 
 use std::fmt;
+use std::time::Duration;
 
 use compact_str::CompactString;
 use quick_cache::sync::{Cache, EntryAction, EntryResult};
 
-use super::{AnyEntry, Storage, StorageResult};
+use super::{AnyEntry, BoxFuture, Storage, StorageResult};
 use crate::clock::{Millis, SharedClock, system_clock};
 use crate::entry::CacheEntry;
 use crate::value::{AnyValue, ValueType};
@@ -234,6 +235,56 @@ impl Storage for MemoryStorage {
                 guard.insert(Slot::new(entry)).is_ok()
             }
         })
+    }
+
+    fn release_lock_blocking(&self, key: &str, holder: &str) -> StorageResult<bool> {
+        let now = self.clock.now_millis();
+        let removed = self.entries.remove_if(key, |slot: &Slot| {
+            !slot.is_expired(now)
+                && slot
+                    .value
+                    .downcast_ref::<String>()
+                    .is_some_and(|h| h == holder)
+        });
+        Ok(removed.is_some())
+    }
+
+    fn renew_lock_blocking(&self, key: &str, holder: &str, ttl: Duration) -> StorageResult<bool> {
+        let now = self.clock.now_millis();
+        let renewed = Slot::new(super::lock_entry(holder, now, ttl));
+        let outcome = self
+            .entries
+            .entry(&CompactString::from(key), None, |_, held: &mut Slot| {
+                let ours = !held.is_expired(now)
+                    && held
+                        .value
+                        .downcast_ref::<String>()
+                        .is_some_and(|h| h == holder);
+                if ours {
+                    *held = renewed.clone();
+                    EntryAction::Retain(true)
+                } else {
+                    EntryAction::Retain(false)
+                }
+            });
+        Ok(matches!(outcome, EntryResult::Retained(true)))
+    }
+
+    fn release_lock<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move { self.release_lock_blocking(key, holder) })
+    }
+
+    fn renew_lock<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move { self.renew_lock_blocking(key, holder, ttl) })
     }
 
     fn cleanup_expired_blocking(&self) -> StorageResult<usize> {

@@ -207,6 +207,116 @@ pub trait Storage: std::any::Any + Send + Sync {
     fn cleanup_expired(&self) -> BoxFuture<'_, StorageResult<usize>> {
         Box::pin(async move { self.cleanup_expired_blocking() })
     }
+
+    /// Deletes the lock `key` only while it holds the token `holder` (a `String` written with
+    /// `set_if_not_exists` and [`SerdeValue<String>`]); true when it was deleted. A lock that
+    /// expired and was taken by another owner is left alone. Atomic in the memory and Redis
+    /// storages; elsewhere a read, a comparison and a delete.
+    ///
+    /// ```
+    /// use advanced_caching::{MemoryStorage, SerdeValue, Storage, lock_entry};
+    /// use std::time::Duration;
+    /// let storage = MemoryStorage::new(10);
+    /// let ty = SerdeValue::<String>::new();
+    /// assert!(storage.set_if_not_exists_blocking("l", lock_entry("me", storage.now(), Duration::from_secs(5)), &ty).unwrap());
+    /// assert!(!storage.release_lock_blocking("l", "someone else").unwrap());
+    /// assert!(storage.release_lock_blocking("l", "me").unwrap());
+    /// ```
+    fn release_lock_blocking(&self, key: &str, holder: &str) -> StorageResult<bool> {
+        let held = self.get_entry_blocking(key, &SerdeValue::<String>::new())?;
+        if held.is_some_and(|e| holds(&e, holder)) {
+            self.delete_blocking(key)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Async [`Storage::release_lock_blocking`].
+    fn release_lock<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            let held = self.get_entry(key, &SerdeValue::<String>::new()).await?;
+            if held.is_some_and(|e| holds(&e, holder)) {
+                self.delete(key).await
+            } else {
+                Ok(false)
+            }
+        })
+    }
+
+    /// Extends the lock `key` to `ttl` from now only while it holds `holder`; true when renewed.
+    /// Atomic in the memory and Redis storages; elsewhere a read, a comparison and a write.
+    fn renew_lock_blocking(&self, key: &str, holder: &str, ttl: Duration) -> StorageResult<bool> {
+        let ty = SerdeValue::<String>::new();
+        let held = self.get_entry_blocking(key, &ty)?;
+        if held.is_some_and(|e| holds(&e, holder)) {
+            self.set_entry_blocking(key, lock_entry(holder, self.now(), ttl), &ty)?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Async [`Storage::renew_lock_blocking`].
+    fn renew_lock<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            let ty = SerdeValue::<String>::new();
+            let held = self.get_entry(key, &ty).await?;
+            if held.is_some_and(|e| holds(&e, holder)) {
+                self.set_entry(key, lock_entry(holder, self.now(), ttl), &ty)
+                    .await?;
+                Ok(true)
+            } else {
+                Ok(false)
+            }
+        })
+    }
+}
+
+/// The entry of a lock held by `holder` for `ttl` from `now` (store it with
+/// [`SerdeValue<String>`]).
+///
+/// ```
+/// use advanced_caching::lock_entry;
+/// let entry = lock_entry("owner-1", 1_000, std::time::Duration::from_secs(2));
+/// assert_eq!(entry.fresh_until, Some(3_000));
+/// ```
+pub fn lock_entry(holder: &str, now: Millis, ttl: Duration) -> AnyEntry {
+    CacheEntry::new(
+        Arc::new(holder.to_owned()) as AnyValue,
+        now,
+        Some(ttl),
+        None,
+    )
+}
+
+/// A token that names one lock holder: unique across processes (pid, time) and within one.
+pub(crate) fn lock_token() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
+/// True when the lock entry `entry` names `holder`.
+pub(crate) fn holds(entry: &AnyEntry, holder: &str) -> bool {
+    entry
+        .value
+        .downcast_ref::<String>()
+        .is_some_and(|h| h == holder)
 }
 
 /// A storage shared between many cached functions.

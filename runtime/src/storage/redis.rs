@@ -11,15 +11,18 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
 use super::{AnyEntry, BoxFuture, Storage, StorageResult, frame};
+use crate::breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
 use crate::clock::{Millis, SharedClock, duration_millis, system_clock};
 use crate::codec::Codec;
 use crate::error::StorageError;
 use crate::value::ValueType;
 
 /// Writes a frame unless the stored payload is the same; then only the header (timestamps) and
-/// the TTL move. Returns 1 when the payload was written, 0 when it was deduplicated.
+/// the TTL move. Returns 1 when the payload was written, 0 when it was deduplicated. Whatever is
+/// stored under the key (another type, a corrupt frame) is overwritten: every write heals.
 const DEDUPE_SET: &str = r"
-local cur = redis.call('GET', KEYS[1])
+local cur = redis.pcall('GET', KEYS[1])
+if type(cur) ~= 'string' then cur = false end
 local hl = tonumber(ARGV[2])
 if cur and string.len(cur) == string.len(ARGV[1])
    and string.sub(cur, hl + 1) == string.sub(ARGV[1], hl + 1) then
@@ -30,6 +33,27 @@ end
 if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[1])
 else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) end
 return 1
+";
+
+/// Deletes a lock only while its payload (after the frame header) is the caller's token.
+const LOCK_RELEASE: &str = r"
+local cur = redis.pcall('GET', KEYS[1])
+local hl = tonumber(ARGV[2])
+if type(cur) == 'string' and string.sub(cur, hl + 1) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+";
+
+/// Rewrites a lock (new timestamps, new expiry) only while its payload is the caller's token.
+const LOCK_RENEW: &str = r"
+local cur = redis.pcall('GET', KEYS[1])
+local hl = tonumber(ARGV[2])
+if type(cur) == 'string' and string.sub(cur, hl + 1) == string.sub(ARGV[1], hl + 1) then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+  return 1
+end
+return 0
 ";
 
 /// Configures a [`RedisStorage`].
@@ -51,7 +75,18 @@ pub struct RedisStorageBuilder {
     dedupe_writes: bool,
     clock: Option<SharedClock>,
     timeout: Duration,
+    connect_timeout: Duration,
+    breaker: BreakerSettings,
 }
+
+/// The longest expiry sent to Redis (about 35,000 years); Redis refuses expiries that overflow
+/// its clock.
+const MAX_EXPIRY_MS: u64 = 1 << 50;
+
+/// The default command timeout: a cache read that waits longer than a loader is useless.
+pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_millis(200);
+/// The default connection timeout.
+pub(super) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 
 impl RedisStorageBuilder {
     /// Prepends `prefix` to every key, so several applications can share one Redis.
@@ -79,9 +114,25 @@ impl RedisStorageBuilder {
         self
     }
 
-    /// How long one connection attempt or one command may take before it fails (default 1 s).
+    /// How long one command may take before it fails (default 200 ms). A timed-out command is
+    /// never retried, and it opens the circuit breaker at once: a hung server costs one timeout,
+    /// not one per call.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How long one connection attempt may take (default 500 ms).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// When the circuit breaker opens and how long it skips the storage before probing it
+    /// ([`BreakerSettings::default`]: 3 connection failures or one timeout; 500 ms doubling up to
+    /// 30 s).
+    pub fn breaker(mut self, settings: BreakerSettings) -> Self {
+        self.breaker = settings;
         self
     }
 
@@ -92,10 +143,12 @@ impl RedisStorageBuilder {
             .map_err(|e| StorageError::Config(format!("redis url: {e}")))?;
         let client = redis::Client::open(url.as_str())
             .map_err(|e| StorageError::Config(format!("redis url `{}`: {e}", redact(&url))))?;
+        // No blind retries: a failed command fails the call (which then loads), and the breaker
+        // decides when Redis is worth trying again.
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout))
+            .set_connection_timeout(Some(self.connect_timeout))
             .set_response_timeout(Some(self.timeout))
-            .set_number_of_retries(1)
+            .set_number_of_retries(0)
             .set_min_delay(Duration::from_millis(10))
             .set_max_delay(Duration::from_millis(200));
         let handle =
@@ -114,6 +167,11 @@ impl RedisStorageBuilder {
         });
         Ok(RedisStorage {
             conn: Ok(manager),
+            breaker: Arc::new(CircuitBreaker::new(
+                format!("redis {}", redact(&url)),
+                self.breaker,
+            )),
+            timeout: self.timeout,
             url: redact(&url),
             prefix: self.prefix,
             codec: self.codec,
@@ -129,6 +187,7 @@ impl RedisStorageBuilder {
     /// uses this so a bad `REDIS_URL` never stops a program.
     pub fn build_or_failing(self) -> RedisStorage {
         let (prefix, codec, dedupe) = (self.prefix.clone(), self.codec.clone(), self.dedupe_writes);
+        let self_breaker = self.breaker;
         let clock = self.clock.clone();
         match self.build() {
             Ok(storage) => storage,
@@ -136,6 +195,8 @@ impl RedisStorageBuilder {
                 tracing::error!(error = %e, "redis storage misconfigured: every call will miss");
                 RedisStorage {
                     conn: Err(e),
+                    breaker: Arc::new(CircuitBreaker::new("redis", self_breaker)),
+                    timeout: DEFAULT_TIMEOUT,
                     url: String::new(),
                     prefix,
                     codec,
@@ -167,6 +228,8 @@ impl RedisStorageBuilder {
 /// ```
 pub struct RedisStorage {
     conn: Result<ConnectionManager, StorageError>,
+    breaker: Arc<CircuitBreaker>,
+    timeout: Duration,
     url: String,
     prefix: String,
     codec: Codec,
@@ -203,6 +266,11 @@ fn backend(e: impl fmt::Display) -> StorageError {
     StorageError::backend("redis", e)
 }
 
+/// True when `e` says Redis could not be reached (rather than that it answered with an error).
+fn is_outage(e: &redis::RedisError) -> bool {
+    e.is_timeout() || e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal()
+}
+
 impl RedisStorage {
     /// A builder for `url` (`redis://[user:password@]host:port/db` or `rediss://…` with the
     /// `redis-tls` feature); `${VAR}` and `${VAR:-default}` in it are resolved now.
@@ -213,8 +281,20 @@ impl RedisStorage {
             codec: Codec::default(),
             dedupe_writes: false,
             clock: None,
-            timeout: Duration::from_secs(1),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            breaker: BreakerSettings::default(),
         }
+    }
+
+    /// The state of the storage's circuit breaker.
+    pub fn breaker_state(&self) -> BreakerState {
+        self.breaker.state()
+    }
+
+    /// The storage's circuit breaker (counters: times opened, calls skipped).
+    pub fn breaker(&self) -> &CircuitBreaker {
+        &self.breaker
     }
 
     /// A storage on `url` with the defaults (no prefix, binary codec).
@@ -239,24 +319,71 @@ impl RedisStorage {
         k
     }
 
-    /// Runs one command.
+    /// Runs one command, unless the breaker says Redis is down: then the call fails at once with
+    /// [`StorageError::Unavailable`] (and, when the back-off window has ended, starts the probe).
     fn run<T, F, Fut>(&self, op: F) -> impl Future<Output = StorageResult<T>> + Send + 'static
     where
         T: Send + 'static,
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
     {
+        let admission = self.breaker.admit();
+        if admission == Admission::Probe {
+            self.probe();
+        }
         // Commands run on the caller's task (no hop to another thread): the multiplexed
         // connection's driver lives on the background runtime, where `build` first connected.
-        let fut = self.conn.clone().map(op);
-        async move { fut?.await.map_err(backend) }
+        let fut = (admission == Admission::Pass).then(|| self.conn.clone().map(op));
+        let breaker = self.breaker.clone();
+        async move {
+            let Some(fut) = fut else {
+                return Err(StorageError::Unavailable {
+                    storage: "redis".into(),
+                });
+            };
+            match fut?.await {
+                Ok(v) => {
+                    breaker.succeeded();
+                    Ok(v)
+                }
+                Err(e) => {
+                    if is_outage(&e) {
+                        breaker.failed(e.is_timeout());
+                    } else {
+                        // The server answered (with an error of its own): it is up.
+                        breaker.succeeded();
+                    }
+                    Err(backend(e))
+                }
+            }
+        }
+    }
+
+    /// One PING in the background, bounded by the command timeout; its answer closes the breaker.
+    fn probe(&self) {
+        let (Ok(mut conn), Ok(handle)) = (self.conn.clone(), crate::rt::background_handle()) else {
+            self.breaker.probe_failed();
+            return;
+        };
+        let (breaker, timeout) = (self.breaker.clone(), self.timeout);
+        handle.spawn(async move {
+            let cmd = redis::cmd("PING");
+            let ping = cmd.query_async::<String>(&mut conn);
+            match tokio::time::timeout(timeout.saturating_mul(2), ping).await {
+                Ok(Ok(_)) => breaker.succeeded(),
+                _ => breaker.probe_failed(),
+            }
+        });
     }
 
     fn frame(&self, entry: &AnyEntry, ty: &dyn ValueType) -> StorageResult<(Vec<u8>, Option<u64>)> {
         let bytes = frame::encode(entry, ty, &self.codec)?;
+        // Redis rejects an expiry past what its clock can add ("invalid expire time"): a longer
+        // life is kept without a Redis expiry (the frame's own timestamps still end it on read).
         let ttl = entry
             .time_to_live(self.clock.now_millis())
-            .map(duration_millis);
+            .map(duration_millis)
+            .filter(|&px| px <= MAX_EXPIRY_MS);
         Ok((bytes, ttl))
     }
 
@@ -335,6 +462,50 @@ impl RedisStorage {
             })
             .await?;
         Ok(reply.is_some())
+    }
+
+    /// Compare-and-delete of a lock, in one server-side script.
+    async fn release(&self, key: &str, holder: &str) -> StorageResult<bool> {
+        let ty = crate::value::SerdeValue::<String>::new();
+        let frame = frame::encode(
+            &super::lock_entry(holder, 0, Duration::ZERO),
+            &ty,
+            &self.codec,
+        )?;
+        let token = frame[frame::HEADER_LEN..].to_vec();
+        let k = self.full_key(key);
+        let deleted: i64 = self
+            .run(move |mut c| async move {
+                Script::new(LOCK_RELEASE)
+                    .key(k)
+                    .arg(token)
+                    .arg(frame::HEADER_LEN)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await?;
+        Ok(deleted > 0)
+    }
+
+    /// Compare-and-expire of a lock, in one server-side script.
+    async fn renew(&self, key: &str, holder: &str, ttl: Duration) -> StorageResult<bool> {
+        let ty = crate::value::SerdeValue::<String>::new();
+        let entry = super::lock_entry(holder, self.clock.now_millis(), ttl);
+        let bytes = frame::encode(&entry, &ty, &self.codec)?;
+        let px = duration_millis(ttl).clamp(1, MAX_EXPIRY_MS);
+        let k = self.full_key(key);
+        let renewed: i64 = self
+            .run(move |mut c| async move {
+                Script::new(LOCK_RENEW)
+                    .key(k)
+                    .arg(bytes)
+                    .arg(frame::HEADER_LEN)
+                    .arg(px)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await?;
+        Ok(renewed > 0)
     }
 
     /// Reads many keys in one round trip (MGET); each slot is `None` for a miss or a bad payload.
@@ -421,6 +592,31 @@ impl Storage for RedisStorage {
         ty: &'a dyn ValueType,
     ) -> BoxFuture<'a, StorageResult<bool>> {
         Box::pin(self.set_nx(key, entry, ty))
+    }
+
+    fn release_lock<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(self.release(key, holder))
+    }
+
+    fn release_lock_blocking(&self, key: &str, holder: &str) -> StorageResult<bool> {
+        crate::rt::block_on(self.release(key, holder)).map_err(backend)?
+    }
+
+    fn renew_lock<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(self.renew(key, holder, ttl))
+    }
+
+    fn renew_lock_blocking(&self, key: &str, holder: &str, ttl: Duration) -> StorageResult<bool> {
+        crate::rt::block_on(self.renew(key, holder, ttl)).map_err(backend)?
     }
 }
 
