@@ -2,8 +2,9 @@
 //!
 //! The first caller of a key leads and runs its own work; the others wait for its landing. A
 //! value reaches every waiter. An error reaches every waiter when the error type can be cloned
-//! (see [`ErrorCloner`]); otherwise the leader gets it and each waiter runs its own work. A leader
-//! that is cancelled or panics abandons the flight and its waiters run their own work.
+//! (see [`ErrorCloner`]); otherwise the leader gets it and its waiters get their work back. A
+//! leader that is cancelled or panics abandons the flight and its waiters get their work back;
+//! the caches then run the flight again, so one waiter becomes the new leader.
 
 use std::future::Future;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -174,13 +175,28 @@ impl<T: Clone, E> SyncFlights<T, E> {
     where
         F: FnOnce() -> Result<T, E>,
     {
+        let fresh = || {
+            Arc::new(SyncSlot {
+                state: Mutex::new(SyncState::Pending),
+                changed: Condvar::new(),
+            })
+        };
         let (slot, leads) = match self.flights.entry(key.to_owned()) {
+            // A leader that gave up is still registered until its unwinding ends: the first
+            // waiter back takes its place as the new leader.
+            Entry::Occupied(mut o)
+                if matches!(
+                    *o.get().state.lock().unwrap_or_else(PoisonError::into_inner),
+                    SyncState::Abandoned
+                ) =>
+            {
+                let slot = fresh();
+                o.insert(slot.clone());
+                (slot, true)
+            }
             Entry::Occupied(o) => (o.get().clone(), false),
             Entry::Vacant(v) => {
-                let slot = Arc::new(SyncSlot {
-                    state: Mutex::new(SyncState::Pending),
-                    changed: Condvar::new(),
-                });
+                let slot = fresh();
                 v.insert(slot.clone());
                 (slot, true)
             }

@@ -327,3 +327,35 @@ fn an_unusable_directory_is_a_typed_error_and_a_failing_storage() {
         "fails open to the loader"
     );
 }
+
+#[test]
+fn a_deleted_directory_is_recreated_by_the_next_write() {
+    let dir = TempDir::new("vanishing");
+    let storage = FileStorage::new(dir.path()).unwrap();
+    storage
+        .set_blocking_typed("a", &1u32, Some(Duration::from_secs(60)))
+        .unwrap();
+    std::fs::remove_dir_all(dir.path()).unwrap();
+    assert_eq!(
+        storage.get_blocking_typed::<u32>("a").unwrap(),
+        None,
+        "gone: a miss"
+    );
+    storage
+        .set_blocking_typed("a", &2u32, Some(Duration::from_secs(60)))
+        .unwrap();
+    assert_eq!(storage.get_blocking_typed::<u32>("a").unwrap(), Some(2));
+    std::fs::remove_dir_all(dir.path()).unwrap();
+    let entry = CacheEntry::new(
+        Arc::new(3u32) as advanced_caching::AnyValue,
+        storage.now(),
+        Some(Duration::from_secs(60)),
+        None,
+    );
+    assert!(
+        storage
+            .set_if_not_exists_blocking("b", entry, &SerdeValue::<u32>::new())
+            .unwrap()
+    );
+    assert_eq!(storage.get_blocking_typed::<u32>("b").unwrap(), Some(3));
+}
