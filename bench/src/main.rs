@@ -127,6 +127,9 @@ fn main() {
     if wanted("file") {
         remote::file_cases(plan, &mut report);
     }
+    if wanted("outage") {
+        remote::outage_cases(plan, &mut report);
+    }
     if wanted("scale") {
         let sizes: &[(usize, &str)] = &[(1_000, "1e3"), (100_000, "1e5"), (1_000_000, "1e6")];
         cases::scale(plan, &mut report, sizes);

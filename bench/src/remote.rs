@@ -179,3 +179,58 @@ pub(crate) fn file_cases(plan: Plan, report: &mut Report) {
     report.compare("file_get", o, "fs_read", p);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A call during a Redis outage, once the breaker is open, against the same loader called with
+/// no cache at all: what the cache adds while its storage is down.
+pub(crate) fn outage_cases(plan: Plan, report: &mut Report) {
+    // A port that accepts and never answers: a hung Redis.
+    let Ok(hole) = std::net::TcpListener::bind("127.0.0.1:0") else {
+        report.note("outage_call skipped: no loopback port".into());
+        return;
+    };
+    let Ok(port) = hole.local_addr().map(|a| a.port()) else {
+        return;
+    };
+    let storage = match RedisStorage::builder(format!("redis://127.0.0.1:{port}"))
+        .timeout(Duration::from_millis(100))
+        .connect_timeout(Duration::from_millis(100))
+        .build()
+    {
+        Ok(storage) => Arc::new(storage),
+        Err(e) => {
+            report.note(format!("outage_call skipped: {e}"));
+            return;
+        }
+    };
+    let cache = advanced_caching::CacheBuilder::<u64, std::convert::Infallible>::new("outage")
+        .storage(storage.clone())
+        .ttl(Some(Duration::from_secs(60)))
+        .serde()
+        .build_ttl();
+    let keys: Vec<String> = (0..1024).map(|i| format!("outage:{i}")).collect();
+    let loader = |i: u64| black_box(i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    // The first call waits one timeout and opens the breaker.
+    let started = std::time::Instant::now();
+    let _ = cache.get_or_load_blocking("outage:first", || Ok(loader(0)));
+    report.note(format!(
+        "outage_call: first call {:.1?} (timeout 100 ms), breaker {}",
+        started.elapsed(),
+        storage.breaker_state()
+    ));
+    let (ours, peer) = pair(
+        plan,
+        |i| {
+            let key = &keys[i as usize % keys.len()];
+            black_box(cache.get_or_load_blocking(key, || Ok(loader(i))).ok());
+        },
+        |i| {
+            black_box(loader(i));
+        },
+    );
+    report.compare("outage_call", ours, "no_cache", peer);
+    report.note(format!(
+        "outage_call: {:.0} ns added per call while Redis is down ({} calls skipped it)",
+        ours - peer,
+        storage.breaker().skipped()
+    ));
+}

@@ -961,13 +961,31 @@ impl Checker<'_> {
                         "set `strategy = \"swr\"` to serve stale values while refreshing, or remove `stale_ttl`",
                     );
                 }
+                if let Some(lock) = &raw.refresh_lock_ttl {
+                    self.error(
+                        "`refresh_lock_ttl` only applies to `strategy = \"swr\"`",
+                        lock.span(),
+                        "a ttl function has no background refresh",
+                        "remove `refresh_lock_ttl`, or set `strategy = \"swr\"`",
+                    );
+                }
                 Some(Strategy::Ttl)
             }
             "swr" => match &raw.stale_ttl {
-                Some(d) => self
-                    .duration(d, false, false)
-                    .flatten()
-                    .map(|stale_ttl| Strategy::Swr { stale_ttl }),
+                Some(d) => {
+                    let refresh_lock_ttl = match &raw.refresh_lock_ttl {
+                        Some(l) => self.duration(l, false, false),
+                        None => Some(None),
+                    };
+                    self.duration(d, false, false)
+                        .flatten()
+                        .and_then(|stale_ttl| {
+                            Some(Strategy::Swr {
+                                stale_ttl,
+                                refresh_lock_ttl: refresh_lock_ttl?,
+                            })
+                        })
+                }
                 None => {
                     self.error(
                         "an swr function needs `stale_ttl`",

@@ -734,12 +734,19 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
     let serde = spec.needs_bytes(&f.storage).then(|| quote! { .serde() });
     let (cache_type, build_call, extra) = match &f.strategy {
         Strategy::Ttl => (quote! { __ac::TtlCache }, quote! { build_ttl() }, quote! {}),
-        Strategy::Swr { stale_ttl } => {
+        Strategy::Swr {
+            stale_ttl,
+            refresh_lock_ttl,
+        } => {
             let stale = millis(*stale_ttl);
+            let lock = refresh_lock_ttl.map(|l| {
+                let l = millis(l);
+                quote! { .refresh_lock_ttl(#l) }
+            });
             (
                 quote! { __ac::SwrCache },
                 quote! { build_swr() },
-                quote! { .stale_ttl(#stale) },
+                quote! { .stale_ttl(#stale) #lock },
             )
         }
     };
@@ -795,7 +802,7 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
     let result = from_result(sig, quote! { self.#name.#get #await_ });
     let strategy = match &f.strategy {
         Strategy::Ttl => "ttl".to_owned(),
-        Strategy::Swr { stale_ttl } => {
+        Strategy::Swr { stale_ttl, .. } => {
             format!("swr (stale for {})", duration::render(Some(*stale_ttl)))
         }
     };

@@ -219,6 +219,9 @@ pub enum Strategy {
     Swr {
         /// How long a stale value is served while refreshing.
         stale_ttl: Duration,
+        /// How long an orphaned refresh lock lives (`None`: the runtime's default, the ttl
+        /// within [1 s, 30 s]).
+        refresh_lock_ttl: Option<Duration>,
     },
 }
 

@@ -76,6 +76,7 @@ pub(crate) struct RawFunction {
     pub(crate) same_entries_as: Option<Spanned<String>>,
     pub(crate) ttl: Option<Spanned<RawDuration>>,
     pub(crate) stale_ttl: Option<Spanned<RawDuration>>,
+    pub(crate) refresh_lock_ttl: Option<Spanned<RawDuration>>,
     pub(crate) storage: Option<Spanned<String>>,
     pub(crate) args: Option<Spanned<Vec<Spanned<String>>>>,
     pub(crate) returns: Option<Spanned<String>>,

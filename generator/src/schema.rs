@@ -170,6 +170,9 @@ struct FunctionSchema {
     ttl: HumanDuration,
     /// SWR only: how long a stale value is served while it refreshes.
     stale_ttl: Option<HumanDuration>,
+    /// SWR only: how long the refresh lock lives if its holder dies before releasing it (a
+    /// refresh releases it as soon as it ends). Default: the ttl, within 1s and 30s.
+    refresh_lock_ttl: Option<HumanDuration>,
     /// Storage name (default: `default_storage`).
     storage: Option<String>,
     /// For loaders outside this crate: parameters, e.g. ["id: u64", "name: &str"].

@@ -155,6 +155,22 @@ impl CircuitBreaker {
         Admission::Probe
     }
 
+    /// True while calls are being skipped and no probe is due (counted as a skip, but never
+    /// starting the probe): lets a storage skip work it would do before
+    /// [`CircuitBreaker::admit`], such as encoding a payload or a hop to another thread.
+    #[inline]
+    pub fn skips_now(&self) -> bool {
+        if !self.open.load(Ordering::Acquire) {
+            return false;
+        }
+        let window = self.window();
+        let skips = window.probing || Instant::now() < window.until;
+        if skips {
+            self.skipped.fetch_add(1, Ordering::Relaxed);
+        }
+        skips
+    }
+
     /// A call (or the probe) reached the storage, which answered.
     #[inline]
     pub fn succeeded(&self) {

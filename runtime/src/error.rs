@@ -21,8 +21,8 @@ pub enum StorageError {
     Config(String),
     /// The storage is down and its circuit breaker is open: the call was skipped without waiting.
     Unavailable {
-        /// Which storage.
-        storage: String,
+        /// Which kind of storage.
+        storage: &'static str,
     },
 }
 

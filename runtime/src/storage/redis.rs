@@ -262,6 +262,9 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// What a call gets while the breaker is open.
+const UNAVAILABLE: StorageError = StorageError::Unavailable { storage: "redis" };
+
 fn backend(e: impl fmt::Display) -> StorageError {
     StorageError::backend("redis", e)
 }
@@ -337,9 +340,7 @@ impl RedisStorage {
         let breaker = self.breaker.clone();
         async move {
             let Some(fut) = fut else {
-                return Err(StorageError::Unavailable {
-                    storage: "redis".into(),
-                });
+                return Err(UNAVAILABLE);
             };
             match fut?.await {
                 Ok(v) => {
@@ -407,6 +408,10 @@ impl RedisStorage {
     }
 
     async fn set_frame(&self, key: &str, entry: AnyEntry, ty: &dyn ValueType) -> StorageResult<()> {
+        // Redis is down: do not even encode.
+        if self.breaker.skips_now() {
+            return Err(UNAVAILABLE);
+        }
         let (bytes, ttl) = self.frame(&entry, ty)?;
         let k = self.full_key(key);
         match ttl {
@@ -547,7 +552,11 @@ impl Storage for RedisStorage {
         self.clock.now_millis()
     }
 
-    blocking_via_async!(backend);
+    // While Redis is down, blocking calls fail at once, without a hop to the runtime.
+    blocking_via_async!(backend, |s: &Self| s
+        .breaker
+        .skips_now()
+        .then_some(UNAVAILABLE));
 
     fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
         // Redis expires keys itself.
