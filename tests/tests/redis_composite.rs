@@ -239,12 +239,14 @@ async fn an_outage_falls_back_to_the_loader_and_recovers() {
         );
     }
     assert_eq!(loads.load(Ordering::SeqCst), 4);
-    assert!(cache.stats().storage_errors > 0);
+    let stats = cache.stats();
+    assert!(stats.storage_errors + stats.storage_skips >= 3, "{stats}");
 
     server.restart();
-    // The restarted server is empty: one load refills it, then hits come from Redis again.
+    // The restarted server is empty: once the breaker's probe finds it (within a back-off window
+    // or two), one load refills it, then hits come from Redis again.
     let mut refilled = false;
-    for _ in 0..50 {
+    for _ in 0..250 {
         let before = loads.load(Ordering::SeqCst);
         assert_eq!(cache.get_or_load("k", load).await, Ok(7));
         if loads.load(Ordering::SeqCst) == before {

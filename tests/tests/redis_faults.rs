@@ -203,18 +203,27 @@ async fn a_refused_port_opens_the_breaker_after_a_few_fast_failures() {
     assert_eq!(storage.breaker().times_opened(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_swr_refresh_that_panics_releases_its_lock_at_once() {
-    let server = redis_or_skip!();
+/// An SWR cache on Redis (its storage on the test clock too): fresh 10 s, then stale for an hour.
+fn swr_on_redis(
+    url: &str,
+    name: &str,
+) -> (ManualClock, advanced_caching::SwrCache<u64, Infallible>) {
     let clock = ManualClock::new(1_000_000);
-    let storage = storage_with_clock(&server.url(), Some(&clock));
-    let cache = CacheBuilder::<u64, Infallible>::new("swr_panic")
-        .storage(storage.clone())
+    let storage = storage_with_clock(url, Some(&clock));
+    let cache = CacheBuilder::<u64, Infallible>::new(name)
+        .storage(storage)
         .clock(Arc::new(clock.clone()))
         .ttl(Some(Duration::from_secs(10)))
         .stale_ttl(Duration::from_secs(3_600))
         .serde()
         .build_swr();
+    (clock, cache)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_swr_refresh_that_panics_releases_its_lock_at_once() {
+    let server = redis_or_skip!();
+    let (clock, cache) = swr_on_redis(&server.url(), "swr_panic");
     assert_eq!(cache.get_or_load("p", || async { Ok(1) }).await, Ok(1));
     clock.advance(Duration::from_secs(11));
     // Stale: served at once; the refresh panics.
@@ -253,15 +262,7 @@ async fn an_swr_refresh_that_panics_releases_its_lock_at_once() {
 #[test]
 fn a_sync_swr_refresh_that_panics_releases_its_lock() {
     let server = redis_or_skip!();
-    let clock = ManualClock::new(1_000_000);
-    let storage = storage_with_clock(&server.url(), Some(&clock));
-    let cache = CacheBuilder::<u64, Infallible>::new("swr_panic_sync")
-        .storage(storage.clone())
-        .clock(Arc::new(clock.clone()))
-        .ttl(Some(Duration::from_secs(10)))
-        .stale_ttl(Duration::from_secs(3_600))
-        .serde()
-        .build_swr();
+    let (clock, cache) = swr_on_redis(&server.url(), "swr_panic_sync");
     assert_eq!(cache.get_or_load_blocking("s", || Ok(1)), Ok(1));
     clock.advance(Duration::from_secs(11));
     assert_eq!(

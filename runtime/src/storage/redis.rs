@@ -3,8 +3,8 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -55,6 +55,11 @@ if type(cur) == 'string' and string.sub(cur, hl + 1) == string.sub(ARGV[1], hl +
 end
 return 0
 ";
+
+/// The scripts, hashed once per process (`EVALSHA`, loaded on first use).
+static DEDUPE: LazyLock<Script> = LazyLock::new(|| Script::new(DEDUPE_SET));
+static RELEASE: LazyLock<Script> = LazyLock::new(|| Script::new(LOCK_RELEASE));
+static RENEW: LazyLock<Script> = LazyLock::new(|| Script::new(LOCK_RENEW));
 
 /// Configures a [`RedisStorage`].
 ///
@@ -176,7 +181,6 @@ impl RedisStorageBuilder {
             prefix: self.prefix,
             codec: self.codec,
             dedupe: self.dedupe_writes,
-            dedupe_script: Arc::new(Script::new(DEDUPE_SET)),
             clock: self.clock.unwrap_or_else(system_clock),
             deduped: AtomicU64::new(0),
         })
@@ -201,7 +205,6 @@ impl RedisStorageBuilder {
                     prefix,
                     codec,
                     dedupe,
-                    dedupe_script: Arc::new(Script::new(DEDUPE_SET)),
                     clock: clock.unwrap_or_else(system_clock),
                     deduped: AtomicU64::new(0),
                 }
@@ -234,7 +237,6 @@ pub struct RedisStorage {
     prefix: String,
     codec: Codec,
     dedupe: bool,
-    dedupe_script: Arc<Script>,
     clock: SharedClock,
     deduped: AtomicU64,
 }
@@ -360,20 +362,29 @@ impl RedisStorage {
         }
     }
 
-    /// One PING in the background, bounded by the command timeout; its answer closes the breaker.
+    /// The probe, in the background: a PING bounded by the command timeout, tried up to three
+    /// times 50 ms apart (a connection that died with the server reconnects on the first); an
+    /// answer closes the breaker.
     fn probe(&self) {
-        let (Ok(mut conn), Ok(handle)) = (self.conn.clone(), crate::rt::background_handle()) else {
+        let (Ok(conn), Ok(handle)) = (self.conn.clone(), crate::rt::background_handle()) else {
             self.breaker.probe_failed();
             return;
         };
         let (breaker, timeout) = (self.breaker.clone(), self.timeout);
         handle.spawn(async move {
-            let cmd = redis::cmd("PING");
-            let ping = cmd.query_async::<String>(&mut conn);
-            match tokio::time::timeout(timeout.saturating_mul(2), ping).await {
-                Ok(Ok(_)) => breaker.succeeded(),
-                _ => breaker.probe_failed(),
+            for attempt in 0..3 {
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                let mut conn = conn.clone();
+                let cmd = redis::cmd("PING");
+                let ping = cmd.query_async::<String>(&mut conn);
+                if let Ok(Ok(_)) = tokio::time::timeout(timeout, ping).await {
+                    breaker.succeeded();
+                    return;
+                }
             }
+            breaker.probe_failed();
         });
     }
 
@@ -421,18 +432,8 @@ impl RedisStorage {
                     .await
             }
             _ if self.dedupe => {
-                let script = self.dedupe_script.clone();
-                let px = ttl.unwrap_or(0);
-                let written: i64 = self
-                    .run(move |mut c| async move {
-                        script
-                            .key(k)
-                            .arg(bytes)
-                            .arg(frame::HEADER_LEN)
-                            .arg(px)
-                            .invoke_async(&mut c)
-                            .await
-                    })
+                let written = self
+                    .frame_script(&DEDUPE, k, bytes, Some(ttl.unwrap_or(0)))
                     .await?;
                 if written == 0 {
                     self.deduped.fetch_add(1, Ordering::Relaxed);
@@ -478,16 +479,8 @@ impl RedisStorage {
             &self.codec,
         )?;
         let token = frame[frame::HEADER_LEN..].to_vec();
-        let k = self.full_key(key);
-        let deleted: i64 = self
-            .run(move |mut c| async move {
-                Script::new(LOCK_RELEASE)
-                    .key(k)
-                    .arg(token)
-                    .arg(frame::HEADER_LEN)
-                    .invoke_async(&mut c)
-                    .await
-            })
+        let deleted = self
+            .frame_script(&RELEASE, self.full_key(key), token, None)
             .await?;
         Ok(deleted > 0)
     }
@@ -498,19 +491,30 @@ impl RedisStorage {
         let entry = super::lock_entry(holder, self.clock.now_millis(), ttl);
         let bytes = frame::encode(&entry, &ty, &self.codec)?;
         let px = duration_millis(ttl).clamp(1, MAX_EXPIRY_MS);
-        let k = self.full_key(key);
-        let renewed: i64 = self
-            .run(move |mut c| async move {
-                Script::new(LOCK_RENEW)
-                    .key(k)
-                    .arg(bytes)
-                    .arg(frame::HEADER_LEN)
-                    .arg(px)
-                    .invoke_async(&mut c)
-                    .await
-            })
+        let renewed = self
+            .frame_script(&RENEW, self.full_key(key), bytes, Some(px))
             .await?;
         Ok(renewed > 0)
+    }
+
+    /// Runs one of the frame scripts: `KEYS[1]` = `key`, `ARGV` = `bytes`, the header length
+    /// and, when given, an expiry in milliseconds.
+    async fn frame_script(
+        &self,
+        script: &'static Script,
+        key: String,
+        bytes: Vec<u8>,
+        px: Option<u64>,
+    ) -> StorageResult<i64> {
+        self.run(move |mut c| async move {
+            let mut call = script.key(key);
+            call.arg(bytes).arg(frame::HEADER_LEN);
+            if let Some(px) = px {
+                call.arg(px);
+            }
+            call.invoke_async(&mut c).await
+        })
+        .await
     }
 
     /// Reads many keys in one round trip (MGET); each slot is `None` for a miss or a bad payload.
