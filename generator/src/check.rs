@@ -20,7 +20,7 @@ pub(crate) const IMPLICIT_DEFAULT: &str = "default";
 pub(crate) const IMPLICIT_MAX_ENTRIES: u64 = 10_000;
 
 const KINDS: [&str; 7] = ["memory", "redis", "hybrid", "chain", "s3", "gcs", "file"];
-const RESERVED: [&str; 7] = [
+const RESERVED: [&str; 11] = [
     "start",
     "stats",
     "instance",
@@ -28,6 +28,10 @@ const RESERVED: [&str; 7] = [
     "storage",
     "init",
     "set_context",
+    "Caches",
+    "CachesBuilder",
+    "Context",
+    "INSTANCE",
 ];
 
 /// Settings each storage kind takes (besides `type`).

@@ -103,7 +103,10 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
         .chain(spec.readers.iter().map(|r| &r.name))
         .map(|name| {
             let (module, item) = (scope_ident(name), ident(name));
-            quote! { pub use self::#module::#item; }
+            quote! {
+                pub use self::#module::#item;
+                pub use self::#module::control as #item;
+            }
         });
     let storage_names: Vec<&str> = spec.storages.iter().map(|s| s.name.as_str()).collect();
     let ctx = context_items(spec);
@@ -778,13 +781,16 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
         })
         .unzip();
     // The context: borrowed by a TTL load, shared (an `Arc`, never a copy) with an SWR refresh.
-    let context = sig.takes_context.then(|| {
-        if swr {
-            quote! { let __context = ::core::clone::Clone::clone(&self.__context); }
-        } else {
-            quote! { let __context = &self.__context; }
-        }
-    });
+    let context_of = |this: TokenStream| {
+        sig.takes_context.then(|| {
+            if swr {
+                quote! { let __context = ::core::clone::Clone::clone(&#this.__context); }
+            } else {
+                quote! { let __context = &#this.__context; }
+            }
+        })
+    };
+    let context = context_of(quote! { self });
     let loaded = loader_call(sig, name_str, &loader, &call_args);
     let (asyncness, get, await_) = if sig.is_async {
         (
@@ -825,6 +831,16 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
             const _: fn(super::#target::__Value) -> __Value = |value| value;
         }
     });
+    let control = control_module(&ControlParts {
+        f,
+        output: &output,
+        params: &params,
+        arg_names: &arg_names,
+        key: &key,
+        owning: &owning,
+        context: context_of(quote! { self.0 }),
+        loaded: &loaded,
+    });
     quote! {
         #[allow(unused_imports)]
         mod #module {
@@ -856,6 +872,246 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
             #[doc = #doc]
             pub #asyncness fn #name(#(#params),*) -> #output {
                 super::instance().#name(#(#arg_names),*) #await_
+            }
+
+            #control
+        }
+    }
+}
+
+/// The pieces of a function's wrapper that its control calls reuse.
+struct ControlParts<'a> {
+    f: &'a FunctionDef,
+    output: &'a TokenStream,
+    params: &'a [TokenStream],
+    arg_names: &'a [&'a Ident],
+    key: &'a TokenStream,
+    owning: &'a [TokenStream],
+    context: Option<TokenStream>,
+    loaded: &'a TokenStream,
+}
+
+/// The value type of a function's entries, as the user wrote it where possible.
+fn value_tokens(sig: &Signature) -> TokenStream {
+    let output = &sig.output;
+    if !sig.fallible {
+        return quote! { #output };
+    }
+    if let syn::Type::Path(p) = output
+        && let Some(last) = p.path.segments.last()
+        && let syn::PathArguments::AngleBracketed(args) = &last.arguments
+        && let Some(syn::GenericArgument::Type(value)) = args.args.first()
+    {
+        return quote! { #value };
+    }
+    quote! { <#output as ::advanced_caching::__private::Fallible>::Value }
+}
+
+/// `caches::NAME::{invalidate, insert, get, refresh, bypass}` on the process-wide instance, and
+/// the same on any instance through `caches::NAME::on(&caches)`.
+fn control_module(parts: &ControlParts<'_>) -> TokenStream {
+    let ControlParts {
+        f,
+        output,
+        params,
+        arg_names,
+        key,
+        owning,
+        context,
+        loaded,
+    } = parts;
+    let sig = &f.signature;
+    let name = ident(&f.name);
+    let name_str = &f.name;
+    let value = value_tokens(sig);
+    // Calls that touch only the entry take only the parameters the key is built from.
+    let keyed: Vec<&Param> = sig
+        .call_params()
+        .iter()
+        .filter(|p| !f.not_in_key.contains(&p.name.to_string()))
+        .collect();
+    let key_params: Vec<TokenStream> = keyed
+        .iter()
+        .map(|p| {
+            let (n, t) = (&p.name, &p.ty);
+            quote! { #n: #t }
+        })
+        .collect();
+    let key_args: Vec<&Ident> = keyed.iter().map(|p| &p.name).collect();
+    let (asyncness, await_, suffix) = if sig.is_async {
+        (quote! { async }, quote! { .await }, "")
+    } else {
+        (quote! {}, quote! {}, "_blocking")
+    };
+    let method = |base: &str| format_ident!("{base}{suffix}");
+    let (invalidate, insert, peek, refresh, bypass) = (
+        method("invalidate"),
+        method("insert"),
+        method("peek"),
+        method("refresh"),
+        method("bypass"),
+    );
+    let loader_closure = if sig.is_async {
+        quote! { move || async move { #loaded } }
+    } else {
+        quote! { move || #loaded }
+    };
+    let refreshed = from_result(
+        sig,
+        quote! { self.0.#name.#refresh(&__key, #loader_closure) #await_ },
+    );
+    let bypassed = from_result(
+        sig,
+        quote! { self.0.#name.#bypass(&__key, #loader_closure) #await_ },
+    );
+    let module_doc = format!(
+        " Control calls of [`{name_str}`](fn@super::{name_str}) (`[functions.{name_str}]`): on the process-wide instance, or on any instance with [`on`](control::on)."
+    );
+    let on_doc = format!(" The control calls of `{name_str}` on `caches`.");
+    quote! {
+        #[doc = #module_doc]
+        pub mod control {
+            use super::*;
+
+            #[doc = #on_doc]
+            #[derive(Clone, Copy)]
+            pub struct On<'a>(&'a super::super::Caches);
+
+            #[doc = #on_doc]
+            pub fn on(caches: &super::super::Caches) -> On<'_> {
+                On(caches)
+            }
+
+            impl On<'_> {
+                /// Removes the entry of these arguments from every storage level; the next call
+                /// loads. True when something was removed.
+                pub #asyncness fn invalidate(&self, #(#key_params),*) -> bool {
+                    let __key: __ac::Key = { #key };
+                    self.0.#name.#invalidate(&__key) #await_
+                }
+
+                /// Stores `value` as the entry of these arguments, as if it had just been loaded.
+                pub #asyncness fn insert(&self, #(#key_params,)* value: #value) {
+                    let __key: __ac::Key = { #key };
+                    self.0.#name.#insert(&__key, value) #await_
+                }
+
+                /// The cached value of these arguments with its age and freshness; never loads.
+                pub #asyncness fn get(&self, #(#key_params),*) -> ::core::option::Option<__ac::Peeked<#value>> {
+                    let __key: __ac::Key = { #key };
+                    self.0.#name.#peek(&__key) #await_
+                }
+
+                /// Reloads now and stores the result; concurrent refreshes and misses of these
+                /// arguments share one loader call. An error is returned, not stored.
+                pub #asyncness fn refresh(&self, #(#params),*) -> #output {
+                    let __key: __ac::Key = { #key };
+                    #(#owning)*
+                    #context
+                    #refreshed
+                }
+
+                /// Calls the loader itself, without reading the cache or joining a flight, and
+                /// stores the result.
+                pub #asyncness fn bypass(&self, #(#params),*) -> #output {
+                    let __key: __ac::Key = { #key };
+                    #(#owning)*
+                    #context
+                    #bypassed
+                }
+            }
+
+            /// [`On::invalidate`] on the process-wide instance.
+            pub #asyncness fn invalidate(#(#key_params),*) -> bool {
+                on(super::super::instance()).invalidate(#(#key_args),*) #await_
+            }
+
+            /// [`On::insert`] on the process-wide instance.
+            pub #asyncness fn insert(#(#key_params,)* value: #value) {
+                on(super::super::instance()).insert(#(#key_args,)* value) #await_
+            }
+
+            /// [`On::get`] on the process-wide instance.
+            pub #asyncness fn get(#(#key_params),*) -> ::core::option::Option<__ac::Peeked<#value>> {
+                on(super::super::instance()).get(#(#key_args),*) #await_
+            }
+
+            /// [`On::refresh`] on the process-wide instance.
+            pub #asyncness fn refresh(#(#params),*) -> #output {
+                on(super::super::instance()).refresh(#(#arg_names),*) #await_
+            }
+
+            /// [`On::bypass`] on the process-wide instance.
+            pub #asyncness fn bypass(#(#params),*) -> #output {
+                on(super::super::instance()).bypass(#(#arg_names),*) #await_
+            }
+        }
+    }
+}
+
+/// `caches::NAME::{refresh, age}` of a `[loaders.NAME]` (`writer`) or `[readers.NAME]`, on the
+/// process-wide instance and on any instance through `caches::NAME::on(&caches)`.
+fn background_control(name_str: &str, sig: &Signature, writer: bool) -> TokenStream {
+    let name = ident(name_str);
+    let (asyncness, await_, suffix) = if sig.is_async {
+        (quote! { async }, quote! { .await }, "")
+    } else {
+        (quote! {}, quote! {}, "_blocking")
+    };
+    let age = format_ident!("age{suffix}");
+    let (refresh_output, refresh_body, refresh_doc) = if writer {
+        let refresh = format_ident!("refresh_now{suffix}");
+        (
+            quote! { __Output },
+            from_result(sig, quote! { self.0.#name.#refresh() #await_ }),
+            " Runs the loader now (after a run in flight) and stores its value; a failure keeps the last good value.",
+        )
+    } else {
+        let pull = format_ident!("pull{suffix}");
+        (
+            quote! { ::core::option::Option<__Value> },
+            quote! { self.0.#name.#pull() #await_ },
+            " Pulls the writer's current value into this reader's storage now; `None` when the writer's storage has none.",
+        )
+    };
+    let module_doc = format!(
+        " Control calls of [`{name_str}`](fn@super::{name_str}): on the process-wide instance, or on any instance with [`on`](control::on)."
+    );
+    let on_doc = format!(" The control calls of `{name_str}` on `caches`.");
+    quote! {
+        #[doc = #module_doc]
+        pub mod control {
+            use super::*;
+
+            #[doc = #on_doc]
+            #[derive(Clone, Copy)]
+            pub struct On<'a>(&'a super::super::Caches);
+
+            #[doc = #on_doc]
+            pub fn on(caches: &super::super::Caches) -> On<'_> {
+                On(caches)
+            }
+
+            impl On<'_> {
+                #[doc = #refresh_doc]
+                pub #asyncness fn refresh(&self) -> #refresh_output {
+                    #refresh_body
+                }
+
+                /// How long ago the current value was stored; `None` when there is none.
+                pub #asyncness fn age(&self) -> ::core::option::Option<__ac::Duration> {
+                    self.0.#name.#age() #await_
+                }
+            }
+
+            #[doc = #refresh_doc]
+            pub #asyncness fn refresh() -> #refresh_output {
+                on(super::super::instance()).refresh() #await_
+            }
+
+            /// [`On::age`] on the process-wide instance.
+            pub #asyncness fn age() -> ::core::option::Option<__ac::Duration> {
+                on(super::super::instance()).age() #await_
             }
         }
     }
@@ -912,6 +1168,7 @@ fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> TokenStream {
         .takes_context
         .then(|| quote! { __context: __ac::ContextSlot<super::Context>, });
     let result = from_result(sig, quote! { self.#name.#get #await_ });
+    let control = background_control(name_str, sig, true);
     let doc = format!(
         " The value of `{}`, refreshed in the background: `[loaders.{name_str}]` in `{spec_name}`.\n\n Interval {}, storage `{}`{}.",
         l.loader,
@@ -959,6 +1216,8 @@ fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> TokenStream {
             pub #asyncness fn #name() -> #output {
                 super::instance().#name() #await_
             }
+
+            #control
         }
     }
 }
@@ -998,6 +1257,7 @@ fn reader(spec: &Spec, r: &ReaderDef, spec_name: &str) -> TokenStream {
         .takes_context
         .then(|| quote! { let __context = &self.__context; });
     let result = from_result(sig, quote! { self.#name.#get #await_ });
+    let control = background_control(name_str, sig, false);
     let cloner = cloner();
     let doc = format!(
         " A local copy of `[loaders.{source_key}]`: `[readers.{name_str}]` in `{spec_name}`.\n\n Pulls every {} into storage `{}`; when nothing has been loaded yet, calls `{}` itself.",
@@ -1041,6 +1301,8 @@ fn reader(spec: &Spec, r: &ReaderDef, spec_name: &str) -> TokenStream {
             pub #asyncness fn #name() -> __Output {
                 super::instance().#name() #await_
             }
+
+            #control
         }
     }
 }

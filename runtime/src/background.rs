@@ -437,6 +437,47 @@ where
         self.run_once().await
     }
 
+    /// Blocking [`BackgroundLoader::refresh_now`]. A blocking loader runs on this thread (a
+    /// scheduled run in flight may overlap it; both store a fresh value).
+    ///
+    /// # Panics
+    ///
+    /// Only with an async loader when no tokio runtime exists and none can be built, as
+    /// [`BackgroundLoader::get_blocking`].
+    pub fn refresh_now_blocking(&self) -> Result<T, E> {
+        let inner = &self.inner;
+        let result = match &inner.loader {
+            LoaderFn::Blocking(f) => {
+                inner
+                    .core
+                    .call_and_store_blocking(&inner.key, inner.windows, || f())
+            }
+            LoaderFn::Async(_) => match crate::rt::block_on(self.refresh_now()) {
+                Ok(result) => return result,
+                // No runtime could be built: nothing else can drive an async loader.
+                Err(e) => panic!("advanced-caching: {e}"),
+            },
+        };
+        if result.is_ok() {
+            inner.core.stats.record_refresh();
+        }
+        result
+    }
+
+    /// How long ago the stored value was written (by this process or another writer); `None`
+    /// when there is no live value.
+    pub async fn age(&self) -> Option<Duration> {
+        self.inner.core.peek(&self.inner.key).await.map(|p| p.age)
+    }
+
+    /// Blocking [`BackgroundLoader::age`].
+    pub fn age_blocking(&self) -> Option<Duration> {
+        self.inner
+            .core
+            .peek_blocking(&self.inner.key)
+            .map(|p| p.age)
+    }
+
     async fn run_once(&self) -> Result<T, E> {
         let inner = &self.inner;
         let result = match &inner.loader {

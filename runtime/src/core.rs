@@ -19,6 +19,26 @@ pub(crate) enum Lookup<T> {
     Miss,
 }
 
+/// A cached value read without loading ([`crate::TtlCache::peek`]), with its age and standing.
+///
+/// ```
+/// use advanced_caching::{CacheBuilder, Freshness};
+/// let cache = CacheBuilder::<u32, std::convert::Infallible>::new("f").build_ttl();
+/// assert!(cache.peek_blocking("k").is_none());
+/// cache.insert_blocking("k", 7);
+/// let peeked = cache.peek_blocking("k").unwrap();
+/// assert_eq!((peeked.value, peeked.freshness), (7, Freshness::Fresh));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peeked<T> {
+    /// The value.
+    pub value: T,
+    /// How long ago it was stored.
+    pub age: Duration,
+    /// Fresh, or stale (being served while it refreshes); expired entries are not returned.
+    pub freshness: Freshness,
+}
+
 /// How long a stored value stays fresh, then stale.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Windows {
@@ -201,23 +221,83 @@ where
         result
     }
 
-    /// A miss: one loader call for all concurrent callers of `key`. The leader re-checks only
-    /// the in-process tiers (a flight that landed just before may have stored the value there);
-    /// remote tiers were read once by the caller and are not read again. When a leader gives up
-    /// without a result its waiters can share (it panicked, was cancelled, or failed with an error
-    /// that cannot be cloned), they elect one new leader; only if that one gives up too does each
-    /// remaining waiter call the loader itself.
-    pub(crate) async fn load<F, Fut>(&self, key: &str, windows: Windows, loader: F) -> Result<T, E>
+    /// What `read` holds for a peek at `now`: a live value of type `T` with its age.
+    fn peeked(
+        &self,
+        key: &str,
+        read: StorageResult<Option<AnyEntry>>,
+        now: Millis,
+    ) -> Option<Peeked<T>> {
+        let entry = match read {
+            Ok(entry) => entry?,
+            Err(e) => {
+                if self.stats.record_storage_failure(&e) {
+                    tracing::warn!(cache = self.name(), key, error = %e, "storage read failed");
+                }
+                return None;
+            }
+        };
+        let freshness = entry.freshness(now);
+        let value = entry.value.downcast_ref::<T>()?.clone();
+        (freshness != Freshness::Expired).then(|| Peeked {
+            value,
+            age: Duration::from_millis(now.saturating_sub(entry.created_at)),
+            freshness,
+        })
+    }
+
+    /// The stored value of `key`, never loading.
+    pub(crate) async fn peek(&self, key: &str) -> Option<Peeked<T>> {
+        let ty = self.value_type.as_ref();
+        let now = self.clock.now_millis();
+        let read = match self.storage.get_entry_now(key, ty, now) {
+            Some(read) => read,
+            None => self.storage.get_entry(key, ty).await,
+        };
+        self.peeked(key, read, self.clock.now_millis())
+    }
+
+    /// Blocking [`CacheCore::peek`].
+    pub(crate) fn peek_blocking(&self, key: &str) -> Option<Peeked<T>> {
+        let ty = self.value_type.as_ref();
+        let now = self.clock.now_millis();
+        let read = match self.storage.get_entry_now(key, ty, now) {
+            Some(read) => read,
+            None => self.storage.get_entry_blocking(key, ty),
+        };
+        self.peeked(key, read, self.clock.now_millis())
+    }
+
+    fn report_delete(&self, key: &str, deleted: StorageResult<bool>) -> bool {
+        deleted.unwrap_or_else(|e| {
+            if self.stats.record_storage_failure(&e) {
+                tracing::warn!(cache = self.name(), key, error = %e, "invalidate failed");
+            }
+            false
+        })
+    }
+
+    /// Removes `key` from every level of the storage; true when something was removed.
+    pub(crate) async fn invalidate(&self, key: &str) -> bool {
+        let deleted = self.storage.delete(key).await;
+        self.report_delete(key, deleted)
+    }
+
+    /// Blocking [`CacheCore::invalidate`].
+    pub(crate) fn invalidate_blocking(&self, key: &str) -> bool {
+        let deleted = self.storage.delete_blocking(key);
+        self.report_delete(key, deleted)
+    }
+
+    /// Runs `work` as the single flight of `key`: concurrent callers share one run. When a
+    /// leader gives up without a result its waiters can share (it panicked, was cancelled, or
+    /// failed with an error that cannot be cloned), they elect one new leader; only if that one
+    /// gives up too does each remaining waiter run `work` itself.
+    async fn single_flight<F, Fut>(&self, key: &str, mut work: F) -> Result<T, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let mut work = move || async move {
-            if let Some(Lookup::Fresh(v)) = self.lookup_now(key) {
-                return Ok(v);
-            }
-            self.call_and_store(key, windows, loader).await
-        };
         for _election in 0..2 {
             match self.async_flights.run(key, self.cloner, work).await {
                 Outcome::Done(result) => return result,
@@ -227,17 +307,11 @@ where
         work().await
     }
 
-    /// Blocking [`CacheCore::load`].
-    pub(crate) fn load_blocking<F>(&self, key: &str, windows: Windows, loader: F) -> Result<T, E>
+    /// Blocking [`CacheCore::single_flight`].
+    fn single_flight_blocking<F>(&self, key: &str, mut work: F) -> Result<T, E>
     where
         F: FnOnce() -> Result<T, E>,
     {
-        let mut work = move || {
-            if let Some(Lookup::Fresh(v)) = self.lookup_now(key) {
-                return Ok(v);
-            }
-            self.call_and_store_blocking(key, windows, loader)
-        };
         for _election in 0..2 {
             match self.sync_flights.run(key, self.cloner, work) {
                 Outcome::Done(result) => return result,
@@ -246,4 +320,135 @@ where
         }
         work()
     }
+
+    /// A miss: one loader call for all concurrent callers of `key`. The leader re-checks only
+    /// the in-process tiers (a flight that landed just before may have stored the value there);
+    /// remote tiers were read once by the caller and are not read again.
+    pub(crate) async fn load<F, Fut>(&self, key: &str, windows: Windows, loader: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.single_flight(key, move || async move {
+            if let Some(Lookup::Fresh(v)) = self.lookup_now(key) {
+                return Ok(v);
+            }
+            self.call_and_store(key, windows, loader).await
+        })
+        .await
+    }
+
+    /// Blocking [`CacheCore::load`].
+    pub(crate) fn load_blocking<F>(&self, key: &str, windows: Windows, loader: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Result<T, E>,
+    {
+        self.single_flight_blocking(key, move || {
+            if let Some(Lookup::Fresh(v)) = self.lookup_now(key) {
+                return Ok(v);
+            }
+            self.call_and_store_blocking(key, windows, loader)
+        })
+    }
+
+    /// Reloads `key` whatever the cache holds and stores the result: one loader call for all
+    /// concurrent refreshers (and misses) of `key`.
+    pub(crate) async fn refresh<F, Fut>(
+        &self,
+        key: &str,
+        windows: Windows,
+        loader: F,
+    ) -> Result<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.single_flight(key, move || self.call_and_store(key, windows, loader))
+            .await
+    }
+
+    /// Blocking [`CacheCore::refresh`].
+    pub(crate) fn refresh_blocking<F>(&self, key: &str, windows: Windows, loader: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Result<T, E>,
+    {
+        self.single_flight_blocking(key, move || {
+            self.call_and_store_blocking(key, windows, loader)
+        })
+    }
 }
+
+/// The control calls every cached-function type shares (`invalidate`, `insert`, `peek`,
+/// `refresh`, `bypass`, async and blocking); `$windows` is how the type's entries are stored.
+macro_rules! control_methods {
+    () => {
+        /// Removes `key` from every level of the storage (a hybrid's L1 and L2 alike), so the
+        /// next call loads. True when something was removed.
+        pub async fn invalidate(&self, key: &str) -> bool {
+            self.core.invalidate(key).await
+        }
+
+        /// Blocking [`Self::invalidate`].
+        pub fn invalidate_blocking(&self, key: &str) -> bool {
+            self.core.invalidate_blocking(key)
+        }
+
+        /// Stores `value` under `key` as if it had just been loaded (priming the cache).
+        pub async fn insert(&self, key: &str, value: T) {
+            self.core.store(key, &value, self.windows).await;
+        }
+
+        /// Blocking [`Self::insert`].
+        pub fn insert_blocking(&self, key: &str, value: T) {
+            self.core.store_blocking(key, &value, self.windows);
+        }
+
+        /// The stored value of `key` with its age and freshness, never loading; `None` on a miss.
+        pub async fn peek(&self, key: &str) -> Option<$crate::Peeked<T>> {
+            self.core.peek(key).await
+        }
+
+        /// Blocking [`Self::peek`].
+        pub fn peek_blocking(&self, key: &str) -> Option<$crate::Peeked<T>> {
+            self.core.peek_blocking(key)
+        }
+
+        /// Reloads `key` now, whatever the cache holds, and stores the result; concurrent
+        /// refreshers (and misses) of `key` share one loader call. An error is returned and not
+        /// stored (the old value stays).
+        pub async fn refresh<F, Fut>(&self, key: &str, loader: F) -> Result<T, E>
+        where
+            F: FnOnce() -> Fut,
+            Fut: std::future::Future<Output = Result<T, E>>,
+        {
+            self.core.refresh(key, self.windows, loader).await
+        }
+
+        /// Blocking [`Self::refresh`].
+        pub fn refresh_blocking<F>(&self, key: &str, loader: F) -> Result<T, E>
+        where
+            F: FnOnce() -> Result<T, E>,
+        {
+            self.core.refresh_blocking(key, self.windows, loader)
+        }
+
+        /// Calls `loader` itself (no cache read, no shared flight) and stores its value.
+        pub async fn bypass<F, Fut>(&self, key: &str, loader: F) -> Result<T, E>
+        where
+            F: FnOnce() -> Fut,
+            Fut: std::future::Future<Output = Result<T, E>>,
+        {
+            self.core.call_and_store(key, self.windows, loader).await
+        }
+
+        /// Blocking [`Self::bypass`].
+        pub fn bypass_blocking<F>(&self, key: &str, loader: F) -> Result<T, E>
+        where
+            F: FnOnce() -> Result<T, E>,
+        {
+            self.core.call_and_store_blocking(key, self.windows, loader)
+        }
+    };
+}
+
+pub(crate) use control_methods;

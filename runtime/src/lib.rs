@@ -22,6 +22,7 @@ mod swr;
 mod ttl;
 mod value;
 
+pub use crate::core::Peeked;
 pub use background::{BackgroundLoader, BackgroundLoaderBuilder};
 pub use breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
 pub use builder::{CacheBuilder, DEFAULT_MAX_ENTRIES};

@@ -216,6 +216,19 @@ where
         Some(value)
     }
 
+    /// How long ago the local copy was pulled; `None` when there is none.
+    pub async fn age(&self) -> Option<Duration> {
+        self.inner.core.peek(&self.inner.key).await.map(|p| p.age)
+    }
+
+    /// Blocking [`Reader::age`].
+    pub fn age_blocking(&self) -> Option<Duration> {
+        self.inner
+            .core
+            .peek_blocking(&self.inner.key)
+            .map(|p| p.age)
+    }
+
     /// Blocking [`Reader::pull`].
     pub fn pull_blocking(&self) -> Option<T> {
         let inner = &self.inner;

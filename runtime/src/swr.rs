@@ -203,6 +203,8 @@ where
         }
     }
 
+    crate::core::control_methods!();
+
     /// Marks `key` as refreshing in this process; `None` when a refresh is already under way.
     fn mark_refreshing(&self, key: &str) -> Option<RefreshMark> {
         if self.refreshing.contains_key(key) {

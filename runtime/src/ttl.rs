@@ -79,13 +79,7 @@ where
         }
     }
 
-    /// Removes `key`, so the next call loads.
-    pub fn invalidate_blocking(&self, key: &str) {
-        if let Err(e) = self.core.storage.delete_blocking(key) {
-            self.core.stats.record_storage_error();
-            tracing::warn!(cache = self.core.name(), key, error = %e, "invalidate failed");
-        }
-    }
+    crate::core::control_methods!();
 
     /// The live counters.
     pub fn stats_handle(&self) -> Arc<Stats> {
