@@ -20,8 +20,9 @@ pub(crate) const IMPLICIT_DEFAULT: &str = "default";
 pub(crate) const IMPLICIT_MAX_ENTRIES: u64 = 10_000;
 
 const KINDS: [&str; 7] = ["memory", "redis", "hybrid", "chain", "s3", "gcs", "file"];
-const RESERVED: [&str; 11] = [
+const RESERVED: [&str; 12] = [
     "start",
+    "shutdown",
     "stats",
     "instance",
     "builder",
@@ -1376,6 +1377,26 @@ impl Checker<'_> {
         ok.then_some(KeySpec::Template(resolved))
     }
 
+    /// A schedule's interval (`None`: no schedule). `"0s"` turns the schedule off; then the value
+    /// would never be reloaded, so a `ttl` must say how long it lives.
+    fn interval(
+        &mut self,
+        interval: &Option<Spanned<RawDuration>>,
+        ttl: &Option<Spanned<RawDuration>>,
+    ) -> Option<Duration> {
+        let d = interval.as_ref()?;
+        let parsed = self.duration(d, false, true).flatten();
+        if parsed.is_some_and(|i| i.is_zero()) && ttl.is_none() {
+            self.error(
+                "`interval = \"0s\"` turns the schedule off, and without a `ttl` the value would be kept forever",
+                d.span(),
+                "no schedule",
+                "add `ttl = \"5m\"` (how long a value loaded on a miss lives), or `ttl = \"never\"` to keep it on purpose",
+            );
+        }
+        parsed.filter(|i| !i.is_zero())
+    }
+
     fn loader(
         &mut self,
         name: &Spanned<String>,
@@ -1383,13 +1404,7 @@ impl Checker<'_> {
         storage: String,
     ) -> Option<LoaderDef> {
         let raw = l.get_ref();
-        let interval = match &raw.interval {
-            Some(d) => self
-                .duration(d, false, true)
-                .flatten()
-                .filter(|d| !d.is_zero()),
-            None => None,
-        };
+        let interval = self.interval(&raw.interval, &raw.ttl);
         let ttl = match &raw.ttl {
             Some(d) => Some(self.duration(d, true, false)?),
             None => None,
@@ -1452,13 +1467,7 @@ impl Checker<'_> {
             );
             return None;
         }
-        let interval = match &raw.interval {
-            Some(d) => self
-                .duration(d, false, true)
-                .flatten()
-                .filter(|d| !d.is_zero()),
-            None => None,
-        };
+        let interval = self.interval(&raw.interval, &raw.ttl);
         let ttl = match &raw.ttl {
             Some(d) => Some(self.duration(d, true, false)?),
             None => None,

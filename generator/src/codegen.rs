@@ -85,6 +85,15 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
             let field = ident(name);
             quote! { self.#field.start()?; }
         });
+    let stops = spec
+        .loaders
+        .iter()
+        .map(|l| &l.name)
+        .chain(spec.readers.iter().map(|r| &r.name))
+        .map(|name| {
+            let field = ident(name);
+            quote! { self.#field.stop().await; }
+        });
     let stats = spec
         .functions
         .iter()
@@ -216,6 +225,12 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
                     ::std::vec![#(#stats),*]
                 }
 
+                /// Stops every background loader and reader after its current run, and waits
+                /// for them (dropping the instance stops them too, without waiting).
+                pub async fn shutdown(&self) {
+                    #(#stops)*
+                }
+
                 #ctx_methods
             }
 
@@ -241,6 +256,12 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
             /// The counters of the process-wide instance.
             pub fn stats() -> ::std::vec::Vec<__ac::StatsSnapshot> {
                 instance().stats()
+            }
+
+            /// Stops the background loaders and readers of the process-wide instance (at a
+            /// service's exit).
+            pub async fn shutdown() {
+                instance().shutdown().await
             }
 
             #ctx_free

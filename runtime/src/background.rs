@@ -334,6 +334,9 @@ where
         if self.inner.started.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
+        // The schedule holds the loader weakly: dropping the last handle (the `Caches` that
+        // owns it) drops the loader, whose scheduler then stops every job.
+        let weak = Arc::downgrade(&self.inner);
         let this = self.clone();
         if !self.inner.run_immediately {
             // The first scheduled load is one interval from now.
@@ -347,9 +350,11 @@ where
                 (interval / 4).max(Duration::from_millis(1)),
                 true,
                 move || {
-                    let this = this.clone();
+                    let inner = weak.upgrade();
                     async move {
-                        let _ = this.run_scheduled().await;
+                        if let Some(inner) = inner {
+                            let _ = Self { inner }.run_scheduled().await;
+                        }
                     }
                 },
             ),

@@ -175,14 +175,17 @@ where
         let Some(interval) = self.inner.interval else {
             return Ok(());
         };
-        let this = self.clone();
+        // Held weakly: dropping the reader stops its schedule (see `BackgroundLoader::start`).
+        let weak = Arc::downgrade(&self.inner);
         let started =
             self.inner
                 .scheduler
                 .every(self.inner.core.name(), interval, false, move || {
-                    let this = this.clone();
+                    let inner = weak.upgrade();
                     async move {
-                        this.pull().await;
+                        if let Some(inner) = inner {
+                            Self { inner }.pull().await;
+                        }
                     }
                 });
         if started.is_err() {

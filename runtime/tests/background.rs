@@ -227,3 +227,51 @@ async fn reader_without_a_source_value_falls_back_to_its_loader() {
         "the source is never written"
     );
 }
+
+/// A loader whose schedule runs every 10 ms, counting its runs.
+fn counting_loader(
+    name: &str,
+) -> (
+    Arc<AtomicUsize>,
+    advanced_caching::BackgroundLoader<u64, std::convert::Infallible>,
+) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let r = runs.clone();
+    let loader = BackgroundLoaderBuilder::<u64, std::convert::Infallible>::new(name)
+        .interval(Some(Duration::from_millis(10)))
+        .run_immediately(true)
+        .build_async(move || {
+            let n = r.fetch_add(1, Ordering::SeqCst);
+            async move { Ok(n as u64) }
+        })
+        .unwrap();
+    (runs, loader)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_loader_stops_its_schedule() {
+    let (runs, loader) = counting_loader("dropped");
+    loader.start().unwrap();
+    assert!(eventually(|| runs.load(Ordering::SeqCst) >= 3).await);
+    drop(loader);
+    // A run in flight may finish; none starts after it.
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let after_drop = runs.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        after_drop,
+        "no run after the drop"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_a_loader_stops_its_schedule() {
+    let (runs, loader) = counting_loader("stopped");
+    loader.start().unwrap();
+    assert!(eventually(|| runs.load(Ordering::SeqCst) >= 3).await);
+    loader.stop().await;
+    let after_stop = runs.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(runs.load(Ordering::SeqCst), after_stop, "no run after stop");
+}
