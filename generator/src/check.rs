@@ -1092,6 +1092,24 @@ impl Checker<'_> {
             self.every_param_keyed(key, sig, &not_in_key, key_span, raw.loader.get_ref());
         }
         let not_in_key: Vec<String> = not_in_key.iter().map(|n| n.get_ref().clone()).collect();
+        let none_ttl = match &raw.none_ttl {
+            Some(d) => {
+                let optional = signature
+                    .as_ref()
+                    .and_then(value_type)
+                    .is_none_or(|v| type_name(&v).starts_with("Option<"));
+                if !optional {
+                    self.error(
+                        "`none_ttl` applies to loaders that return an `Option`",
+                        d.span(),
+                        "the value is not an Option",
+                        "return `Option<T>` (or `Result<Option<T>, E>`) from the loader, or remove `none_ttl`",
+                    );
+                }
+                self.duration(d, false, true).flatten()
+            }
+            None => None,
+        };
         if let (Some(key), Some(sig)) = (&key, &signature) {
             let keys = match key {
                 KeySpec::Template(parts) => template_keys(parts),
@@ -1132,6 +1150,7 @@ impl Checker<'_> {
             signature: signature?,
             not_in_key,
             same_entries_as: raw.same_entries_as.as_ref().map(|t| t.get_ref().clone()),
+            none_ttl,
         })
     }
 

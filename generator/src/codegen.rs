@@ -756,6 +756,10 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
     let name_str = &f.name;
     let ttl = opt_millis(f.ttl);
     let serde = spec.needs_bytes(&f.storage).then(|| quote! { .serde() });
+    let negative = f.none_ttl.map(|t| {
+        let t = millis(t);
+        quote! { .negative_ttl(::core::option::Option::is_none, #t) }
+    });
     let (cache_type, build_call, extra) = match &f.strategy {
         Strategy::Ttl => (quote! { __ac::TtlCache }, quote! { build_ttl() }, quote! {}),
         Strategy::Swr {
@@ -875,6 +879,7 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
                     .clock(clock)
                     .ttl(#ttl)
                     #extra
+                    #negative
                     .error_cloner(#cloner)
                     #serde
                     .#build_call

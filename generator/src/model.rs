@@ -208,6 +208,8 @@ pub struct FunctionDef {
     pub not_in_key: Vec<String>,
     /// The function whose entries this one shares on purpose (`same_entries_as`).
     pub same_entries_as: Option<String>,
+    /// How long a `None` lives (`none_ttl`; zero: not cached); `None`: like any value.
+    pub none_ttl: Option<Duration>,
 }
 
 /// The caching strategy of a function.

@@ -173,6 +173,9 @@ struct FunctionSchema {
     /// SWR only: how long the refresh lock lives if its holder dies before releasing it (a
     /// refresh releases it as soon as it ends). Default: the ttl, within 1s and 30s.
     refresh_lock_ttl: Option<HumanDuration>,
+    /// For a loader returning `Option<T>`: how long a `None` is cached ("0s" = not cached, the
+    /// next call loads again). Default: like any value.
+    none_ttl: Option<HumanDuration>,
     /// Storage name (default: `default_storage`).
     storage: Option<String>,
     /// For loaders outside this crate: parameters, e.g. ["id: u64", "name: &str"].

@@ -37,6 +37,7 @@ pub struct CacheBuilder<T, E> {
     ttl: Option<Duration>,
     stale_ttl: Duration,
     lock_ttl: Option<Duration>,
+    negative: crate::core::Negative<T>,
     _value: PhantomData<fn() -> T>,
 }
 
@@ -55,6 +56,7 @@ where
             ttl: Some(Duration::from_secs(60)),
             stale_ttl: Duration::ZERO,
             lock_ttl: None,
+            negative: None,
             _value: PhantomData,
         }
     }
@@ -80,6 +82,24 @@ where
     /// How long a stale value is served while it refreshes (SWR only).
     pub fn stale_ttl(mut self, stale_ttl: Duration) -> Self {
         self.stale_ttl = stale_ttl;
+        self
+    }
+
+    /// Negative caching: values for which `is_negative` holds (a `None`, an empty list) are kept
+    /// for `ttl` instead of the function's TTL, without a stale window; a zero `ttl` does not keep
+    /// them at all, so the next call loads again (`cached`'s `option = true`).
+    ///
+    /// ```
+    /// use advanced_caching::CacheBuilder;
+    /// use std::time::Duration;
+    /// let cache = CacheBuilder::<Option<u32>, std::convert::Infallible>::new("find")
+    ///     .negative_ttl(Option::is_none, Duration::ZERO)
+    ///     .build_ttl();
+    /// assert_eq!(cache.get_or_load_blocking("k", || Ok(None)), Ok(None));
+    /// assert_eq!(cache.get_or_load_blocking("k", || Ok(Some(1))), Ok(Some(1)), "None was not kept");
+    /// ```
+    pub fn negative_ttl(mut self, is_negative: fn(&T) -> bool, ttl: Duration) -> Self {
+        self.negative = Some((is_negative, ttl));
         self
     }
 
@@ -136,7 +156,8 @@ where
             ttl: self.ttl,
             stale: Some(self.stale_ttl),
         };
-        let core = CacheCore::new(&self.name, storage, clock, value_type, self.cloner);
+        let mut core = CacheCore::new(&self.name, storage, clock, value_type, self.cloner);
+        core.negative = self.negative;
         (core, windows, self.lock_ttl)
     }
 

@@ -39,6 +39,9 @@ pub struct Peeked<T> {
     pub freshness: Freshness,
 }
 
+/// Negative caching: which values are negative, and how long they live (zero: not kept).
+pub(crate) type Negative<T> = Option<(fn(&T) -> bool, Duration)>;
+
 /// How long a stored value stays fresh, then stale.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Windows {
@@ -52,6 +55,8 @@ pub(crate) struct CacheCore<T, E> {
     pub(crate) value_type: Box<dyn ValueType>,
     pub(crate) stats: Arc<Stats>,
     pub(crate) cloner: ErrorCloner<E>,
+    /// Values for which the function holds (`None`, say) live this long instead; zero: not kept.
+    pub(crate) negative: Negative<T>,
     async_flights: AsyncFlights<T, E>,
     sync_flights: SyncFlights<T, E>,
 }
@@ -73,6 +78,7 @@ where
             value_type,
             stats: Arc::new(Stats::new(name)),
             cloner,
+            negative: None,
             async_flights: AsyncFlights::new(),
             sync_flights: SyncFlights::new(),
         }
@@ -157,7 +163,21 @@ where
         }
     }
 
+    /// How `value` is kept: its own windows, or a negative value's (`None` when not kept).
+    fn windows_for(&self, value: &T, windows: Windows) -> Option<Windows> {
+        match self.negative {
+            Some((is_negative, ttl)) if is_negative(value) => (!ttl.is_zero()).then_some(Windows {
+                ttl: Some(ttl),
+                stale: None,
+            }),
+            _ => Some(windows),
+        }
+    }
+
     pub(crate) async fn store(&self, key: &str, value: &T, windows: Windows) {
+        let Some(windows) = self.windows_for(value, windows) else {
+            return;
+        };
         let entry = self.entry_for(value, windows);
         let written = self
             .storage
@@ -167,6 +187,9 @@ where
     }
 
     pub(crate) fn store_blocking(&self, key: &str, value: &T, windows: Windows) {
+        let Some(windows) = self.windows_for(value, windows) else {
+            return;
+        };
         let entry = self.entry_for(value, windows);
         let written = self
             .storage

@@ -272,3 +272,12 @@ pub mod repo {
         }
     }
 }
+
+/// A lookup that may find nothing: even ids exist, odd ones do not.
+pub fn find_user(user_id: u64) -> Option<User> {
+    let n = bump(format!("find_user:{user_id}"));
+    user_id.is_multiple_of(2).then(|| User {
+        id: user_id,
+        name: format!("found{user_id}#{n}"),
+    })
+}

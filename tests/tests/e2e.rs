@@ -268,3 +268,23 @@ fn a_loader_importing_through_super_super_is_wrapped() {
     let s = stats.iter().find(|s| s.name == "row").unwrap();
     assert_eq!((s.hits, s.misses), (1, 1));
 }
+
+#[test]
+fn none_is_cached_for_none_ttl_only() {
+    let (clock, caches) = isolated();
+    // none_ttl = "0s": a None is not kept.
+    assert_eq!(caches.find_user(9_401), None);
+    assert_eq!(caches.find_user(9_401), None);
+    assert_eq!(calls("find_user:9401"), 2);
+    // A found value is kept for the ttl.
+    let found = caches.find_user(9_402).unwrap();
+    assert_eq!(caches.find_user(9_402), Some(found));
+    assert_eq!(calls("find_user:9402"), 1);
+    // none_ttl = "10s": a None is kept 10 s, not the ttl's 5 minutes.
+    assert_eq!(caches.find_user_briefly(9_403), None);
+    assert_eq!(caches.find_user_briefly(9_403), None);
+    assert_eq!(calls("find_user:9403"), 1);
+    clock.advance(Duration::from_secs(11));
+    assert_eq!(caches.find_user_briefly(9_403), None);
+    assert_eq!(calls("find_user:9403"), 2);
+}
