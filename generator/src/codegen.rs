@@ -1264,38 +1264,26 @@ fn reader(spec: &Spec, r: &ReaderDef, spec_name: &str) -> TokenStream {
     });
     let serde = (spec.needs_bytes(&source.storage) || spec.needs_bytes(&r.storage))
         .then(|| quote! { .serde() });
-    let path = path_tokens(&source.loader);
-    let loaded = loader_call(sig, name_str, &path, &[]);
+    let value = value_tokens(sig);
+    let uses = &sig.scope;
     let (asyncness, get, await_) = if sig.is_async {
-        (
-            quote! { async },
-            quote! { get_or_load(move || async move { #loaded }) },
-            quote! { .await },
-        )
+        (quote! { async }, quote! { get() }, quote! { .await })
     } else {
-        (
-            quote! {},
-            quote! { get_or_load_blocking(move || #loaded) },
-            quote! {},
-        )
+        (quote! {}, quote! { get_blocking() }, quote! {})
     };
-    let context = sig
-        .takes_context
-        .then(|| quote! { let __context = &self.__context; });
-    let result = from_result(sig, quote! { self.#name.#get #await_ });
     let control = background_control(name_str, sig, false);
     let cloner = cloner();
     let doc = format!(
-        " A local copy of `[loaders.{source_key}]`: `[readers.{name_str}]` in `{spec_name}`.\n\n Pulls every {} into storage `{}`; when nothing has been loaded yet, calls `{}` itself.",
+        " A local copy of `[loaders.{source_key}]`: `[readers.{name_str}]` in `{spec_name}`.\n\n Pulls every {} into storage `{}`, and once on a miss. A reader never loads: `None` until the writer has written a value.",
         r.interval
             .map_or("miss".to_owned(), |i| duration::render(Some(i))),
         r.storage,
-        source.loader,
     );
     quote! {
+        #[allow(unused_imports)]
         mod #module {
+            #(#uses)*
             use ::advanced_caching::__private as __ac;
-            pub(super) type __Output = super::#source_module::__Output;
             pub(super) type __Value = super::#source_module::__Value;
             pub(super) type __Error = super::#source_module::__Error;
             pub(super) type __Cache = __ac::Reader<__Value, __Error>;
@@ -1317,14 +1305,13 @@ fn reader(spec: &Spec, r: &ReaderDef, spec_name: &str) -> TokenStream {
 
             impl super::Caches {
                 #[doc = #doc]
-                pub #asyncness fn #name(&self) -> __Output {
-                    #context
-                    #result
+                pub #asyncness fn #name(&self) -> ::core::option::Option<#value> {
+                    self.#name.#get #await_
                 }
             }
 
             #[doc = #doc]
-            pub #asyncness fn #name() -> __Output {
+            pub #asyncness fn #name() -> ::core::option::Option<#value> {
                 super::instance().#name() #await_
             }
 

@@ -92,11 +92,13 @@ async fn background_loader_and_reader_use_the_context() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_reader_falls_back_to_the_loader_with_the_context() {
+async fn a_reader_never_loads_even_with_a_context() {
     let (_clock, state, caches) = with_state("direct");
-    // Nothing written yet (not started): the reader loads through the source loader itself.
-    assert_eq!(caches.settings_copy().unwrap(), "direct#0");
-    assert_eq!(state.loads.load(Ordering::SeqCst), 1);
+    // Nothing written yet (not started): the reader has no value and does not load.
+    assert_eq!(caches.settings_copy(), None);
+    assert_eq!(state.loads.load(Ordering::SeqCst), 0);
+    assert_eq!(caches.settings().unwrap(), "direct#0");
+    assert_eq!(caches.settings_copy().as_deref(), Some("direct#0"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,7 +22,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("reader") => {
             let mut last = None;
             for _ in 0..240 {
-                let rates = caches::rates_view().await;
+                // A reader never loads: `None` until the writer has written.
+                let Some(rates) = caches::rates_view().await else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
                 if last.as_ref() != Some(&rates) {
                     println!(
                         "reader {}: sees {} {:?}",

@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "reader" => {
             let mut last = String::new();
             loop {
-                if let Ok(value) = caches::snapshot_local().await
+                if let Some(value) = caches::snapshot_local().await
                     && value != last
                 {
                     let mut out = std::io::stdout().lock();
