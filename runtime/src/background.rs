@@ -452,11 +452,9 @@ where
     pub fn refresh_now_blocking(&self) -> Result<T, E> {
         let inner = &self.inner;
         let result = match &inner.loader {
-            LoaderFn::Blocking(f) => {
-                inner
-                    .core
-                    .call_and_store_blocking(&inner.key, inner.windows, || f())
-            }
+            LoaderFn::Blocking(f) => inner
+                .core
+                .refresh_blocking(&inner.key, inner.windows, || f()),
             LoaderFn::Async(_) => match crate::rt::block_on(self.refresh_now()) {
                 Ok(result) => return result,
                 // No runtime could be built: nothing else can drive an async loader.
@@ -483,15 +481,12 @@ where
             .map(|p| p.age)
     }
 
+    /// One run, as the single flight of the key: a caller's miss at the same moment (the
+    /// start-up run racing the first caller, say) shares this run instead of loading again.
     async fn run_once(&self) -> Result<T, E> {
         let inner = &self.inner;
         let result = match &inner.loader {
-            LoaderFn::Async(f) => {
-                inner
-                    .core
-                    .call_and_store(&inner.key, inner.windows, || f())
-                    .await
-            }
+            LoaderFn::Async(f) => inner.core.refresh(&inner.key, inner.windows, || f()).await,
             LoaderFn::Blocking(f) => {
                 let this = self.clone();
                 let task_fn = f.clone();
@@ -499,7 +494,7 @@ where
                     let inner = &this.inner;
                     inner
                         .core
-                        .call_and_store_blocking(&inner.key, inner.windows, || task_fn())
+                        .refresh_blocking(&inner.key, inner.windows, || task_fn())
                 });
                 match run {
                     Ok(task) => match task.await {
@@ -509,7 +504,7 @@ where
                     // No runtime for a blocking thread: run here.
                     Err(_) => inner
                         .core
-                        .call_and_store_blocking(&inner.key, inner.windows, || f()),
+                        .refresh_blocking(&inner.key, inner.windows, || f()),
                 }
             }
         };

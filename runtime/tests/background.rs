@@ -275,3 +275,60 @@ async fn stopping_a_loader_stops_its_schedule() {
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(runs.load(Ordering::SeqCst), after_stop, "no run after stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_start_up_run_and_a_first_callers_miss_are_one_load() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let r = runs.clone();
+    let loader = BackgroundLoaderBuilder::<u64, std::convert::Infallible>::new("raced")
+        .interval(Some(Duration::from_secs(3_600)))
+        .run_immediately(true)
+        .build_async(move || {
+            let r = r.clone();
+            async move {
+                r.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Ok(7)
+            }
+        })
+        .unwrap();
+    // `get` starts the schedule (its run at once) and misses: both want the value now.
+    let callers: Vec<_> = (0..4)
+        .map(|_| {
+            let loader = loader.clone();
+            tokio::spawn(async move { loader.get().await })
+        })
+        .collect();
+    for caller in callers {
+        assert_eq!(caller.await.unwrap(), Ok(7));
+    }
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        1,
+        "one load for the start-up run and the callers"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_never_load_and_two_readers_see_one_value_or_none() {
+    let (clock, source) = clock_and_memory(100);
+    let reader = |name: &str| {
+        ReaderBuilder::<u64, std::convert::Infallible>::new(name, source.clone(), "value")
+            .clock(Arc::new(clock.clone()))
+            .interval(Some(Duration::from_secs(60)))
+            .build()
+    };
+    let (a, b) = (reader("a"), reader("b"));
+    assert_eq!(
+        (a.get().await, b.get().await),
+        (None, None),
+        "nothing written yet"
+    );
+    let writer = BackgroundLoaderBuilder::<u64, std::convert::Infallible>::new("value")
+        .storage(source.clone())
+        .clock(Arc::new(clock.clone()))
+        .build_async(|| async { Ok(42) })
+        .unwrap();
+    assert_eq!(writer.refresh_now().await, Ok(42));
+    assert_eq!((a.get().await, b.get().await), (Some(42), Some(42)));
+}
