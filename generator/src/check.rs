@@ -20,7 +20,8 @@ pub(crate) const IMPLICIT_DEFAULT: &str = "default";
 pub(crate) const IMPLICIT_MAX_ENTRIES: u64 = 10_000;
 
 const KINDS: [&str; 7] = ["memory", "redis", "hybrid", "chain", "s3", "gcs", "file"];
-const RESERVED: [&str; 12] = [
+const RESERVED: [&str; 13] = [
+    "install",
     "start",
     "shutdown",
     "stats",
@@ -1448,9 +1449,22 @@ impl Checker<'_> {
             group: None,
             key_fn: false,
         });
+        let on_error = match &raw.on_error {
+            Some(path) if syn::parse_str::<syn::Path>(path.get_ref()).is_err() => {
+                self.error(
+                    format!("`{}` is not a Rust path", path.get_ref()),
+                    path.span(),
+                    "not a path",
+                    "name a function taking a reference to the loader's error, e.g. \"crate::alerts::load_failed\"",
+                );
+                None
+            }
+            other => other.as_ref().map(|p| p.get_ref().clone()),
+        };
         Some(LoaderDef {
             name: name.get_ref().clone(),
             loader: raw.loader.get_ref().clone(),
+            on_error,
             interval,
             ttl,
             run_immediately: raw.run_immediately.as_ref().is_some_and(|r| *r.get_ref()),
@@ -1504,6 +1518,7 @@ impl Checker<'_> {
             name: name.get_ref().clone(),
             source: raw.source.get_ref().clone(),
             interval,
+            run_immediately: raw.run_immediately.as_ref().is_some_and(|r| *r.get_ref()),
             ttl,
             storage,
         })

@@ -234,18 +234,24 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
                 #ctx_methods
             }
 
-            static INSTANCE: __ac::LazyLock<Caches> = __ac::LazyLock::new(|| {
-                match Caches::builder().build() {
+            static INSTANCE: __ac::OnceLock<Caches> = __ac::OnceLock::new();
+
+            /// The process-wide instance: the one given to [`install`], or else built from the
+            /// spec on first use.
+            pub fn instance() -> &'static Caches {
+                INSTANCE.get_or_init(|| match Caches::builder().build() {
                     ::core::result::Result::Ok(caches) => caches,
                     // The default instance builds fresh storages and takes no overrides, so no
                     // writer can collide and no override can be unknown: build cannot fail.
                     ::core::result::Result::Err(e) => ::core::panic!("advanced-caching: {e}"),
-                }
-            });
+                })
+            }
 
-            /// The process-wide instance, built on first use.
-            pub fn instance() -> &'static Caches {
-                &INSTANCE
+            /// Makes `caches` the process-wide instance that the free functions use (a test
+            /// binary's own storages and clock, a service's start-up). Call it before the first
+            /// cached call; afterwards the instance is fixed, and `caches` is handed back.
+            pub fn install(caches: Caches) -> ::core::result::Result<(), Caches> {
+                INSTANCE.set(caches)
             }
 
             /// Starts every background loader and reader of the process-wide instance.
@@ -1155,6 +1161,10 @@ fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> TokenStream {
         quote! { .ttl(#t) }
     });
     let run_immediately = l.run_immediately;
+    let on_error = l.on_error.as_deref().map(|path| {
+        let path = path_tokens(path);
+        quote! { .on_error(|error: &__Error| #path(error)) }
+    });
     let serde = spec.needs_bytes(&l.storage).then(|| quote! { .serde() });
     let path = path_tokens(&l.loader);
     let loaded = loader_call(sig, name_str, &path, &[]);
@@ -1226,6 +1236,7 @@ fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> TokenStream {
                     .interval(#interval)
                     #ttl
                     .run_immediately(#run_immediately)
+                    #on_error
                     .error_cloner(#cloner)
                     #serde
                     .#build
@@ -1266,6 +1277,7 @@ fn reader(spec: &Spec, r: &ReaderDef, spec_name: &str) -> TokenStream {
         .then(|| quote! { .serde() });
     let value = value_tokens(sig);
     let uses = &sig.scope;
+    let reader_run_immediately = r.run_immediately;
     let (asyncness, get, await_) = if sig.is_async {
         (quote! { async }, quote! { get() }, quote! { .await })
     } else {
@@ -1297,6 +1309,7 @@ fn reader(spec: &Spec, r: &ReaderDef, spec_name: &str) -> TokenStream {
                     .local(local)
                     .clock(clock)
                     .interval(#interval)
+                    .run_immediately(#reader_run_immediately)
                     #ttl
                     .error_cloner(#cloner)
                     #serde

@@ -326,6 +326,8 @@ pub struct LoaderDef {
     pub ttl: Option<Option<Duration>>,
     /// Load once at start.
     pub run_immediately: bool,
+    /// Called with the error of each failed run (`on_error`, a function path).
+    pub on_error: Option<String>,
     /// The storage's name.
     pub storage: String,
     /// The loader's signature (no parameters).
@@ -341,6 +343,8 @@ pub struct ReaderDef {
     pub source: String,
     /// Pull interval.
     pub interval: Option<Duration>,
+    /// Pull once at start.
+    pub run_immediately: bool,
     /// Local lifetime: `None` = default (2 × interval), `Some(None)` = never.
     pub ttl: Option<Option<Duration>>,
     /// Its own storage's name.

@@ -93,6 +93,7 @@ pub(crate) struct RawLoader {
     pub(crate) interval: Option<Spanned<RawDuration>>,
     pub(crate) ttl: Option<Spanned<RawDuration>>,
     pub(crate) run_immediately: Option<Spanned<bool>>,
+    pub(crate) on_error: Option<Spanned<String>>,
     pub(crate) storage: Option<Spanned<String>>,
     pub(crate) returns: Option<Spanned<String>>,
     #[serde(rename = "async")]
@@ -105,6 +106,7 @@ pub(crate) struct RawLoader {
 pub(crate) struct RawReader {
     pub(crate) source: Spanned<String>,
     pub(crate) interval: Option<Spanned<RawDuration>>,
+    pub(crate) run_immediately: Option<Spanned<bool>>,
     pub(crate) ttl: Option<Spanned<RawDuration>>,
     pub(crate) storage: Option<Spanned<String>>,
 }

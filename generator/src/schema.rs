@@ -197,8 +197,12 @@ struct LoaderSchema {
     interval: Option<HumanDuration>,
     /// How long a loaded value lives (default 2 × interval).
     ttl: Option<HumanDuration>,
-    /// Load once as soon as it starts.
+    /// Load once as soon as it starts (skipped when the storage already holds a fresh value, so
+    /// processes starting together do not all load).
     run_immediately: Option<bool>,
+    /// A function called with a reference to the error of each failed run, e.g.
+    /// "crate::alerts::inventory_failed" (`fn(&Error)`).
+    on_error: Option<String>,
     /// Storage name (default: `default_storage`).
     storage: Option<String>,
     /// For loaders outside this crate: the return type.
@@ -216,6 +220,8 @@ struct ReaderSchema {
     source: String,
     /// How often to pull from the loader's storage.
     interval: Option<HumanDuration>,
+    /// Pull once as soon as it starts, instead of one interval later.
+    run_immediately: Option<bool>,
     /// How long a pulled copy lives locally (default 2 × interval).
     ttl: Option<HumanDuration>,
     /// The reader's own storage (default: `default_storage`).

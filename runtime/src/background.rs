@@ -405,6 +405,24 @@ where
         }
         let now = std::time::Instant::now();
         let interval = self.inner.interval.unwrap_or_default();
+        if self.last_run().is_none() {
+            // The start-up run: when another process (or an earlier life of this one) already
+            // stored a fresh value, the schedule goes on from that value's age instead of
+            // loading again, so ten processes starting together do not load ten times.
+            let inner = &self.inner;
+            if let Some(stored) = inner.core.peek(&inner.key).await
+                && stored.freshness == crate::entry::Freshness::Fresh
+            {
+                *self.last_run() = Some(now.checked_sub(stored.age).unwrap_or(now));
+                if stored.age + interval / 8 < interval {
+                    tracing::debug!(
+                        loader = inner.core.name(),
+                        "fresh value already stored; start-up load skipped"
+                    );
+                    return None;
+                }
+            }
+        }
         let due = {
             let mut last = self.last_run();
             // An eighth of an interval of slack absorbs the ticker's jitter.
@@ -461,9 +479,7 @@ where
                 Err(e) => panic!("advanced-caching: {e}"),
             },
         };
-        if result.is_ok() {
-            inner.core.stats.record_refresh();
-        }
+        self.after_run(&result);
         result
     }
 
@@ -508,7 +524,14 @@ where
                 }
             }
         };
-        match &result {
+        self.after_run(&result);
+        result
+    }
+
+    /// Counts a run; a failure is logged and handed to `on_error`.
+    fn after_run(&self, result: &Result<T, E>) {
+        let inner = &self.inner;
+        match result {
             Ok(_) => inner.core.stats.record_refresh(),
             Err(e) => {
                 tracing::warn!(
@@ -520,7 +543,6 @@ where
                 }
             }
         }
-        result
     }
 
     /// The current value; on a miss, one load for all concurrent callers (async loaders).

@@ -75,7 +75,7 @@ macro_rules! include_generated {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::*;
-    pub use std::sync::{Arc, LazyLock};
+    pub use std::sync::{Arc, LazyLock, OnceLock};
     pub use std::time::Duration;
 
     use std::marker::PhantomData;

@@ -37,6 +37,7 @@ pub struct ReaderBuilder<T, E> {
     clock: Option<SharedClock>,
     interval: Option<Duration>,
     ttl: Option<Option<Duration>>,
+    run_immediately: bool,
     value_type: Option<Box<dyn ValueType>>,
     cloner: ErrorCloner<E>,
     _value: std::marker::PhantomData<fn() -> T>,
@@ -61,6 +62,7 @@ where
             clock: None,
             interval: None,
             ttl: None,
+            run_immediately: false,
             value_type: None,
             cloner: None,
             _value: std::marker::PhantomData,
@@ -82,6 +84,12 @@ where
     /// How often to pull from the source; `None` or zero = only on a miss.
     pub fn interval(mut self, interval: Option<Duration>) -> Self {
         self.interval = interval.filter(|d| !d.is_zero());
+        self
+    }
+
+    /// Pulls once as soon as the schedule starts, instead of one interval later.
+    pub fn run_immediately(mut self, yes: bool) -> Self {
+        self.run_immediately = yes;
         self
     }
 
@@ -128,6 +136,7 @@ where
                 key: self.source_key,
                 windows: Windows { ttl, stale: None },
                 interval: self.interval,
+                run_immediately: self.run_immediately,
                 started: AtomicBool::new(false),
                 scheduler: Scheduler::new(),
             }),
@@ -141,6 +150,7 @@ struct ReaderInner<T, E> {
     key: String,
     windows: Windows,
     interval: Option<Duration>,
+    run_immediately: bool,
     started: AtomicBool,
     scheduler: Scheduler,
 }
@@ -177,17 +187,19 @@ where
         };
         // Held weakly: dropping the reader stops its schedule (see `BackgroundLoader::start`).
         let weak = Arc::downgrade(&self.inner);
-        let started =
-            self.inner
-                .scheduler
-                .every(self.inner.core.name(), interval, false, move || {
-                    let inner = weak.upgrade();
-                    async move {
-                        if let Some(inner) = inner {
-                            Self { inner }.pull().await;
-                        }
+        let started = self.inner.scheduler.every(
+            self.inner.core.name(),
+            interval,
+            self.inner.run_immediately,
+            move || {
+                let inner = weak.upgrade();
+                async move {
+                    if let Some(inner) = inner {
+                        Self { inner }.pull().await;
                     }
-                });
+                }
+            },
+        );
         if started.is_err() {
             self.inner.started.store(false, Ordering::SeqCst);
         }

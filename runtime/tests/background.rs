@@ -332,3 +332,39 @@ async fn readers_never_load_and_two_readers_see_one_value_or_none() {
     assert_eq!(writer.refresh_now().await, Ok(42));
     assert_eq!((a.get().await, b.get().await), (Some(42), Some(42)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_up_run_over_a_fresh_stored_value_is_skipped() {
+    let (clock, storage) = clock_and_memory(100);
+    let runs = Arc::new(AtomicUsize::new(0));
+    let build = || {
+        let r = runs.clone();
+        BackgroundLoaderBuilder::<u64, std::convert::Infallible>::new("shared")
+            .storage(storage.clone())
+            .clock(Arc::new(clock.clone()))
+            .interval(Some(Duration::from_secs(10)))
+            .run_immediately(true)
+            .build_async(move || {
+                let n = r.fetch_add(1, Ordering::SeqCst);
+                async move { Ok(n as u64) }
+            })
+            .unwrap()
+    };
+    let first = build();
+    first.start().unwrap();
+    assert!(eventually(|| runs.load(Ordering::SeqCst) == 1).await);
+    drop(first);
+    // Another writer (a restarted process) starts 6 s later: the first one's lease (5 s) has
+    // lapsed, its value (20 s) is fresh.
+    clock.advance(Duration::from_secs(6));
+    let second = build();
+    second.start().unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        1,
+        "no start-up load over a fresh value"
+    );
+    assert_eq!(second.get().await, Ok(0), "the stored value is served");
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+}

@@ -281,3 +281,18 @@ pub fn find_user(user_id: u64) -> Option<User> {
         name: format!("found{user_id}#{n}"),
     })
 }
+
+/// A background loader whose runs after the first fail.
+pub fn flaky() -> Result<String, FetchError> {
+    let n = bump("flaky".into());
+    if n == 0 {
+        Ok("flaky#0".into())
+    } else {
+        Err(FetchError(format!("run {n} failed")))
+    }
+}
+
+/// An `on_error` hook: counts the failures it is told about.
+pub fn loader_failed(error: &FetchError) {
+    bump(format!("loader_failed:{}", error.0));
+}

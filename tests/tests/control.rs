@@ -186,3 +186,31 @@ async fn invalidate_removes_both_levels_of_a_hybrid_over_redis() {
     assert!(!client.exists::<_, bool>("bin:sq:9304").unwrap());
     assert_eq!(square.get(9_304), None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_error_from_the_spec_and_a_reader_that_pulls_at_start() {
+    let (_clock, c) = isolated();
+    let flaky = caches::flaky::on(&c);
+    assert_eq!(flaky.refresh().unwrap(), "flaky#0");
+    assert!(flaky.refresh().is_err());
+    assert_eq!(
+        calls("loader_failed:run 1 failed"),
+        1,
+        "the hook saw the failure once"
+    );
+    assert_eq!(c.flaky().unwrap(), "flaky#0", "the last good value stays");
+    // run_immediately: the reader's copy is pulled at start, before anyone asks.
+    let copy = caches::flaky_copy::on(&c);
+    assert_eq!(copy.age(), None);
+    c.start().unwrap();
+    let mut pulled = false;
+    for _ in 0..500 {
+        if copy.age().is_some() {
+            pulled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert!(pulled, "the reader pulled at start");
+    assert_eq!(c.flaky_copy().as_deref(), Some("flaky#0"));
+}
