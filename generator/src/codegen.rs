@@ -249,9 +249,11 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
 
             /// Makes `caches` the process-wide instance that the free functions use (a test
             /// binary's own storages and clock, a service's start-up). Call it before the first
-            /// cached call; afterwards the instance is fixed, and `caches` is handed back.
-            pub fn install(caches: Caches) -> ::core::result::Result<(), Caches> {
-                INSTANCE.set(caches)
+            /// cached call; afterwards the instance is fixed (`CacheError::AlreadyInstalled`).
+            pub fn install(caches: Caches) -> ::core::result::Result<(), __ac::CacheError> {
+                INSTANCE
+                    .set(caches)
+                    .map_err(|_| __ac::CacheError::AlreadyInstalled)
             }
 
             /// Starts every background loader and reader of the process-wide instance.

@@ -83,6 +83,8 @@ pub enum CacheError {
     Runtime(String),
     /// The loader context was supplied twice to one instance (the first one stays).
     ContextAlreadySet,
+    /// A process-wide instance was installed after it was installed or used.
+    AlreadyInstalled,
 }
 
 impl fmt::Display for CacheError {
@@ -95,6 +97,10 @@ impl fmt::Display for CacheError {
             Self::Storage(e) => write!(f, "{e}"),
             Self::NotLoaded { key } => write!(f, "no value has been loaded yet for key `{key}`"),
             Self::Runtime(e) => write!(f, "cannot start background work: {e}"),
+            Self::AlreadyInstalled => write!(
+                f,
+                "the process-wide instance was already installed or used: install it once, before the first cached call"
+            ),
             Self::ContextAlreadySet => write!(
                 f,
                 "the loader context of this cache instance was already supplied (it is set once)"
