@@ -1093,6 +1093,23 @@ impl Checker<'_> {
             self.every_param_keyed(key, sig, &not_in_key, key_span, raw.loader.get_ref());
         }
         let not_in_key: Vec<String> = not_in_key.iter().map(|n| n.get_ref().clone()).collect();
+        let jitter = raw.jitter.as_ref().and_then(|j| {
+            let share = j
+                .get_ref()
+                .trim()
+                .strip_suffix('%')
+                .and_then(|n| n.trim().parse::<f64>().ok())
+                .filter(|p| *p > 0.0 && *p < 100.0);
+            if share.is_none() {
+                self.error(
+                    format!("bad jitter `{}`", j.get_ref()),
+                    j.span(),
+                    "not a share of the ttl",
+                    "write a percentage above 0 and below 100, e.g. `jitter = \"10%\"`",
+                );
+            }
+            share.map(|p| p / 100.0)
+        });
         let none_ttl = match &raw.none_ttl {
             Some(d) => {
                 let optional = signature
@@ -1152,6 +1169,7 @@ impl Checker<'_> {
             not_in_key,
             same_entries_as: raw.same_entries_as.as_ref().map(|t| t.get_ref().clone()),
             none_ttl,
+            jitter,
         })
     }
 

@@ -764,6 +764,7 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
     let name_str = &f.name;
     let ttl = opt_millis(f.ttl);
     let serde = spec.needs_bytes(&f.storage).then(|| quote! { .serde() });
+    let jitter = f.jitter.map(|share| quote! { .jitter(#share) });
     let negative = f.none_ttl.map(|t| {
         let t = millis(t);
         quote! { .negative_ttl(::core::option::Option::is_none, #t) }
@@ -888,6 +889,7 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
                     .ttl(#ttl)
                     #extra
                     #negative
+                    #jitter
                     .error_cloner(#cloner)
                     #serde
                     .#build_call

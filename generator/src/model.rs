@@ -210,6 +210,8 @@ pub struct FunctionDef {
     pub same_entries_as: Option<String>,
     /// How long a `None` lives (`none_ttl`; zero: not cached); `None`: like any value.
     pub none_ttl: Option<Duration>,
+    /// TTL jitter as a fraction (`jitter = "10%"` is 0.1).
+    pub jitter: Option<f64>,
 }
 
 /// The caching strategy of a function.

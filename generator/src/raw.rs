@@ -78,6 +78,7 @@ pub(crate) struct RawFunction {
     pub(crate) stale_ttl: Option<Spanned<RawDuration>>,
     pub(crate) refresh_lock_ttl: Option<Spanned<RawDuration>>,
     pub(crate) none_ttl: Option<Spanned<RawDuration>>,
+    pub(crate) jitter: Option<Spanned<String>>,
     pub(crate) storage: Option<Spanned<String>>,
     pub(crate) args: Option<Spanned<Vec<Spanned<String>>>>,
     pub(crate) returns: Option<Spanned<String>>,

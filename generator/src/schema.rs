@@ -34,6 +34,10 @@ struct CacheToml {
 #[derive(JsonSchema)]
 struct HumanDuration(#[schemars(regex(pattern = r"^(never|([0-9]+(ms|s|m|h|d))+)$"))] String);
 
+/// A share of the TTL: "10%" (above 0, below 100).
+#[derive(JsonSchema)]
+struct JitterShare(#[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?%$"))] String);
+
 /// How a byte-level storage encodes values: "json", "binary" (default), or a path to your codec.
 #[derive(JsonSchema)]
 struct SerializerName(String);
@@ -176,6 +180,9 @@ struct FunctionSchema {
     /// For a loader returning `Option<T>`: how long a `None` is cached ("0s" = not cached, the
     /// next call loads again). Default: like any value.
     none_ttl: Option<HumanDuration>,
+    /// Shortens each entry's TTL by a random part up to this share, e.g. "10%", so entries
+    /// written together do not expire together.
+    jitter: Option<JitterShare>,
     /// Storage name (default: `default_storage`).
     storage: Option<String>,
     /// For loaders outside this crate: parameters, e.g. ["id: u64", "name: &str"].

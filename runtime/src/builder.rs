@@ -38,6 +38,7 @@ pub struct CacheBuilder<T, E> {
     stale_ttl: Duration,
     lock_ttl: Option<Duration>,
     negative: crate::core::Negative<T>,
+    jitter: f64,
     _value: PhantomData<fn() -> T>,
 }
 
@@ -57,6 +58,7 @@ where
             stale_ttl: Duration::ZERO,
             lock_ttl: None,
             negative: None,
+            jitter: 0.0,
             _value: PhantomData,
         }
     }
@@ -82,6 +84,23 @@ where
     /// How long a stale value is served while it refreshes (SWR only).
     pub fn stale_ttl(mut self, stale_ttl: Duration) -> Self {
         self.stale_ttl = stale_ttl;
+        self
+    }
+
+    /// TTL jitter: each entry's TTL is shortened by a random part of up to `fraction` (0.1 =
+    /// up to 10 %), so entries written together (a warm-up, a deploy) do not expire together.
+    ///
+    /// ```
+    /// use advanced_caching::CacheBuilder;
+    /// let cache = CacheBuilder::<u32, std::convert::Infallible>::new("f").jitter(0.1).build_ttl();
+    /// # drop(cache);
+    /// ```
+    pub fn jitter(mut self, fraction: f64) -> Self {
+        self.jitter = if fraction.is_finite() {
+            fraction.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         self
     }
 
@@ -158,6 +177,7 @@ where
         };
         let mut core = CacheCore::new(&self.name, storage, clock, value_type, self.cloner);
         core.negative = self.negative;
+        core.jitter = self.jitter;
         (core, windows, self.lock_ttl)
     }
 

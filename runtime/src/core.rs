@@ -42,6 +42,21 @@ pub struct Peeked<T> {
 /// Negative caching: which values are negative, and how long they live (zero: not kept).
 pub(crate) type Negative<T> = Option<(fn(&T) -> bool, Duration)>;
 
+/// `ttl` shortened by a random fraction in `[0, jitter)`, so that entries written together do not
+/// expire together.
+fn jittered(ttl: Duration, jitter: f64) -> Duration {
+    if jitter <= 0.0 {
+        return ttl;
+    }
+    use std::hash::{BuildHasher, Hasher};
+    static DRAWS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    // A randomly keyed hash of a counter: uniform enough for spreading expiries, no RNG crate.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(DRAWS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let unit = (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64;
+    ttl.mul_f64(1.0 - jitter.min(1.0) * unit)
+}
+
 /// How long a stored value stays fresh, then stale.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Windows {
@@ -57,6 +72,8 @@ pub(crate) struct CacheCore<T, E> {
     pub(crate) cloner: ErrorCloner<E>,
     /// Values for which the function holds (`None`, say) live this long instead; zero: not kept.
     pub(crate) negative: Negative<T>,
+    /// Each entry's TTL is shortened by a random part up to this fraction (0 = none).
+    pub(crate) jitter: f64,
     async_flights: AsyncFlights<T, E>,
     sync_flights: SyncFlights<T, E>,
 }
@@ -79,6 +96,7 @@ where
             stats: Arc::new(Stats::new(name)),
             cloner,
             negative: None,
+            jitter: 0.0,
             async_flights: AsyncFlights::new(),
             sync_flights: SyncFlights::new(),
         }
@@ -150,7 +168,7 @@ where
         CacheEntry::new(
             Arc::new(value.clone()) as AnyValue,
             self.clock.now_millis(),
-            windows.ttl,
+            windows.ttl.map(|ttl| jittered(ttl, self.jitter)),
             windows.stale,
         )
     }

@@ -288,3 +288,40 @@ fn none_is_cached_for_none_ttl_only() {
     assert_eq!(caches.find_user_briefly(9_403), None);
     assert_eq!(calls("find_user:9403"), 2);
 }
+
+#[test]
+fn jitter_spreads_the_expiries_of_entries_written_together() {
+    let clock = ManualClock::new(0);
+    let storage = Arc::new(MemoryStorage::with_clock(10_000, Arc::new(clock.clone())));
+    let caches = Caches::builder()
+        .clock(Arc::new(clock.clone()))
+        .storage("default", storage.clone())
+        .build()
+        .unwrap();
+    let ty = advanced_caching::SerdeValue::<u64>::new();
+    let mut expiries = Vec::new();
+    for x in 9_600..9_660u64 {
+        caches.spread(x);
+        let entry = advanced_caching::Storage::get_entry_blocking(
+            storage.as_ref(),
+            &format!("spread:{x}"),
+            &ty,
+        )
+        .unwrap()
+        .unwrap();
+        expiries.push(entry.fresh_until.unwrap());
+    }
+    let (min, max) = (
+        *expiries.iter().min().unwrap(),
+        *expiries.iter().max().unwrap(),
+    );
+    eprintln!("60 entries written at t=0 expire between {min} ms and {max} ms");
+    assert!(
+        min >= 80_000 && max <= 100_000,
+        "within ttl × (1 − 20 %) .. ttl: {min}..{max}"
+    );
+    assert!(
+        max - min >= 10_000,
+        "spread over the jitter window: {min}..{max}"
+    );
+}
