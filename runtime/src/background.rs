@@ -266,6 +266,7 @@ where
         let value_type = self
             .value_type
             .unwrap_or_else(|| Box::new(ObjectValue::<T>::new()));
+        let core_clock = clock.clone();
         let core = CacheCore::new(&self.name, storage, clock, value_type, self.cloner);
         Ok(BackgroundLoader {
             inner: Arc::new(LoaderInner {
@@ -278,7 +279,7 @@ where
                 on_error: self.on_error,
                 running: tokio::sync::Mutex::new(()),
                 started: AtomicBool::new(false),
-                scheduler: Scheduler::new(),
+                scheduler: Scheduler::with_clock(core_clock),
                 lease: Lease::new(&key, self.interval),
                 last_run: std::sync::Mutex::new(None),
                 _slot: slot,
@@ -300,8 +301,9 @@ struct LoaderInner<T, E> {
     started: AtomicBool,
     scheduler: Scheduler,
     lease: Lease,
-    /// When this writer last ran a scheduled load (`None`: due at the next tick it holds the lease).
-    last_run: std::sync::Mutex<Option<std::time::Instant>>,
+    /// When (on the loader's clock) this writer last ran a scheduled load (`None`: due at the
+    /// next tick it holds the lease).
+    last_run: std::sync::Mutex<Option<crate::clock::Millis>>,
     _slot: WriterSlot,
 }
 
@@ -340,7 +342,7 @@ where
         let this = self.clone();
         if !self.inner.run_immediately {
             // The first scheduled load is one interval from now.
-            *self.last_run() = Some(std::time::Instant::now());
+            *self.last_run() = Some(self.inner.core.clock.now_millis());
         }
         let started = match self.inner.interval {
             // Ticks at a quarter of the interval: the lease is checked four times per interval,
@@ -383,7 +385,7 @@ where
         }
     }
 
-    fn last_run(&self) -> std::sync::MutexGuard<'_, Option<std::time::Instant>> {
+    fn last_run(&self) -> std::sync::MutexGuard<'_, Option<crate::clock::Millis>> {
         self.inner
             .last_run
             .lock()
@@ -403,36 +405,33 @@ where
             );
             return None;
         }
-        let now = std::time::Instant::now();
-        let interval = self.inner.interval.unwrap_or_default();
-        if self.last_run().is_none() {
-            // The start-up run: when another process (or an earlier life of this one) already
-            // stored a fresh value, the schedule goes on from that value's age instead of
-            // loading again, so ten processes starting together do not load ten times.
+        let now = self.inner.core.clock.now_millis();
+        let interval = crate::clock::duration_millis(self.inner.interval.unwrap_or_default());
+        // When this writer starts or (re)takes the lease, the stored value says when the key
+        // was last loaded, by anyone: a fresh value shared by another process (or left by an
+        // earlier life of this one) moves the schedule instead of being loaded again, so ten
+        // processes starting together load once and a standby waits for the value's age.
+        let first_tick = self
+            .last_run()
+            .is_some_and(|at| !self.inner.run_immediately && now.saturating_sub(at) < interval / 8);
+        if held == Held::Taken || self.last_run().is_none() {
             let inner = &self.inner;
-            if let Some(stored) = inner.core.peek(&inner.key).await
-                && stored.freshness == crate::entry::Freshness::Fresh
-            {
-                *self.last_run() = Some(now.checked_sub(stored.age).unwrap_or(now));
-                if stored.age + interval / 8 < interval {
-                    tracing::debug!(
-                        loader = inner.core.name(),
-                        "fresh value already stored; start-up load skipped"
-                    );
-                    return None;
+            let stored = inner.core.peek(&inner.key).await;
+            let mut last = self.last_run();
+            match stored {
+                Some(stored) if stored.freshness == crate::entry::Freshness::Fresh => {
+                    *last = Some(now.saturating_sub(crate::clock::duration_millis(stored.age)));
                 }
+                // Taken over with no live value: load now (unless this is the start-up tick of a
+                // writer that does not run immediately).
+                _ if !first_tick => *last = None,
+                _ => {}
             }
         }
         let due = {
             let mut last = self.last_run();
             // An eighth of an interval of slack absorbs the ticker's jitter.
-            let due = match *last {
-                None => true,
-                Some(at) => {
-                    now.saturating_duration_since(at) + interval / 8 >= interval
-                        || (held == Held::Taken && !self.first_tick(at, now))
-                }
-            };
+            let due = last.is_none_or(|at| now.saturating_sub(at) + interval / 8 >= interval);
             if due {
                 *last = Some(now);
             }
@@ -445,12 +444,6 @@ where
             tracing::info!(loader = self.inner.core.name(), "took the writer lease");
         }
         Some(self.run_once().await)
-    }
-
-    /// True at the start-up tick of a writer that does not run immediately.
-    fn first_tick(&self, last: std::time::Instant, now: std::time::Instant) -> bool {
-        !self.inner.run_immediately
-            && now.saturating_duration_since(last) < self.inner.interval.unwrap_or_default() / 8
     }
 
     /// Runs the loader now (waiting for a run in flight to end first) and stores its value.

@@ -20,6 +20,26 @@ pub type Millis = u64;
 /// assert_eq!(clock.now_millis(), 1_500);
 /// ```
 pub trait Clock: Send + Sync + fmt::Debug + 'static {
+    /// Waits until the clock reads `deadline` or later: what schedules wait on. The system
+    /// clock sleeps on the tokio timer; a [`ManualClock`] wakes its sleepers when it is moved.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use advanced_caching::{Clock, ManualClock};
+    /// let clock = ManualClock::new(0);
+    /// let waiting = tokio::spawn({
+    ///     let clock = clock.clone();
+    ///     async move { clock.sleep_until(1_000).await }
+    /// });
+    /// clock.advance(std::time::Duration::from_secs(1));
+    /// waiting.await.unwrap();
+    /// # });
+    /// ```
+    fn sleep_until(&self, deadline: Millis) -> crate::storage::BoxFuture<'static, ()> {
+        let left = deadline.saturating_sub(self.now_millis());
+        Box::pin(tokio::time::sleep(Duration::from_millis(left)))
+    }
+
     /// The current time in milliseconds since the Unix epoch.
     fn now_millis(&self) -> Millis;
 }
@@ -93,6 +113,7 @@ impl Clock for SystemClock {
 #[derive(Debug, Clone, Default)]
 pub struct ManualClock {
     now: Arc<AtomicU64>,
+    moved: Arc<tokio::sync::Notify>,
 }
 
 impl ManualClock {
@@ -100,23 +121,42 @@ impl ManualClock {
     pub fn new(start_millis: Millis) -> Self {
         Self {
             now: Arc::new(AtomicU64::new(start_millis)),
+            moved: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
     /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         self.now.fetch_add(duration_millis(by), Ordering::SeqCst);
+        self.moved.notify_waiters();
     }
 
     /// Sets the clock to `millis`.
     pub fn set(&self, millis: Millis) {
         self.now.store(millis, Ordering::SeqCst);
+        self.moved.notify_waiters();
     }
 }
 
 impl Clock for ManualClock {
     fn now_millis(&self) -> Millis {
         self.now.load(Ordering::SeqCst)
+    }
+
+    fn sleep_until(&self, deadline: Millis) -> crate::storage::BoxFuture<'static, ()> {
+        let (now, moved) = (self.now.clone(), self.moved.clone());
+        Box::pin(async move {
+            loop {
+                // Registered before the check, so a move between the two is not missed.
+                let notified = moved.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if now.load(Ordering::SeqCst) >= deadline {
+                    return;
+                }
+                notified.await;
+            }
+        })
     }
 }
 

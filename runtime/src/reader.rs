@@ -129,6 +129,7 @@ where
         let value_type = self
             .value_type
             .unwrap_or_else(|| Box::new(ObjectValue::<T>::new()));
+        let scheduler = Scheduler::with_clock(clock.clone());
         Reader {
             inner: Arc::new(ReaderInner {
                 core: CacheCore::new(&self.name, local, clock, value_type, self.cloner),
@@ -138,7 +139,7 @@ where
                 interval: self.interval,
                 run_immediately: self.run_immediately,
                 started: AtomicBool::new(false),
-                scheduler: Scheduler::new(),
+                scheduler,
             }),
         }
     }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::clock::{SharedClock, duration_millis};
 use crate::error::CacheError;
 
 /// Runs jobs every interval until shut down.
@@ -36,6 +36,7 @@ use crate::error::CacheError;
 pub struct Scheduler {
     stop: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    clock: SharedClock,
 }
 
 impl Default for Scheduler {
@@ -45,11 +46,18 @@ impl Default for Scheduler {
 }
 
 impl Scheduler {
-    /// A scheduler with no jobs.
+    /// A scheduler with no jobs, on the system clock.
     pub fn new() -> Self {
+        Self::with_clock(crate::clock::system_clock())
+    }
+
+    /// A scheduler whose intervals are measured on `clock`: on a [`crate::ManualClock`], moving
+    /// the clock past a run's time makes the run happen, without waiting.
+    pub fn with_clock(clock: SharedClock) -> Self {
         Self {
             stop: watch::Sender::new(false),
             tasks: Mutex::new(Vec::new()),
+            clock,
         }
     }
 
@@ -72,18 +80,24 @@ impl Scheduler {
         let job = Arc::new(job);
         let handle = crate::rt::handle()?;
         let runner = handle.clone();
+        let clock = self.clock.clone();
+        let step = duration_millis(interval).max(1);
         let task = handle.spawn(async move {
-            let first = if run_immediately {
-                Instant::now()
-            } else {
-                Instant::now() + interval
-            };
-            let mut ticker = tokio::time::interval_at(first, interval);
-            ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            let mut next = clock.now_millis();
+            if !run_immediately {
+                next = next.saturating_add(step);
+            }
             loop {
                 tokio::select! {
                     _ = stop.wait_for(|stopped| *stopped) => break,
-                    _ = ticker.tick() => {}
+                    () = clock.sleep_until(next) => {}
+                }
+                // A run later than its time (a slow run, a clock moved far) delays the next
+                // one instead of stacking up.
+                let now = clock.now_millis();
+                next = next.saturating_add(step);
+                if next <= now {
+                    next = now.saturating_add(step);
                 }
                 let run = runner.spawn(job());
                 if let Err(e) = run.await

@@ -368,3 +368,68 @@ async fn a_start_up_run_over_a_fresh_stored_value_is_skipped() {
     assert_eq!(second.get().await, Ok(0), "the stored value is served");
     assert_eq!(runs.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loader_and_a_reader_run_on_a_manual_clock() {
+    let (clock, storage) = clock_and_memory(100);
+    let shared: advanced_caching::SharedClock = Arc::new(clock.clone());
+    let runs = Arc::new(AtomicUsize::new(0));
+    let r = runs.clone();
+    let loader = BackgroundLoaderBuilder::<u64, std::convert::Infallible>::new("hourly")
+        .storage(storage.clone())
+        .clock(shared.clone())
+        .interval(Some(Duration::from_secs(3_600)))
+        .run_immediately(true)
+        .build_async(move || {
+            let n = r.fetch_add(1, Ordering::SeqCst);
+            async move { Ok(n as u64) }
+        })
+        .unwrap();
+    let local = Arc::new(advanced_caching::MemoryStorage::with_clock(
+        10,
+        shared.clone(),
+    ));
+    let reader = ReaderBuilder::<u64, std::convert::Infallible>::new("copy", storage, "hourly")
+        .local(local)
+        .clock(shared)
+        .interval(Some(Duration::from_secs(1_800)))
+        .build();
+    loader.start().unwrap();
+    reader.start().unwrap();
+    assert!(
+        eventually(|| runs.load(Ordering::SeqCst) == 1).await,
+        "run at start"
+    );
+    assert_eq!(
+        reader.age().await,
+        None,
+        "the reader pulls after its interval"
+    );
+    // Half an hour on the test clock: the reader pulls; the loader waits.
+    clock.advance(Duration::from_secs(1_800));
+    let mut pulled = false;
+    for _ in 0..2_000 {
+        if reader.age().await.is_some() {
+            pulled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert!(
+        pulled,
+        "the reader pulled when the test clock passed its interval"
+    );
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    // An hour: the loader runs again, and again after the next hour.
+    clock.advance(Duration::from_secs(1_800));
+    assert!(
+        eventually(|| runs.load(Ordering::SeqCst) == 2).await,
+        "second run"
+    );
+    clock.advance(Duration::from_secs(3_600));
+    assert!(
+        eventually(|| runs.load(Ordering::SeqCst) == 3).await,
+        "third run"
+    );
+    assert_eq!(loader.get().await, Ok(2));
+}
