@@ -161,7 +161,7 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
             #[derive(Default)]
             pub struct CachesBuilder {
                 clock: ::core::option::Option<__ac::SharedClock>,
-                storages: ::std::vec::Vec<(::std::string::String, __ac::SharedStorage)>,
+                storages: ::std::vec::Vec<(::std::string::String, __ac::StorageFactory)>,
                 #ctx_builder_field
             }
 
@@ -174,15 +174,35 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
                     self
                 }
 
-                /// Uses `storage` in place of the spec's storage `name`.
+                /// Uses `storage` in place of the spec's storage `name` (it keeps its own clock; see
+                /// [`CachesBuilder::storage_with`] for one on the builder's clock).
                 pub fn storage(mut self, name: &str, storage: __ac::SharedStorage) -> Self {
-                    self.storages.push((name.to_owned(), storage));
+                    self.storages
+                        .push((name.to_owned(), ::std::boxed::Box::new(move |_| storage)));
                     self
                 }
 
-                fn take(&mut self, name: &str) -> ::core::option::Option<__ac::SharedStorage> {
+                /// Uses the storage `make` builds, given the builder's clock, in place of the
+                /// spec's storage `name`: a stand-in storage in a test then expires entries on
+                /// the test clock, e.g.
+                /// `.storage_with("remote", |clock| Arc::new(MemoryStorage::with_clock(1_000, clock)))`.
+                pub fn storage_with(
+                    mut self,
+                    name: &str,
+                    make: impl ::core::ops::FnOnce(__ac::SharedClock) -> __ac::SharedStorage + 'static,
+                ) -> Self {
+                    self.storages.push((name.to_owned(), ::std::boxed::Box::new(make)));
+                    self
+                }
+
+                fn take(
+                    &mut self,
+                    name: &str,
+                    clock: &__ac::SharedClock,
+                ) -> ::core::option::Option<__ac::SharedStorage> {
                     let at = self.storages.iter().position(|(n, _)| n == name)?;
-                    ::core::option::Option::Some(self.storages.swap_remove(at).1)
+                    let make = self.storages.swap_remove(at).1;
+                    ::core::option::Option::Some(make(clock.clone()))
                 }
 
                 /// Builds the caches. Fails when a storage override names no storage of the spec,
@@ -564,7 +584,7 @@ fn storages(spec: &Spec) -> TokenStream {
             out.extend(quote! {
                 // A storage may be declared (or implied as the default) without being used.
                 #[allow(unused_variables)]
-                let #var: __ac::SharedStorage = match self.take(#name) {
+                let #var: __ac::SharedStorage = match self.take(#name, &clock) {
                     ::core::option::Option::Some(s) => s,
                     ::core::option::Option::None => #make,
                 };

@@ -40,7 +40,7 @@ pub use scheduler::Scheduler;
 pub use stats::{Stats, StatsSnapshot};
 pub use storage::{
     AnyEntry, BoxFuture, ChainLevel, ChainStorage, FileStorage, FileStorageBuilder, MemoryStorage,
-    SharedStorage, Storage, StorageExt, StorageResult, lock_entry,
+    SharedStorage, Storage, StorageExt, StorageFactory, StorageResult, lock_entry,
 };
 #[cfg(feature = "gcs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "gcs")))]

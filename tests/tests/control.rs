@@ -214,3 +214,30 @@ async fn on_error_from_the_spec_and_a_reader_that_pulls_at_start() {
     assert!(pulled, "the reader pulled at start");
     assert_eq!(c.flaky_copy().as_deref(), Some("flaky#0"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stand_in_storages_built_on_the_builders_clock_follow_the_test_clock() {
+    let clock = ManualClock::new(1_000_000);
+    let shared: advanced_caching::SharedClock = Arc::new(clock.clone());
+    let stand_in = |clock: advanced_caching::SharedClock| -> SharedStorage {
+        Arc::new(MemoryStorage::with_clock(100, clock))
+    };
+    let c = redis_caches::Caches::builder()
+        .clock(shared)
+        .storage_with("remote", stand_in)
+        .storage_with("remote_binary", stand_in)
+        .build()
+        .unwrap();
+    let first = c.get_user(9_701).await.unwrap();
+    // Past the hybrid's L1 cap (10 s), within its L2 cap (20 s): the stand-in L2 still serves.
+    clock.advance(Duration::from_secs(11));
+    assert_eq!(c.get_user(9_701).await.unwrap(), first);
+    assert_eq!(calls("fetch_user:9701"), 1, "an L2 hit on the test clock");
+    clock.advance(Duration::from_secs(10));
+    c.get_user(9_701).await.unwrap();
+    assert_eq!(
+        calls("fetch_user:9701"),
+        2,
+        "both copies expired on the test clock"
+    );
+}

@@ -341,6 +341,9 @@ pub(crate) fn holds(entry: &AnyEntry, holder: &str) -> bool {
 /// A storage shared between many cached functions.
 pub type SharedStorage = Arc<dyn Storage>;
 
+/// Builds a storage on a given clock (what generated builders keep for their storage overrides).
+pub type StorageFactory = Box<dyn FnOnce(crate::clock::SharedClock) -> SharedStorage>;
+
 /// Typed convenience methods on every storage, for serde types.
 ///
 /// ```
