@@ -107,6 +107,44 @@ pub(crate) fn check(text: &str, tree: &mut SourceTree) -> Result<Spec, Vec<Diagn
     }
 }
 
+/// Storages whose runtime feature is off (when the features are known) are errors at their
+/// `type`.
+pub(crate) fn features(spec: Spec, on: Option<&[String]>) -> Result<Spec, Vec<Diagnostic>> {
+    let Some(on) = on else {
+        return Ok(spec);
+    };
+    let mut diags = Vec::new();
+    for storage in &spec.storages {
+        let feature = match &storage.kind {
+            StorageKind::Redis { .. } => "redis",
+            StorageKind::S3 { .. } => "s3",
+            StorageKind::Gcs { .. } => "gcs",
+            _ => continue,
+        };
+        if on.iter().any(|f| f == feature) {
+            continue;
+        }
+        diags.push(
+            Diagnostic::new(
+                format!(
+                    "storage `{}` is `type = \"{feature}\"`: enable the feature `{feature}` of advanced-caching",
+                    storage.name
+                ),
+                storage.kind_span.clone(),
+                "needs a cargo feature",
+            )
+            .hint(format!(
+                "in Cargo.toml: advanced-caching = {{ version = \"…\", features = [\"{feature}\"] }}"
+            )),
+        );
+    }
+    if diags.is_empty() {
+        Ok(spec)
+    } else {
+        Err(diags)
+    }
+}
+
 fn toml_error(e: &toml::de::Error) -> Diagnostic {
     let message = e.message().trim().to_owned();
     let hint = if message.contains("unknown field") {

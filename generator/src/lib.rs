@@ -93,6 +93,7 @@ pub struct Builder {
     output: Option<String>,
     out_dir: Option<PathBuf>,
     display_name: Option<String>,
+    runtime_features: Option<Vec<String>>,
 }
 
 impl Builder {
@@ -123,6 +124,31 @@ impl Builder {
     pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.out_dir = Some(dir.into());
         self
+    }
+
+    /// The backend features of the `advanced-caching` runtime the crate builds with (default:
+    /// what its build script announces in `DEP_ADVANCED_CACHING_FEATURES`, when `compile` runs
+    /// from a build script; unknown otherwise). A storage whose feature is off is a spec error
+    /// at its line.
+    pub fn runtime_features<S: Into<String>>(
+        mut self,
+        features: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.runtime_features = Some(features.into_iter().map(Into::into).collect());
+        self
+    }
+
+    fn features(&self) -> Option<Vec<String>> {
+        self.runtime_features.clone().or_else(|| {
+            std::env::var("DEP_ADVANCED_CACHING_FEATURES")
+                .ok()
+                .map(|f| {
+                    f.split(',')
+                        .filter(|f| !f.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+        })
     }
 
     /// The spec's name in messages (default: its path as given).
@@ -186,8 +212,9 @@ impl Builder {
             source: text.clone(),
             items,
         };
-        let checked =
-            check::check(&text, &mut tree).map_err(|items| Error::Spec(diagnostics(items)))?;
+        let checked = check::check(&text, &mut tree)
+            .and_then(|spec| check::features(spec, self.features().as_deref()))
+            .map_err(|items| Error::Spec(diagnostics(items)))?;
         let code =
             codegen::generate(&checked, &name).map_err(|items| Error::Spec(diagnostics(items)))?;
         Ok((checked, code, tree.files_read().cloned().collect()))
@@ -198,13 +225,15 @@ impl Builder {
         let spec = spec.as_ref();
         let (name, text) = self.read(spec)?;
         let mut tree = self.tree(spec);
-        check::check(&text, &mut tree).map_err(|items| {
-            Error::Spec(Diagnostics {
-                file: name,
-                source: text,
-                items,
+        check::check(&text, &mut tree)
+            .and_then(|spec| check::features(spec, self.features().as_deref()))
+            .map_err(|items| {
+                Error::Spec(Diagnostics {
+                    file: name,
+                    source: text,
+                    items,
+                })
             })
-        })
     }
 
     /// The generated Rust source of `spec`.

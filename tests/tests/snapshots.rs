@@ -65,3 +65,23 @@ fn generation_is_deterministic() {
         );
     }
 }
+
+#[test]
+fn a_storage_whose_feature_is_off_is_reported_at_its_line() {
+    let spec = Path::new("specs/objects.toml");
+    // As if the crate depended on advanced-caching with only the `s3` feature.
+    match builder(spec).runtime_features(["s3"]).expand(spec) {
+        Err(Error::Spec(d)) => {
+            let text = d.to_string();
+            assert!(text.contains("enable the feature `gcs`"), "{text}");
+            assert!(!text.contains("feature `s3`"), "{text}");
+            insta::assert_snapshot!("feature_off", text);
+        }
+        other => panic!("expected a diagnostic, got {:?}", other.map(|_| ())),
+    }
+    // With the features on, the same spec generates.
+    builder(spec)
+        .runtime_features(["s3", "gcs"])
+        .expand(spec)
+        .unwrap();
+}
