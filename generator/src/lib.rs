@@ -14,6 +14,7 @@ mod codegen;
 mod diagnostic;
 mod disjoint;
 mod duration;
+mod explain;
 mod key;
 mod loader;
 pub mod model;
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 pub use codegen::HEADER;
 pub use diagnostic::{Diagnostic, Diagnostics};
+pub use explain::{explain, warnings};
 pub use model::Spec;
 
 /// The file `advanced_caching::include_generated!()` includes from `OUT_DIR`.
@@ -252,9 +254,12 @@ impl Builder {
             let tree = self.tree(spec);
             drop(tree);
         }
-        let (_, code, files) = result?;
+        let (checked, code, files) = result?;
         for file in &files {
             println!("cargo:rerun-if-changed={}", file.display());
+        }
+        for warning in warnings(&checked) {
+            println!("cargo:warning={warning}");
         }
         let out_dir = match &self.out_dir {
             Some(dir) => dir.clone(),

@@ -1,4 +1,5 @@
-//! `advanced-caching`: check a spec, print its generated code, or print the JSON schema.
+//! `advanced-caching`: check a spec, explain it, print its generated code, or print the JSON
+//! schema.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +11,8 @@ const USAGE: &str = "usage: advanced-caching <command>
 commands:
   check <cache.toml> [--crate-root FILE]    report every problem (exit 1 when there is one)
   expand <cache.toml> [--crate-root FILE]   print the generated Rust
+  explain <cache.toml> [--crate-root FILE]  each entry's strategy, key (with an example) and
+                                            effective TTL at every storage level
   schema                                    print the JSON schema of cache.toml";
 
 fn main() -> ExitCode {
@@ -37,6 +40,9 @@ fn main() -> ExitCode {
         }
         [cmd, spec] if cmd == "check" => match builder.check(spec) {
             Ok(checked) => {
+                for warning in advanced_caching_build::warnings(&checked) {
+                    eprintln!("warning: {warning}");
+                }
                 println!(
                     "{spec}: ok ({} functions, {} loaders, {} readers, {} storages)",
                     checked.functions.len(),
@@ -44,6 +50,16 @@ fn main() -> ExitCode {
                     checked.readers.len(),
                     checked.storages.len()
                 );
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
+        [cmd, spec] if cmd == "explain" => match builder.check(spec) {
+            Ok(checked) => {
+                print!("{}", advanced_caching_build::explain(&checked));
+                for warning in advanced_caching_build::warnings(&checked) {
+                    println!("warning: {warning}");
+                }
                 ExitCode::SUCCESS
             }
             Err(e) => fail(&e),

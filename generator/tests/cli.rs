@@ -115,3 +115,26 @@ fn schema_describes_every_storage_type() {
         assert!(text.contains(&format!("\"{kind}\"")), "{kind} missing");
     }
 }
+
+#[test]
+fn explain_prints_levels_keys_and_warnings() {
+    let dir = temp_crate(
+        "[storages.l1]\ntype = \"memory\"\n[storages.l2]\ntype = \"memory\"\n[storages.hot]\ntype = \"hybrid\"\nl1 = \"l1\"\nl2 = \"l2\"\nl1_ttl = \"10s\"\n\n[functions.get_user]\nloader = \"crate::get_user\"\nkey = \"user:{id:08}\"\nttl = \"5m\"\nstorage = \"hot\"\n",
+        "pub fn get_user(id: u64) -> String { id.to_string() }\n",
+    );
+    let out = cli(&["explain", "cache.toml"], dir.path());
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("e.g. user:00000042"), "{text}");
+    assert!(
+        text.contains("lives 10s (capped by l1_ttl of `hot`)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning: [functions.get_user] asks for ttl 5m"),
+        "{text}"
+    );
+    let check = cli(&["check", "cache.toml"], dir.path());
+    assert!(check.status.success());
+    assert!(String::from_utf8_lossy(&check.stderr).contains("warning: [functions.get_user]"));
+}

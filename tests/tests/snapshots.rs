@@ -85,3 +85,15 @@ fn a_storage_whose_feature_is_off_is_reported_at_its_line() {
         .expand(spec)
         .unwrap();
 }
+
+#[test]
+fn explained_specs() {
+    for spec in specs("specs") {
+        let checked = builder(&spec).check(&spec).unwrap();
+        let mut text = advanced_caching_build::explain(&checked);
+        for warning in advanced_caching_build::warnings(&checked) {
+            text.push_str(&format!("warning: {warning}\n"));
+        }
+        insta::assert_snapshot!(format!("explain_{}", stem(&spec)), text);
+    }
+}

@@ -1,0 +1,266 @@
+//! `advanced-caching explain`: what a checked spec does, entry by entry (the effective TTL at each
+//! storage level, the key with an example), and the warnings of `check` (a storage that keeps a
+//! function's entries shorter than its `ttl`).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::duration::render;
+use crate::model::*;
+
+/// A storage level an entry reaches, with the cap on the life of the copies kept there.
+struct Reach {
+    /// `local`, or `local (L1 of hot)`.
+    path: String,
+    kind: &'static str,
+    cap: Option<(Duration, String)>,
+}
+
+/// Every leaf storage under `name`, fastest first, with the tightest cap on the way.
+fn reach(
+    spec: &Spec,
+    name: &str,
+    via: &str,
+    cap: Option<(Duration, String)>,
+    out: &mut Vec<Reach>,
+) {
+    let Some(storage) = spec.storage(name) else {
+        return;
+    };
+    if out.len() > 64 {
+        return;
+    }
+    let tighter = |cap: &Option<(Duration, String)>, new: Duration, why: String| match cap {
+        Some((c, _)) if *c <= new => cap.clone(),
+        _ => Some((new, why)),
+    };
+    let path = if via.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name} ({via})")
+    };
+    match &storage.kind {
+        StorageKind::Hybrid {
+            l1,
+            l2,
+            l1_ttl,
+            l2_ttl,
+        } => {
+            let l1_cap = tighter(&cap, *l1_ttl, format!("l1_ttl of `{name}`"));
+            reach(spec, l1, &format!("L1 of {name}"), l1_cap, out);
+            let l2_cap = tighter(&cap, *l2_ttl, format!("l2_ttl of `{name}`"));
+            reach(spec, l2, &format!("L2 of {name}"), l2_cap, out);
+        }
+        StorageKind::Chain { levels } => {
+            for (i, level) in levels.iter().enumerate() {
+                let level_cap = match level.ttl {
+                    Some(t) => tighter(&cap, t, format!("level {} ttl of `{name}`", i + 1)),
+                    None => cap.clone(),
+                };
+                reach(
+                    spec,
+                    &level.storage,
+                    &format!("level {} of {name}", i + 1),
+                    level_cap,
+                    out,
+                );
+            }
+        }
+        kind => out.push(Reach {
+            path,
+            kind: kind.type_name(),
+            cap,
+        }),
+    }
+}
+
+/// How long an entry asked to live `ttl` lives under `cap`.
+fn effective(ttl: Option<Duration>, cap: &Option<(Duration, String)>) -> String {
+    match (ttl, cap) {
+        (Some(t), Some((c, why))) if *c < t => format!("{} (capped by {why})", render(Some(*c))),
+        (None, Some((c, why))) => format!("{} (capped by {why})", render(Some(*c))),
+        (ttl, _) => render(ttl),
+    }
+}
+
+/// An example argument of type `ty`, for example keys.
+fn example(ty: &syn::Type, spec: &str) -> String {
+    if crate::key::is_integer(ty) {
+        let width: usize = spec
+            .trim_start_matches(['>', '0'])
+            .parse()
+            .unwrap_or_default();
+        if spec.starts_with('0') || spec.starts_with(">0") {
+            return format!("{:0width$}", 42);
+        }
+        return "42".into();
+    }
+    let text = quote::quote!(#ty).to_string().replace(' ', "");
+    if text.ends_with("str") || text.ends_with("String") {
+        "abc".into()
+    } else if spec == "?" {
+        "…".into()
+    } else {
+        format!("<{text}>")
+    }
+}
+
+fn example_key(f: &FunctionDef) -> String {
+    let ty_of = |name: &str| {
+        f.signature
+            .call_params()
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.ty.clone())
+    };
+    match &f.key {
+        KeySpec::Template(parts) => parts
+            .iter()
+            .map(|p| match p {
+                KeyPart::Literal(l) => l.clone(),
+                KeyPart::Placeholder { param, spec } => ty_of(param)
+                    .map(|ty| example(&ty, spec))
+                    .unwrap_or_else(|| format!("<{param}>")),
+            })
+            .collect(),
+        KeySpec::Default => {
+            let mut key = f.name.clone();
+            for p in f.signature.call_params() {
+                if !f.not_in_key.contains(&p.name.to_string()) {
+                    key.push(':');
+                    key.push_str(&example(&p.ty, ""));
+                }
+            }
+            key
+        }
+        KeySpec::KeyFn { path, prefix } => format!("{prefix}<{path}(…)>"),
+    }
+}
+
+fn key_text(f: &FunctionDef) -> String {
+    match &f.key {
+        KeySpec::Template(parts) => format!("\"{}\"", crate::key::template_text(parts)),
+        KeySpec::Default => "the function's name and every argument".into(),
+        KeySpec::KeyFn { path, prefix } if prefix.is_empty() => format!("key_fn {path}"),
+        KeySpec::KeyFn { path, prefix } => format!("\"{prefix}\" + key_fn {path}"),
+    }
+}
+
+fn levels(spec: &Spec, storage: &str, ttl: Option<Duration>, out: &mut String) {
+    let mut found = Vec::new();
+    reach(spec, storage, "", None, &mut found);
+    for level in found {
+        let _ = writeln!(
+            out,
+            "    {:<36} {:<7} lives {}",
+            level.path,
+            level.kind,
+            effective(ttl, &level.cap)
+        );
+    }
+}
+
+/// The explanation of `spec` (what `advanced-caching explain` prints).
+///
+/// ```
+/// let spec = advanced_caching_build::check_str(
+///     "cache.toml",
+///     "[functions.square]\nloader = \"other::square\"\nargs = [\"x: u64\"]\nreturns = \"u64\"\nkey = \"sq:{x}\"\nttl = \"1m\"\n",
+///     None,
+/// ).unwrap();
+/// let text = advanced_caching_build::explain(&spec);
+/// assert!(text.contains("e.g. sq:42"));
+/// ```
+pub fn explain(spec: &Spec) -> String {
+    let mut out = String::new();
+    for f in &spec.functions {
+        let strategy = match &f.strategy {
+            Strategy::Ttl => format!("ttl {}", render(f.ttl)),
+            Strategy::Swr { stale_ttl, .. } => format!(
+                "swr: fresh {}, then served stale {} while it refreshes",
+                render(f.ttl),
+                render(Some(*stale_ttl))
+            ),
+        };
+        let _ = writeln!(out, "[functions.{}]  {}", f.name, f.loader);
+        let _ = writeln!(out, "  strategy  {strategy}");
+        let _ = writeln!(out, "  key       {}  e.g. {}", key_text(f), example_key(f));
+        let life = match &f.strategy {
+            Strategy::Swr { stale_ttl, .. } => f.ttl.map(|t| t.saturating_add(*stale_ttl)),
+            Strategy::Ttl => f.ttl,
+        };
+        let _ = writeln!(out, "  storage   {}", f.storage);
+        levels(spec, &f.storage, life, &mut out);
+        out.push('\n');
+    }
+    for l in &spec.loaders {
+        let ttl = l
+            .ttl
+            .unwrap_or_else(|| l.interval.map(|i| i.saturating_mul(2)));
+        let _ = writeln!(out, "[loaders.{}]  {}", l.name, l.loader);
+        let _ = writeln!(
+            out,
+            "  schedule  every {}{}",
+            l.interval
+                .map_or("— (loads on a miss only)".to_owned(), |i| render(Some(i))),
+            if l.run_immediately {
+                ", and at start"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(out, "  key       \"{}\"", l.name);
+        let _ = writeln!(out, "  storage   {}", l.storage);
+        levels(spec, &l.storage, ttl, &mut out);
+        out.push('\n');
+    }
+    for r in &spec.readers {
+        let ttl = r
+            .ttl
+            .unwrap_or_else(|| r.interval.map(|i| i.saturating_mul(2)));
+        let _ = writeln!(out, "[readers.{}]  copy of [loaders.{}]", r.name, r.source);
+        let _ = writeln!(
+            out,
+            "  schedule  pulls every {}{}",
+            r.interval
+                .map_or("— (on a miss only)".to_owned(), |i| render(Some(i))),
+            if r.run_immediately {
+                ", and at start"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(out, "  storage   {}", r.storage);
+        levels(spec, &r.storage, ttl, &mut out);
+        out.push('\n');
+    }
+    out
+}
+
+/// What `check` warns about: a function whose every storage level keeps its entries shorter than
+/// the `ttl` it asks for (so it reloads more often than the spec says).
+pub fn warnings(spec: &Spec) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in &spec.functions {
+        let Some(ttl) = f.ttl else { continue };
+        let mut found = Vec::new();
+        reach(spec, &f.storage, "", None, &mut found);
+        // The deepest level keeps an entry longest: if even it is capped, the ttl is cut.
+        if let Some(Reach {
+            cap: Some((cap, why)),
+            path,
+            ..
+        }) = found.last()
+            && *cap < ttl
+        {
+            out.push(format!(
+                "[functions.{}] asks for ttl {}, but storage `{path}` keeps its entries at most {} ({why}): it reloads every {}",
+                f.name,
+                render(Some(ttl)),
+                render(Some(*cap)),
+                render(Some(*cap)),
+            ));
+        }
+    }
+    out
+}
