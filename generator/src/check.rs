@@ -20,7 +20,8 @@ pub(crate) const IMPLICIT_DEFAULT: &str = "default";
 pub(crate) const IMPLICIT_MAX_ENTRIES: u64 = 10_000;
 
 const KINDS: [&str; 7] = ["memory", "redis", "hybrid", "chain", "s3", "gcs", "file"];
-const RESERVED: [&str; 13] = [
+const RESERVED: [&str; 14] = [
+    "cleanup",
     "install",
     "start",
     "shutdown",
@@ -58,6 +59,7 @@ fn settings_of(kind: &str) -> &'static [&'static str] {
             "serializer",
             "compression",
             "dedupe_writes",
+            "cleanup_interval",
         ],
         "gcs" => &[
             "bucket",
@@ -66,8 +68,16 @@ fn settings_of(kind: &str) -> &'static [&'static str] {
             "serializer",
             "compression",
             "dedupe_writes",
+            "cleanup_interval",
         ],
-        "file" => &["dir", "serializer", "compression", "dedupe_writes", "fsync"],
+        "file" => &[
+            "dir",
+            "serializer",
+            "compression",
+            "dedupe_writes",
+            "fsync",
+            "cleanup_interval",
+        ],
         _ => &[],
     }
 }
@@ -199,6 +209,7 @@ impl Checker<'_> {
                     max_entries: IMPLICIT_MAX_ENTRIES,
                 },
                 kind_span: None,
+                cleanup_interval: None,
             });
         }
         let with_default = |name: &Option<Spanned<String>>, c: &mut Self| match name {
@@ -576,10 +587,15 @@ impl Checker<'_> {
         let mut out = Vec::new();
         for (name, s) in raw {
             if let Some(kind) = self.storage(name, s.get_ref(), &declared) {
+                let cleanup_interval = match &s.get_ref().cleanup_interval {
+                    Some(d) => self.duration(d, false, false).flatten(),
+                    None => None,
+                };
                 out.push(StorageDef {
                     name: name.get_ref().clone(),
                     kind,
                     kind_span: Some(s.get_ref().kind.span()),
+                    cleanup_interval,
                 });
             }
         }
@@ -608,7 +624,7 @@ impl Checker<'_> {
             return None;
         }
         let allowed = settings_of(kind);
-        let present: [(&str, Option<Range<usize>>); 18] = [
+        let present: [(&str, Option<Range<usize>>); 19] = [
             ("max_entries", s.max_entries.as_ref().map(Spanned::span)),
             ("url", s.url.as_ref().map(Spanned::span)),
             ("prefix", s.prefix.as_ref().map(Spanned::span)),
@@ -629,6 +645,10 @@ impl Checker<'_> {
             (
                 "connect_timeout",
                 s.connect_timeout.as_ref().map(Spanned::span),
+            ),
+            (
+                "cleanup_interval",
+                s.cleanup_interval.as_ref().map(Spanned::span),
             ),
         ];
         let mut fits = true;

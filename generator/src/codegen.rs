@@ -119,6 +119,20 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
         });
     let storage_names: Vec<&str> = spec.storages.iter().map(|s| s.name.as_str()).collect();
     let ctx = context_items(spec);
+    let cleanup_targets = spec
+        .storages
+        .iter()
+        .filter(|s| {
+            !matches!(
+                s.kind,
+                StorageKind::Hybrid { .. } | StorageKind::Chain { .. }
+            )
+        })
+        .map(|s| {
+            let (name, var) = (&s.name, storage_ident(&s.name));
+            let every = opt_millis(s.cleanup_interval);
+            quote! { __ac::CleanupTarget::new(#name, #var.clone(), #every) }
+        });
     let (
         ctx_type,
         ctx_field,
@@ -155,6 +169,10 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
             pub struct Caches {
                 #ctx_field
                 #(#fields,)*
+                /// The storages that hold entries themselves (not composites), for cleanup.
+                __storages: ::std::vec::Vec<__ac::CleanupTarget>,
+                __cleanup: __ac::Scheduler,
+                __cleanup_started: ::std::sync::atomic::AtomicBool,
             }
 
             /// Builds [`Caches`]: override storages by name, or the clock, for tests.
@@ -223,6 +241,9 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
                     ::core::result::Result::Ok(Caches {
                         #ctx_init
                         #(#builds,)*
+                        __storages: ::std::vec![#(#cleanup_targets),*],
+                        __cleanup: __ac::Scheduler::with_clock(clock.clone()),
+                        __cleanup_started: ::std::sync::atomic::AtomicBool::new(false),
                     })
                 }
             }
@@ -237,7 +258,20 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
                 /// starts on first use).
                 pub fn start(&self) -> ::core::result::Result<(), __ac::CacheError> {
                     #(#starts)*
+                    if !self
+                        .__cleanup_started
+                        .swap(true, ::std::sync::atomic::Ordering::SeqCst)
+                    {
+                        __ac::schedule_cleanups(&self.__cleanup, &self.__storages)?;
+                    }
                     ::core::result::Result::Ok(())
+                }
+
+                /// Removes the expired entries of every storage that keeps them until removed
+                /// (file, S3, GCS) now; returns how many were removed. `cleanup_interval` runs
+                /// this on a schedule from `start`.
+                pub async fn cleanup(&self) -> usize {
+                    __ac::cleanup_all(&self.__storages).await
                 }
 
                 /// The counters of every function, loader and reader.
@@ -249,6 +283,7 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
                 /// for them (dropping the instance stops them too, without waiting).
                 pub async fn shutdown(&self) {
                     #(#stops)*
+                    self.__cleanup.shutdown().await;
                 }
 
                 #ctx_methods

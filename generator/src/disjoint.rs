@@ -184,6 +184,7 @@ mod tests {
             name: name.into(),
             kind: StorageKind::Memory { max_entries: 10 },
             kind_span: None,
+            cleanup_interval: None,
         }
     }
 
@@ -199,6 +200,7 @@ mod tests {
                 connect_timeout: None,
             },
             kind_span: None,
+            cleanup_interval: None,
         }
     }
 
@@ -241,6 +243,7 @@ mod tests {
                     l2_ttl: std::time::Duration::from_secs(2),
                 },
                 kind_span: None,
+                cleanup_interval: None,
             },
         ];
         // Two memory storages never meet.

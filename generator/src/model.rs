@@ -64,6 +64,8 @@ pub struct StorageDef {
     pub kind: StorageKind,
     /// Where its `type` is written (for "not available" diagnostics).
     pub kind_span: Option<Range<usize>>,
+    /// How often expired entries are removed (file, S3 and GCS storages keep them until then).
+    pub cleanup_interval: Option<Duration>,
 }
 
 /// A storage's kind and settings.

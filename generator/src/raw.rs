@@ -53,6 +53,7 @@ pub(crate) struct RawStorage {
     pub(crate) fsync: Option<Spanned<bool>>,
     pub(crate) timeout: Option<Spanned<RawDuration>>,
     pub(crate) connect_timeout: Option<Spanned<RawDuration>>,
+    pub(crate) cleanup_interval: Option<Spanned<RawDuration>>,
 }
 
 /// One level of a chain storage.

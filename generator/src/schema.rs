@@ -99,6 +99,8 @@ enum StorageSchema {
         compression: Option<bool>,
         /// Skip the upload when content is unchanged.
         dedupe_writes: Option<bool>,
+        /// How often expired objects are removed (they are misses until then).
+        cleanup_interval: Option<HumanDuration>,
     },
     /// Google Cloud Storage (feature `gcs`).
     Gcs {
@@ -114,6 +116,8 @@ enum StorageSchema {
         compression: Option<bool>,
         /// Skip the upload when content is unchanged.
         dedupe_writes: Option<bool>,
+        /// How often expired objects are removed (they are misses until then).
+        cleanup_interval: Option<HumanDuration>,
     },
     /// One file per key under a directory.
     File {
@@ -127,6 +131,8 @@ enum StorageSchema {
         dedupe_writes: Option<bool>,
         /// fsync every write.
         fsync: Option<bool>,
+        /// How often expired files are removed (they are misses until then).
+        cleanup_interval: Option<HumanDuration>,
     },
 }
 

@@ -4,6 +4,7 @@
 mod background;
 mod breaker;
 mod builder;
+mod cleanup;
 mod clock;
 mod codec;
 mod context;
@@ -26,6 +27,7 @@ pub use crate::core::Peeked;
 pub use background::{BackgroundLoader, BackgroundLoaderBuilder};
 pub use breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
 pub use builder::{CacheBuilder, DEFAULT_MAX_ENTRIES};
+pub use cleanup::{CleanupTarget, cleanup_all, schedule_cleanups};
 pub use clock::{Clock, ManualClock, Millis, SharedClock, SystemClock, system_clock};
 pub use codec::{Codec, CodecError, UserCodec};
 pub use context::{ContextMissing, ContextSlot, FromContextMissing};

@@ -34,3 +34,8 @@ pub mod context_spec {
 pub mod keys_spec {
     include!(concat!(env!("OUT_DIR"), "/keys.rs"));
 }
+
+/// Generated from `specs/files.toml`.
+pub mod files_spec {
+    include!(concat!(env!("OUT_DIR"), "/files.rs"));
+}
