@@ -633,6 +633,22 @@ fn storages(spec: &Spec) -> TokenStream {
     out
 }
 
+/// A marker type named after an entry and its storage, and the call that proves at compile time
+/// that the entry's value can be kept as bytes (with a message naming both when it cannot).
+fn bytes_check(spec: &Spec, what: &str, name: &str, storage: &str) -> (TokenStream, TokenStream) {
+    if !spec.needs_bytes(storage) {
+        return (TokenStream::new(), TokenStream::new());
+    }
+    let site = format_ident!("{what}_{name}_on_storage_{storage}");
+    (
+        quote! {
+            #[allow(non_camel_case_types)]
+            pub(super) struct #site;
+        },
+        quote! { __ac::require_bytes::<__Value, #site>(); },
+    )
+}
+
 /// The pieces every scope module shares: imports, output/value/error types, the error cloner.
 fn scope_types(sig: &Signature) -> (TokenStream, TokenStream) {
     let uses = &sig.scope;
@@ -920,6 +936,7 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
             const _: fn(super::#target::__Value) -> __Value = |value| value;
         }
     });
+    let (site, site_check) = bytes_check(spec, "function", &f.name, &f.storage);
     let control = control_module(&ControlParts {
         f,
         output: &output,
@@ -936,8 +953,10 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
             #head
             pub(super) type __Cache = #cache_type<__Value, __Error>;
             #shares
+            #site
 
             pub(super) fn __build(storage: __ac::SharedStorage, clock: __ac::SharedClock) -> __Cache {
+                #site_check
                 __ac::CacheBuilder::<__Value, __Error>::new(#name_str)
                     .storage(storage)
                     .clock(clock)
@@ -1264,6 +1283,7 @@ fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> TokenStream {
         .then(|| quote! { __context: __ac::ContextSlot<super::Context>, });
     let result = from_result(sig, quote! { self.#name.#get #await_ });
     let control = background_control(name_str, sig, true);
+    let (site, site_check) = bytes_check(spec, "loader", &l.name, &l.storage);
     let doc = format!(
         " The value of `{}`, refreshed in the background: `[loaders.{name_str}]` in `{spec_name}`.\n\n Interval {}, storage `{}`{}.",
         l.loader,
@@ -1283,12 +1303,14 @@ fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> TokenStream {
         mod #module {
             #head
             pub(super) type __Cache = __ac::BackgroundLoader<__Value, __Error>;
+            #site
 
             pub(super) fn __build(
                 storage: __ac::SharedStorage,
                 clock: __ac::SharedClock,
                 #context_param
             ) -> ::core::result::Result<__Cache, __ac::CacheError> {
+                #site_check
                 __ac::BackgroundLoaderBuilder::<__Value, __Error>::new(#name_str)
                     .storage(storage)
                     .clock(clock)
@@ -1337,6 +1359,7 @@ fn reader(spec: &Spec, r: &ReaderDef, spec_name: &str) -> TokenStream {
     let value = value_tokens(sig);
     let uses = &sig.scope;
     let reader_run_immediately = r.run_immediately;
+    let (site, site_check) = bytes_check(spec, "reader", &r.name, &r.storage);
     let (asyncness, get, await_) = if sig.is_async {
         (quote! { async }, quote! { get() }, quote! { .await })
     } else {
@@ -1358,12 +1381,14 @@ fn reader(spec: &Spec, r: &ReaderDef, spec_name: &str) -> TokenStream {
             pub(super) type __Value = super::#source_module::__Value;
             pub(super) type __Error = super::#source_module::__Error;
             pub(super) type __Cache = __ac::Reader<__Value, __Error>;
+            #site
 
             pub(super) fn __build(
                 source: __ac::SharedStorage,
                 local: __ac::SharedStorage,
                 clock: __ac::SharedClock,
             ) -> __Cache {
+                #site_check
                 __ac::ReaderBuilder::<__Value, __Error>::new(#name_str, source, #source_key)
                     .local(local)
                     .clock(clock)

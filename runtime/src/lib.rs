@@ -147,6 +147,21 @@ pub mod __private {
         }
     }
 
+    /// A value kept as bytes (a Redis, file, S3 or GCS level) by the cached function and storage
+    /// named by `Site` (a marker type the generator names after both): a missing serde
+    /// implementation is reported with those names instead of deep inside the builder.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is kept as bytes by {Site}: it must implement serde's `Serialize` and `Deserialize`",
+        label = "the value type of this cached function",
+        note = "add `#[derive(serde::Serialize, serde::Deserialize)]` to `{Self}`, or keep the function on a memory storage"
+    )]
+    pub trait BytesValue<Site> {}
+
+    impl<T: serde::Serialize + serde::de::DeserializeOwned, Site> BytesValue<Site> for T {}
+
+    /// Checks at compile time that `T` can be kept as bytes (see [`BytesValue`]).
+    pub fn require_bytes<T: BytesValue<Site>, Site>() {}
+
     /// Unwraps the result of an infallible loader.
     pub fn infallible<T>(result: Result<T, std::convert::Infallible>) -> T {
         match result {
