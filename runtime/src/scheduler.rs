@@ -82,11 +82,13 @@ impl Scheduler {
         let runner = handle.clone();
         let clock = self.clock.clone();
         let step = duration_millis(interval).max(1);
+        // The schedule starts now, when it is set up, not whenever its task first runs (a test
+        // clock may move in between).
+        let mut next = clock.now_millis();
+        if !run_immediately {
+            next = next.saturating_add(step);
+        }
         let task = handle.spawn(async move {
-            let mut next = clock.now_millis();
-            if !run_immediately {
-                next = next.saturating_add(step);
-            }
             loop {
                 tokio::select! {
                     _ = stop.wait_for(|stopped| *stopped) => break,
