@@ -1017,6 +1017,21 @@ fn value_tokens(sig: &Signature) -> TokenStream {
     quote! { <#output as ::advanced_caching::__private::Fallible>::Value }
 }
 
+/// The handle of the control calls of `name` on one instance (`caches::NAME::on(&caches)`).
+fn control_handle(name: &str) -> TokenStream {
+    let on_doc = format!(" The control calls of `{name}` on `caches`.");
+    quote! {
+        #[doc = #on_doc]
+        #[derive(Clone, Copy)]
+        pub struct On<'a>(&'a super::super::Caches);
+
+        #[doc = #on_doc]
+        pub fn on(caches: &super::super::Caches) -> On<'_> {
+            On(caches)
+        }
+    }
+}
+
 /// `caches::NAME::{invalidate, insert, get, refresh, bypass}` on the process-wide instance, and
 /// the same on any instance through `caches::NAME::on(&caches)`.
 fn control_module(parts: &ControlParts<'_>) -> TokenStream {
@@ -1077,20 +1092,13 @@ fn control_module(parts: &ControlParts<'_>) -> TokenStream {
     let module_doc = format!(
         " Control calls of [`{name_str}`](fn@super::{name_str}) (`[functions.{name_str}]`): on the process-wide instance, or on any instance with [`on`](control::on)."
     );
-    let on_doc = format!(" The control calls of `{name_str}` on `caches`.");
+    let handle = control_handle(name_str);
     quote! {
         #[doc = #module_doc]
         pub mod control {
             use super::*;
 
-            #[doc = #on_doc]
-            #[derive(Clone, Copy)]
-            pub struct On<'a>(&'a super::super::Caches);
-
-            #[doc = #on_doc]
-            pub fn on(caches: &super::super::Caches) -> On<'_> {
-                On(caches)
-            }
+            #handle
 
             impl On<'_> {
                 /// Removes the entry of these arguments from every storage level; the next call
@@ -1187,20 +1195,13 @@ fn background_control(name_str: &str, sig: &Signature, writer: bool) -> TokenStr
     let module_doc = format!(
         " Control calls of [`{name_str}`](fn@super::{name_str}): on the process-wide instance, or on any instance with [`on`](control::on)."
     );
-    let on_doc = format!(" The control calls of `{name_str}` on `caches`.");
+    let handle = control_handle(name_str);
     quote! {
         #[doc = #module_doc]
         pub mod control {
             use super::*;
 
-            #[doc = #on_doc]
-            #[derive(Clone, Copy)]
-            pub struct On<'a>(&'a super::super::Caches);
-
-            #[doc = #on_doc]
-            pub fn on(caches: &super::super::Caches) -> On<'_> {
-                On(caches)
-            }
+            #handle
 
             impl On<'_> {
                 #[doc = #refresh_doc]
