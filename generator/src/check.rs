@@ -1133,6 +1133,16 @@ impl Checker<'_> {
                     );
                     None
                 } else {
+                    if let Some(prefix) = &raw.key_prefix
+                        && prefix.get_ref().starts_with(advanced_caching_reserved())
+                    {
+                        self.error(
+                            "a `key_prefix` may not start with `~`",
+                            prefix.span(),
+                            "reserved for the library's own keys",
+                            "keys starting with `~` hold refresh locks and writer leases: pick another first character",
+                        );
+                    }
                     Some(KeySpec::KeyFn {
                         path: key_fn.get_ref().clone(),
                         prefix: raw
@@ -1340,6 +1350,17 @@ impl Checker<'_> {
                 return None;
             }
         };
+        if let Some(RawPart::Literal(first)) = parts.first()
+            && first.starts_with(advanced_caching_reserved())
+        {
+            self.error(
+                format!("a key may not start with `{}`", advanced_caching_reserved()),
+                template.span(),
+                "reserved for the library's own keys",
+                "keys starting with `~` hold refresh locks and writer leases: start the template with another character",
+            );
+            return None;
+        }
         let params: Vec<&Param> = signature
             .map(|s| s.call_params().iter().collect())
             .unwrap_or_default();
@@ -1599,6 +1620,12 @@ impl Checker<'_> {
             storage,
         })
     }
+}
+
+/// The first character of the runtime's own keys (`advanced_caching::RESERVED`; the generator does
+/// not depend on the runtime, so it is repeated here and a test keeps the two equal).
+pub(crate) const fn advanced_caching_reserved() -> char {
+    '~'
 }
 
 /// The keys of a template: its text when it has no placeholder, else its leading literal.

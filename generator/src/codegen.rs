@@ -796,7 +796,7 @@ fn key_code(f: &FunctionDef) -> TokenStream {
             let args = params.iter().map(|p| &p.name);
             let built = quote! { ::std::string::ToString::to_string(&#path(#(&#args),*)) };
             if prefix.is_empty() {
-                quote! { __ac::Key::from(#built) }
+                quote! { __ac::Key::guarded(#built) }
             } else {
                 quote! {
                     let mut __k = __ac::Key::from(#prefix);

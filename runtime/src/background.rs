@@ -72,7 +72,7 @@ enum Held {
 impl Lease {
     fn new(key: &str, interval: Option<Duration>) -> Self {
         Self {
-            key: format!("{key}:__writer_lease"),
+            key: crate::key::internal_key("lease", key),
             holder: crate::storage::lock_token(),
             ttl: interval
                 .map_or(crate::swr::REFRESH_LOCK_TTL, |i| i / 2)

@@ -5,11 +5,31 @@
 //! for `("x:y", "z")` and `x:y\:z` for `("x", "y:z")`. The escape character is `\` unless a
 //! separator starts with `\`; then the generator picks another one (see [`KeyBuilder::with_escape`]),
 //! so escaping stays injective for every template.
+//!
+//! Keys that start with [`RESERVED`] (`~`) belong to the library (refresh locks, writer leases): a
+//! generated key never starts with it. When a key starts with an argument, that argument is
+//! guarded: if it is empty, or starts with `~`, the escape character or a separator, the escape
+//! character is written before it (which keeps keys injective: a key starts with the escape
+//! character exactly when the guard was written).
 
 use std::fmt::{self, Write as _};
 use std::ops::Deref;
 
 use arrayvec::ArrayString;
+
+/// The first character of the library's own keys (refresh locks, writer leases): generated keys
+/// never start with it, so the two can never meet.
+pub const RESERVED: char = '~';
+
+/// The storage key of the library's own record `kind` (`lock`, `lease`) about `key`.
+///
+/// ```
+/// use advanced_caching::internal_key;
+/// assert_eq!(internal_key("lock", "user:1"), "~lock:user:1");
+/// ```
+pub fn internal_key(kind: &str, key: &str) -> String {
+    format!("{RESERVED}{kind}:{key}")
+}
 
 /// Bytes a [`Key`] holds without a heap allocation.
 const INLINE: usize = 96;
@@ -69,6 +89,27 @@ impl Key {
         match self.0 {
             Repr::Inline(inline) => inline.to_string(),
             Repr::Heap(heap) => heap,
+        }
+    }
+}
+
+impl Key {
+    /// A key a user function built, guarded so it never starts with [`RESERVED`]: a `\\` is
+    /// written first when it is empty or starts with `~` or `\\` (injective).
+    ///
+    /// ```
+    /// use advanced_caching::Key;
+    /// assert_eq!(Key::guarded("a".into()), "a");
+    /// assert_eq!(Key::guarded("~a".into()), "\\~a");
+    /// assert_ne!(Key::guarded("\\".into()), Key::guarded(String::new()));
+    /// ```
+    pub fn guarded(text: String) -> Self {
+        if text.is_empty() || text.starts_with([RESERVED, '\\']) {
+            let mut key = Self::from("\\");
+            key.push_str(&text);
+            key
+        } else {
+            Self::from(text)
         }
     }
 }
@@ -181,6 +222,22 @@ pub struct KeyBuilder {
     key: Key,
     specials: Specials,
     escape: char,
+}
+
+impl KeyBuilder {
+    /// Before the first argument of a key that starts with it: writes the escape character when
+    /// the argument is empty or starts with `~`, the escape character or a separator.
+    #[inline]
+    fn guard(&mut self, first: Option<char>) {
+        let guarded = match first {
+            None => true,
+            Some(c) => c == RESERVED || c == self.escape || self.specials.escapes(c),
+        };
+        if guarded {
+            let mut buf = [0u8; 4];
+            self.key.push_str(self.escape.encode_utf8(&mut buf));
+        }
+    }
 }
 
 /// The characters an argument must escape, in the form that is cheapest to test.
@@ -307,6 +364,9 @@ impl KeyBuilder {
     /// ```
     #[inline]
     pub fn argument_str(&mut self, text: &str) {
+        if self.key.is_empty() {
+            self.guard(text.chars().next());
+        }
         let mut escaper = Escaper {
             out: &mut self.key,
             specials: self.specials,
@@ -318,6 +378,13 @@ impl KeyBuilder {
 
     /// Appends one formatted argument, escaped.
     pub fn argument(&mut self, value: fmt::Arguments<'_>) {
+        if self.key.is_empty() {
+            // The guard depends on the argument's first character: format it first.
+            let mut text = String::new();
+            let _ = text.write_fmt(value);
+            self.argument_str(&text);
+            return;
+        }
         let mut escaper = Escaper {
             out: &mut self.key,
             specials: self.specials,
@@ -449,15 +516,58 @@ mod tests {
     use super::key_arg::{DisplayKeyArg as _, FastKeyArg as _, KeyArg};
 
     /// The same key through the fast route and through `Display`.
+    /// (After a literal, so that no leading guard is written.)
     fn both<T: std::fmt::Display>(value: T, fast: impl Fn(&mut KeyBuilder)) -> (String, String) {
         let mut by_fast = KeyBuilder::new("-:");
+        by_fast.literal(">");
         fast(&mut by_fast);
         let mut by_display = KeyBuilder::new("-:");
+        by_display.literal(">");
         by_display.argument(format_args!("{value}"));
-        (
-            by_fast.finish().into_string(),
-            by_display.finish().into_string(),
-        )
+        let text = |k: KeyBuilder| k.finish().into_string().split_off(1);
+        (text(by_fast), text(by_display))
+    }
+
+    #[test]
+    fn keys_that_start_with_an_argument_are_guarded_and_stay_injective() {
+        use std::collections::HashMap;
+        let alphabet = ['a', '~', '\\', ':', '%'];
+        let mut words = vec![String::new()];
+        for _ in 0..3 {
+            let longer: Vec<String> = words
+                .iter()
+                .flat_map(|w| alphabet.iter().map(move |c| format!("{w}{c}")))
+                .collect();
+            words.extend(longer);
+        }
+        words.sort();
+        words.dedup();
+        for (specials, escape) in [("", '\\'), (":", '\\'), ("\\", '%')] {
+            let mut seen: HashMap<String, (String, String)> = HashMap::new();
+            for a in &words {
+                for b in words.iter().take(40) {
+                    let mut k = KeyBuilder::with_escape(specials, escape);
+                    k.argument_str(a);
+                    if !specials.is_empty() {
+                        k.literal(&specials[..1]);
+                        k.argument_str(b);
+                    }
+                    let key = k.finish().into_string();
+                    assert!(!key.starts_with(super::RESERVED), "{key:?} from {a:?}");
+                    let pair = (
+                        a.clone(),
+                        if specials.is_empty() {
+                            String::new()
+                        } else {
+                            b.clone()
+                        },
+                    );
+                    if let Some(before) = seen.insert(key.clone(), pair.clone()) {
+                        assert_eq!(before, pair, "one key {key:?} for two calls");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

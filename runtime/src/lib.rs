@@ -35,7 +35,7 @@ pub use entry::{CacheEntry, Freshness};
 pub use env::{EnvError, expand_env, expand_with};
 pub use error::{CacheError, StorageError};
 pub use flight::ErrorCloner;
-pub use key::{Key, KeyBuilder, compose_key, key_arg};
+pub use key::{Key, KeyBuilder, RESERVED, compose_key, internal_key, key_arg};
 pub use reader::{Reader, ReaderBuilder};
 pub use rt::block_on;
 pub use scheduler::Scheduler;

@@ -67,7 +67,7 @@ impl Drop for RefreshMark {
 
 /// The storage key of the cross-process refresh lock of `key`.
 fn lock_key(key: &str) -> String {
-    format!("{key}:__refresh_lock")
+    crate::key::internal_key("lock", key)
 }
 
 impl<T, E> SwrCache<T, E>

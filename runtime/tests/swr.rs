@@ -88,7 +88,12 @@ async fn refresh_lock_is_released_when_the_refresh_ends() {
     clock.advance(Duration::from_secs(15));
     cache.get_or_load("k", || async { Ok(2) }).await.unwrap();
     assert!(eventually(|| cache.stats().refreshes == 1).await);
-    assert!(eventually(|| !storage.exists_blocking("k:__refresh_lock").unwrap()).await);
+    assert!(
+        eventually(|| !storage
+            .exists_blocking(&advanced_caching::internal_key("lock", "k"))
+            .unwrap())
+        .await
+    );
     // A second stale period refreshes again: the lock did not live for its whole TTL.
     clock.advance(Duration::from_secs(15));
     assert_eq!(cache.get_or_load("k", || async { Ok(3) }).await, Ok(2));
@@ -109,7 +114,7 @@ async fn a_lock_held_elsewhere_means_no_refresh_here() {
     assert!(
         storage
             .set_if_not_exists_blocking(
-                "k:__refresh_lock",
+                &advanced_caching::internal_key("lock", "k"),
                 lock,
                 &advanced_caching::SerdeValue::<u64>::new()
             )

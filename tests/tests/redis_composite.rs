@@ -203,7 +203,7 @@ async fn swr_refresh_runs_once_across_processes_sharing_redis() {
         1,
         "one refresh across all processes"
     );
-    let lock: bool = server.client().exists("s:__refresh_lock").unwrap();
+    let lock: bool = server.client().exists("~lock:s").unwrap();
     assert!(!lock, "the refresh lock is released when the refresh ends");
 }
 

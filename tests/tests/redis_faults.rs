@@ -237,7 +237,7 @@ async fn an_swr_refresh_that_panics_releases_its_lock_at_once() {
     let mut client = server.client();
     let released = Instant::now();
     loop {
-        let held: bool = client.exists("faults:p:__refresh_lock").unwrap();
+        let held: bool = client.exists("faults:~lock:p").unwrap();
         if !held {
             break;
         }
