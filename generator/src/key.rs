@@ -102,9 +102,10 @@ pub(crate) fn escaping(parts: &[KeyPart]) -> (String, char) {
         .collect();
     chars.sort_unstable();
     chars.dedup();
-    // Seven candidates and at most as many separators as placeholders: when all seven are
-    // separators, the escape is a control character no template literal would start with.
-    let escape = ['\\', '%', '~', '^', '!', '|', '#']
+    // Seven candidates; when all seven are separators, the escape is a control character.
+    // Never `~`: keys may not start with it (the library's own keys do), and the escape character
+    // can lead a key.
+    let escape = ['\\', '%', '^', '!', '|', '#', '$']
         .into_iter()
         .chain('\u{1}'..='\u{1f}')
         .find(|c| !chars.contains(c))
@@ -239,7 +240,8 @@ mod tests {
         };
         assert_eq!(escaping(&parts(&[":"])), (":".into(), '\\'));
         assert_eq!(escaping(&parts(&["\\"])), ("\\".into(), '%'));
-        assert_eq!(escaping(&parts(&["\\", "%x"])), ("%\\".into(), '~'));
+        assert_eq!(escaping(&parts(&["\\", "%x"])), ("%\\".into(), '^'));
+        assert_eq!(escaping(&parts(&["\\", "%", "^"])), ("%\\^".into(), '!'));
         assert_eq!(escaping(&parts(&[])), (String::new(), '\\'));
     }
 

@@ -323,7 +323,8 @@ impl KeyBuilder {
     }
 
     /// A builder that escapes `specials` and `escape` inside arguments by writing `escape` before
-    /// them. `escape` must not be one of `specials`, or two argument tuples could give one key.
+    /// them. `escape` must not be one of `specials` (or two argument tuples could give one key),
+    /// nor [`RESERVED`] (it may lead a key).
     ///
     /// ```
     /// use advanced_caching::KeyBuilder;
