@@ -1093,7 +1093,10 @@ impl Checker<'_> {
             .map(|sig| self.with_context(sig, &raw.loader));
         self.values.insert(
             name.get_ref().clone(),
-            (signature.as_ref().and_then(value_type), raw.loader.span()),
+            (
+                signature.as_ref().and_then(Signature::value_type),
+                raw.loader.span(),
+            ),
         );
         if let (Some(prefix), None) = (&raw.key_prefix, &raw.key_fn) {
             self.error(
@@ -1134,7 +1137,7 @@ impl Checker<'_> {
                     None
                 } else {
                     if let Some(prefix) = &raw.key_prefix
-                        && prefix.get_ref().starts_with(advanced_caching_reserved())
+                        && prefix.get_ref().starts_with(RESERVED_KEY_START)
                     {
                         self.error(
                             "a `key_prefix` may not start with `~`",
@@ -1182,7 +1185,7 @@ impl Checker<'_> {
             Some(d) => {
                 let optional = signature
                     .as_ref()
-                    .and_then(value_type)
+                    .and_then(Signature::value_type)
                     .is_none_or(|v| type_name(&v).starts_with("Option<"));
                 if !optional {
                     self.error(
@@ -1351,10 +1354,10 @@ impl Checker<'_> {
             }
         };
         if let Some(RawPart::Literal(first)) = parts.first()
-            && first.starts_with(advanced_caching_reserved())
+            && first.starts_with(RESERVED_KEY_START)
         {
             self.error(
-                format!("a key may not start with `{}`", advanced_caching_reserved()),
+                format!("a key may not start with `{}`", RESERVED_KEY_START),
                 template.span(),
                 "reserved for the library's own keys",
                 "keys starting with `~` hold refresh locks and writer leases: start the template with another character",
@@ -1482,7 +1485,7 @@ impl Checker<'_> {
                     ),
                     format!(
                         "`{name}` is a `{}`: use no spec (`{{{name}}}`), or `?` for Debug; integers take zero or space padding (`{{{name}:08}}`) and `x`, `X`, `o`, `b`",
-                        quote::quote!(#ty).to_string().replace(" ", "")
+                        type_text(ty)
                     ),
                 );
             }
@@ -1623,10 +1626,9 @@ impl Checker<'_> {
 }
 
 /// The first character of the runtime's own keys (`advanced_caching::RESERVED`; the generator does
-/// not depend on the runtime, so it is repeated here and a test keeps the two equal).
-pub(crate) const fn advanced_caching_reserved() -> char {
-    '~'
-}
+/// not depend on the runtime, so it is repeated here, and `tests/tests/keys.rs` checks that a key
+/// starting with the runtime's character is rejected).
+const RESERVED_KEY_START: char = '~';
 
 /// The keys of a template: its text when it has no placeholder, else its leading literal.
 fn template_keys(parts: &[KeyPart]) -> KeySet {
@@ -1653,28 +1655,6 @@ fn describe(e: &Entry) -> String {
         KeySet::Prefix(p) if p.is_empty() => "any key (no literal prefix)".into(),
         KeySet::Prefix(p) => format!("keys starting with `{p}`"),
     }
-}
-
-/// The value a loader's output holds: `T` of `Result<T, E>`, else the output.
-fn value_type(sig: &Signature) -> Option<syn::Type> {
-    if !sig.fallible {
-        return Some(sig.output.clone());
-    }
-    let syn::Type::Path(p) = &sig.output else {
-        return None;
-    };
-    let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
-        return None;
-    };
-    args.args.iter().find_map(|a| match a {
-        syn::GenericArgument::Type(t) => Some(t.clone()),
-        _ => None,
-    })
-}
-
-/// A type as written, without spaces.
-fn type_text(ty: &syn::Type) -> String {
-    quote::quote!(#ty).to_string().replace(' ', "")
 }
 
 /// A type's name for comparison: the last path segment with its arguments (so `crate::User`

@@ -653,24 +653,16 @@ fn bytes_check(spec: &Spec, what: &str, name: &str, storage: &str) -> (TokenStre
 fn scope_types(sig: &Signature) -> (TokenStream, TokenStream) {
     let uses = &sig.scope;
     let loader_output = &sig.output;
-    let (output, value, error) = if sig.fallible {
+    let output = wrapper_output(sig);
+    let (value, error) = if sig.fallible {
         (
-            quote! { #loader_output },
             quote! { <__Output as __ac::Fallible>::Value },
             quote! { <__Output as __ac::Fallible>::Error },
         )
     } else if sig.takes_context {
-        (
-            quote! { ::core::result::Result<#loader_output, __ac::ContextMissing> },
-            quote! { #loader_output },
-            quote! { __ac::ContextMissing },
-        )
+        (quote! { #loader_output }, quote! { __ac::ContextMissing })
     } else {
-        (
-            quote! { #loader_output },
-            quote! { __Output },
-            quote! { ::core::convert::Infallible },
-        )
+        (quote! { __Output }, quote! { ::core::convert::Infallible })
     };
     let head = quote! {
         #(#uses)*
@@ -1003,18 +995,13 @@ struct ControlParts<'a> {
 
 /// The value type of a function's entries, as the user wrote it where possible.
 fn value_tokens(sig: &Signature) -> TokenStream {
-    let output = &sig.output;
-    if !sig.fallible {
-        return quote! { #output };
+    match sig.value_type() {
+        Some(value) => quote! { #value },
+        None => {
+            let output = &sig.output;
+            quote! { <#output as ::advanced_caching::__private::Fallible>::Value }
+        }
     }
-    if let syn::Type::Path(p) = output
-        && let Some(last) = p.path.segments.last()
-        && let syn::PathArguments::AngleBracketed(args) = &last.arguments
-        && let Some(syn::GenericArgument::Type(value)) = args.args.first()
-    {
-        return quote! { #value };
-    }
-    quote! { <#output as ::advanced_caching::__private::Fallible>::Value }
 }
 
 /// The handle of the control calls of `name` on one instance (`caches::NAME::on(&caches)`).

@@ -95,7 +95,7 @@ fn example(ty: &syn::Type, spec: &str) -> String {
         }
         return "42".into();
     }
-    let text = quote::quote!(#ty).to_string().replace(' ', "");
+    let text = type_text(ty);
     if text.ends_with("str") || text.ends_with("String") {
         "abc".into()
     } else if spec == "?" {

@@ -301,11 +301,29 @@ impl Signature {
         &self.params[usize::from(self.takes_context).min(self.params.len())..]
     }
 
-    /// The wrapper returns a `Result`: the loader's own, or (for an infallible loader that takes
-    /// the context) one whose error is `ContextMissing`.
-    pub fn wrapper_fallible(&self) -> bool {
-        self.fallible || self.takes_context
+    /// The value the loader's output holds: `T` of `Result<T, E>` (the first type argument of a
+    /// fallible output), else the output itself; `None` for a fallible output without type
+    /// arguments (an alias such as `io::Result` written bare).
+    pub fn value_type(&self) -> Option<syn::Type> {
+        if !self.fallible {
+            return Some(self.output.clone());
+        }
+        let syn::Type::Path(p) = &self.output else {
+            return None;
+        };
+        let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        })
     }
+}
+
+/// A type as written, without spaces (for messages).
+pub(crate) fn type_text(ty: &syn::Type) -> String {
+    quote::quote!(#ty).to_string().replace(' ', "")
 }
 
 /// A loader parameter.

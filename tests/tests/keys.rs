@@ -286,3 +286,23 @@ fn toml_string(text: &str) -> String {
     out.push('"');
     out
 }
+
+#[test]
+fn the_generator_reserves_the_runtimes_internal_key_start() {
+    let spec = |key: &str| {
+        format!(
+            "[functions.f]\nloader = \"other::f\"\nargs = [\"a: &str\"]\nreturns = \"String\"\nttl = \"1m\"\nkey = {}\n",
+            toml_string(key)
+        )
+    };
+    let reserved = advanced_caching::RESERVED;
+    let rejected =
+        advanced_caching_build::check_str("cache.toml", &spec(&format!("{reserved}x:{{a}}")), None)
+            .expect_err("a key may not start with the runtime's reserved character");
+    assert!(
+        rejected
+            .to_string()
+            .contains(&format!("may not start with `{reserved}`"))
+    );
+    advanced_caching_build::check_str("cache.toml", &spec("x:{a}"), None).unwrap();
+}
