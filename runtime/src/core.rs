@@ -106,16 +106,21 @@ where
         self.stats.name()
     }
 
-    /// Classifies what a read returned, at `now`.
-    fn classify(&self, key: &str, read: StorageResult<Option<AnyEntry>>, now: Millis) -> Lookup<T> {
+    /// The live entry a read returned, at `now`: its value, age and freshness; `None` on a
+    /// miss, an expired entry, a value of another type (logged) or a failed read (counted).
+    fn live(
+        &self,
+        key: &str,
+        read: StorageResult<Option<AnyEntry>>,
+        now: Millis,
+    ) -> Option<Peeked<T>> {
         let entry = match read {
-            Ok(Some(entry)) => entry,
-            Ok(None) => return Lookup::Miss,
+            Ok(entry) => entry?,
             Err(e) => {
                 if self.stats.record_storage_failure(&e) {
                     tracing::warn!(cache = self.name(), key, error = %e, "storage read failed; treating as a miss");
                 }
-                return Lookup::Miss;
+                return None;
             }
         };
         let Some(value) = entry.value.downcast_ref::<T>() else {
@@ -125,43 +130,75 @@ where
                 expected = std::any::type_name::<T>(),
                 "stored value has another type; treating as a miss"
             );
-            return Lookup::Miss;
+            return None;
         };
-        match entry.freshness(now) {
-            Freshness::Fresh => Lookup::Fresh(value.clone()),
-            Freshness::Stale => Lookup::Stale(value.clone()),
-            Freshness::Expired => Lookup::Miss,
+        let freshness = entry.freshness(now);
+        (freshness != Freshness::Expired).then(|| Peeked {
+            value: value.clone(),
+            age: Duration::from_millis(now.saturating_sub(entry.created_at)),
+            freshness,
+        })
+    }
+
+    /// Classifies what a read returned, at `now`.
+    fn classify(&self, key: &str, read: StorageResult<Option<AnyEntry>>, now: Millis) -> Lookup<T> {
+        match self.live(key, read, now) {
+            Some(Peeked {
+                value,
+                freshness: Freshness::Fresh,
+                ..
+            }) => Lookup::Fresh(value),
+            Some(stale) => Lookup::Stale(stale.value),
+            None => Lookup::Miss,
         }
     }
 
-    /// An in-memory tier's answer, classified at the one clock reading it was judged by; `None`
-    /// when the storage must be asked through I/O.
-    fn lookup_now(&self, key: &str) -> Option<Lookup<T>> {
+    /// An in-memory tier's answer with the one clock reading it was judged by; `None` when the
+    /// storage must be asked through I/O.
+    fn read_now(&self, key: &str) -> Option<(StorageResult<Option<AnyEntry>>, Millis)> {
         let now = self.clock.now_millis();
         let read = self
             .storage
             .get_entry_now(key, self.value_type.as_ref(), now)?;
+        Some((read, now))
+    }
+
+    /// Reads `key`: from an in-memory tier at once, else through the storage's I/O.
+    async fn read(&self, key: &str) -> (StorageResult<Option<AnyEntry>>, Millis) {
+        if let Some(read) = self.read_now(key) {
+            return read;
+        }
+        let read = self.storage.get_entry(key, self.value_type.as_ref()).await;
+        (read, self.clock.now_millis())
+    }
+
+    /// Blocking [`CacheCore::read`].
+    fn read_blocking(&self, key: &str) -> (StorageResult<Option<AnyEntry>>, Millis) {
+        if let Some(read) = self.read_now(key) {
+            return read;
+        }
+        let read = self
+            .storage
+            .get_entry_blocking(key, self.value_type.as_ref());
+        (read, self.clock.now_millis())
+    }
+
+    /// An in-memory tier's answer, classified; `None` when the storage must be asked through I/O.
+    fn lookup_now(&self, key: &str) -> Option<Lookup<T>> {
+        let (read, now) = self.read_now(key)?;
         Some(self.classify(key, read, now))
     }
 
     /// Reads `key` and classifies it.
     pub(crate) async fn lookup(&self, key: &str) -> Lookup<T> {
-        if let Some(found) = self.lookup_now(key) {
-            return found;
-        }
-        let read = self.storage.get_entry(key, self.value_type.as_ref()).await;
-        self.classify(key, read, self.clock.now_millis())
+        let (read, now) = self.read(key).await;
+        self.classify(key, read, now)
     }
 
     /// Blocking [`CacheCore::lookup`].
     pub(crate) fn lookup_blocking(&self, key: &str) -> Lookup<T> {
-        if let Some(found) = self.lookup_now(key) {
-            return found;
-        }
-        let read = self
-            .storage
-            .get_entry_blocking(key, self.value_type.as_ref());
-        self.classify(key, read, self.clock.now_millis())
+        let (read, now) = self.read_blocking(key);
+        self.classify(key, read, now)
     }
 
     pub(crate) fn entry_for(&self, value: &T, windows: Windows) -> AnyEntry {
@@ -262,51 +299,16 @@ where
         result
     }
 
-    /// What `read` holds for a peek at `now`: a live value of type `T` with its age.
-    fn peeked(
-        &self,
-        key: &str,
-        read: StorageResult<Option<AnyEntry>>,
-        now: Millis,
-    ) -> Option<Peeked<T>> {
-        let entry = match read {
-            Ok(entry) => entry?,
-            Err(e) => {
-                if self.stats.record_storage_failure(&e) {
-                    tracing::warn!(cache = self.name(), key, error = %e, "storage read failed");
-                }
-                return None;
-            }
-        };
-        let freshness = entry.freshness(now);
-        let value = entry.value.downcast_ref::<T>()?.clone();
-        (freshness != Freshness::Expired).then(|| Peeked {
-            value,
-            age: Duration::from_millis(now.saturating_sub(entry.created_at)),
-            freshness,
-        })
-    }
-
     /// The stored value of `key`, never loading.
     pub(crate) async fn peek(&self, key: &str) -> Option<Peeked<T>> {
-        let ty = self.value_type.as_ref();
-        let now = self.clock.now_millis();
-        let read = match self.storage.get_entry_now(key, ty, now) {
-            Some(read) => read,
-            None => self.storage.get_entry(key, ty).await,
-        };
-        self.peeked(key, read, self.clock.now_millis())
+        let (read, now) = self.read(key).await;
+        self.live(key, read, now)
     }
 
     /// Blocking [`CacheCore::peek`].
     pub(crate) fn peek_blocking(&self, key: &str) -> Option<Peeked<T>> {
-        let ty = self.value_type.as_ref();
-        let now = self.clock.now_millis();
-        let read = match self.storage.get_entry_now(key, ty, now) {
-            Some(read) => read,
-            None => self.storage.get_entry_blocking(key, ty),
-        };
-        self.peeked(key, read, self.clock.now_millis())
+        let (read, now) = self.read_blocking(key);
+        self.live(key, read, now)
     }
 
     fn report_delete(&self, key: &str, deleted: StorageResult<bool>) -> bool {
