@@ -103,6 +103,46 @@ impl fmt::Debug for ChainStorage {
 }
 
 impl ChainStorage {
+    /// A lock operation: the deepest level decides (as for `set_if_not_exists`); when it acts,
+    /// the copies in faster levels are dropped (one with an old expiry would read as expired
+    /// before the lock is).
+    fn on_deepest_blocking(
+        &self,
+        key: &str,
+        op: impl FnOnce(&dyn Storage) -> StorageResult<bool>,
+    ) -> StorageResult<bool> {
+        let Some((deepest, faster)) = self.levels.split_last() else {
+            return Ok(false);
+        };
+        let acted = op(deepest.storage.as_ref())?;
+        if acted {
+            for level in faster {
+                let _ = level.storage.delete_blocking(key);
+            }
+        }
+        Ok(acted)
+    }
+
+    /// Async [`ChainStorage::on_deepest_blocking`].
+    fn on_deepest<'a>(
+        &'a self,
+        key: &'a str,
+        op: impl FnOnce(&'a dyn Storage) -> BoxFuture<'a, StorageResult<bool>> + Send + 'a,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            let Some((deepest, faster)) = self.levels.split_last() else {
+                return Ok(false);
+            };
+            let acted = op(deepest.storage.as_ref()).await?;
+            if acted {
+                for level in faster {
+                    let _ = level.storage.delete(key).await;
+                }
+            }
+            Ok(acted)
+        })
+    }
+
     /// A chain of `levels`, fastest first. An empty chain holds nothing.
     pub fn new(levels: Vec<ChainLevel>) -> Self {
         let memory_l1 = levels.first().and_then(|l| {
@@ -430,17 +470,7 @@ impl Storage for ChainStorage {
     }
 
     fn release_lock_blocking(&self, key: &str, holder: &str) -> StorageResult<bool> {
-        // The deepest level decides (as for `set_if_not_exists`); faster copies go with it.
-        let Some((deepest, faster)) = self.levels.split_last() else {
-            return Ok(false);
-        };
-        let released = deepest.storage.release_lock_blocking(key, holder)?;
-        if released {
-            for level in faster {
-                let _ = level.storage.delete_blocking(key);
-            }
-        }
-        Ok(released)
+        self.on_deepest_blocking(key, |deepest| deepest.release_lock_blocking(key, holder))
     }
 
     fn release_lock<'a>(
@@ -448,32 +478,11 @@ impl Storage for ChainStorage {
         key: &'a str,
         holder: &'a str,
     ) -> BoxFuture<'a, StorageResult<bool>> {
-        Box::pin(async move {
-            let Some((deepest, faster)) = self.levels.split_last() else {
-                return Ok(false);
-            };
-            let released = deepest.storage.release_lock(key, holder).await?;
-            if released {
-                for level in faster {
-                    let _ = level.storage.delete(key).await;
-                }
-            }
-            Ok(released)
-        })
+        self.on_deepest(key, move |deepest| deepest.release_lock(key, holder))
     }
 
     fn renew_lock_blocking(&self, key: &str, holder: &str, ttl: Duration) -> StorageResult<bool> {
-        let Some((deepest, faster)) = self.levels.split_last() else {
-            return Ok(false);
-        };
-        let renewed = deepest.storage.renew_lock_blocking(key, holder, ttl)?;
-        if renewed {
-            // A faster copy with the old expiry would read as expired before the lock is.
-            for level in faster {
-                let _ = level.storage.delete_blocking(key);
-            }
-        }
-        Ok(renewed)
+        self.on_deepest_blocking(key, |deepest| deepest.renew_lock_blocking(key, holder, ttl))
     }
 
     fn renew_lock<'a>(
@@ -482,18 +491,7 @@ impl Storage for ChainStorage {
         holder: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, StorageResult<bool>> {
-        Box::pin(async move {
-            let Some((deepest, faster)) = self.levels.split_last() else {
-                return Ok(false);
-            };
-            let renewed = deepest.storage.renew_lock(key, holder, ttl).await?;
-            if renewed {
-                for level in faster {
-                    let _ = level.storage.delete(key).await;
-                }
-            }
-            Ok(renewed)
-        })
+        self.on_deepest(key, move |deepest| deepest.renew_lock(key, holder, ttl))
     }
 
     fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
