@@ -43,6 +43,7 @@ fn settings_of(kind: &str) -> &'static [&'static str] {
         "memory" => &["max_entries"],
         "redis" => &[
             "url",
+            "cluster",
             "prefix",
             "serializer",
             "dedupe_writes",
@@ -624,9 +625,10 @@ impl Checker<'_> {
             return None;
         }
         let allowed = settings_of(kind);
-        let present: [(&str, Option<Range<usize>>); 19] = [
+        let present: [(&str, Option<Range<usize>>); 20] = [
             ("max_entries", s.max_entries.as_ref().map(Spanned::span)),
             ("url", s.url.as_ref().map(Spanned::span)),
+            ("cluster", s.cluster.as_ref().map(Spanned::span)),
             ("prefix", s.prefix.as_ref().map(Spanned::span)),
             ("serializer", s.serializer.as_ref().map(Spanned::span)),
             ("dedupe_writes", s.dedupe_writes.as_ref().map(Spanned::span)),
@@ -707,9 +709,37 @@ impl Checker<'_> {
                     None => Some(None),
                 };
                 let (timeout, connect_timeout) = (limit(&s.timeout), limit(&s.connect_timeout));
+                let cluster: Vec<String> = s.cluster.as_ref().map_or_else(Vec::new, |nodes| {
+                    nodes
+                        .get_ref()
+                        .iter()
+                        .map(|n| n.get_ref().clone())
+                        .collect()
+                });
+                if let Some(nodes) = &s.cluster {
+                    if let Some(url) = &s.url {
+                        self.error(
+                            "a redis storage is one server (`url`) or a cluster (`cluster`), not both",
+                            url.span(),
+                            "`cluster` is given too",
+                            "keep `cluster = [..seed nodes..]` for Redis Cluster, or `url` for one server",
+                        );
+                        return None;
+                    }
+                    if cluster.iter().all(|n| n.trim().is_empty()) {
+                        self.error(
+                            "a redis cluster needs at least one seed node",
+                            nodes.span(),
+                            "no node",
+                            "list one or more nodes, e.g. cluster = [\"redis://10.0.0.1:7000\"], or cluster = [\"${REDIS_CLUSTER_NODES}\"] (comma-separated)",
+                        );
+                        return None;
+                    }
+                }
                 StorageKind::Redis {
                     url: text(&s.url)
                         .unwrap_or_else(|| "${REDIS_URL:-redis://127.0.0.1:6379}".into()),
+                    cluster,
                     prefix: text(&s.prefix).unwrap_or_default(),
                     serializer: serializer?,
                     dedupe_writes: flag(&s.dedupe_writes),

@@ -486,6 +486,7 @@ fn storages(spec: &Spec) -> TokenStream {
                 }
                 StorageKind::Redis {
                     url,
+                    cluster,
                     prefix,
                     serializer,
                     dedupe_writes,
@@ -501,9 +502,14 @@ fn storages(spec: &Spec) -> TokenStream {
                         let t = millis(t);
                         quote! { .connect_timeout(#t) }
                     });
+                    let builder = if cluster.is_empty() {
+                        quote! { __ac::RedisStorage::builder(#url) }
+                    } else {
+                        quote! { __ac::RedisStorage::cluster([#(#cluster),*]) }
+                    };
                     quote! {
                         ::std::sync::Arc::new(
-                            __ac::RedisStorage::builder(#url)
+                            #builder
                                 .prefix(#prefix)
                                 .codec(#codec)
                                 .dedupe_writes(#dedupe_writes)

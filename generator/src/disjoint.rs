@@ -95,8 +95,19 @@ fn leaves(storages: &[StorageDef], storage: &str, depth: usize, out: &mut Vec<Le
     };
     match &def.kind {
         StorageKind::Memory { .. } => out.push(leaf(format!("memory {storage}"), "")),
-        StorageKind::Redis { url, prefix, .. } => {
-            out.push(leaf(format!("redis {}", url.trim()), prefix));
+        StorageKind::Redis {
+            url,
+            cluster,
+            prefix,
+            ..
+        } => {
+            // A cluster reaches the keyspace of each of its seed nodes.
+            if cluster.is_empty() {
+                out.push(leaf(format!("redis {}", url.trim()), prefix));
+            }
+            for node in cluster {
+                out.push(leaf(format!("redis {}", node.trim()), prefix));
+            }
         }
         StorageKind::S3 {
             bucket,
@@ -193,6 +204,7 @@ mod tests {
             name: name.into(),
             kind: StorageKind::Redis {
                 url: "${REDIS_URL}".into(),
+                cluster: Vec::new(),
                 prefix: prefix.into(),
                 serializer: crate::model::Serializer::Binary,
                 dedupe_writes: false,

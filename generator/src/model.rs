@@ -78,8 +78,10 @@ pub enum StorageKind {
     },
     /// Redis.
     Redis {
-        /// `redis://` URL, with `${VAR}` resolved at run time.
+        /// `redis://` URL, with `${VAR}` resolved at run time (unused for a cluster).
         url: String,
+        /// Seed nodes of a Redis Cluster (empty: `url` is one server).
+        cluster: Vec<String>,
         /// Key prefix.
         prefix: String,
         /// Codec.

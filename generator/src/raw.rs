@@ -37,6 +37,7 @@ pub(crate) struct RawStorage {
     pub(crate) kind: Spanned<String>,
     pub(crate) max_entries: Option<Spanned<i64>>,
     pub(crate) url: Option<Spanned<String>>,
+    pub(crate) cluster: Option<Spanned<Vec<Spanned<String>>>>,
     pub(crate) prefix: Option<Spanned<String>>,
     pub(crate) serializer: Option<Spanned<String>>,
     pub(crate) dedupe_writes: Option<Spanned<bool>>,

@@ -53,8 +53,13 @@ enum StorageSchema {
     },
     /// Redis (feature `redis`).
     Redis {
-        /// `redis://` or `rediss://` URL; `${VAR}` / `${VAR:-default}` resolved at run time.
+        /// `redis://` or `rediss://` URL of one server; `${VAR}` / `${VAR:-default}` resolved at
+        /// run time (default `${REDIS_URL:-redis://127.0.0.1:6379}`).
         url: Option<String>,
+        /// Redis Cluster instead of one server: seed nodes (`redis://host:port`; one reachable
+        /// node is enough). An entry may be `${VAR}` holding several nodes separated by commas.
+        /// Each master gets its own circuit breaker.
+        cluster: Option<Vec<String>>,
         /// Prefix of every key.
         prefix: Option<String>,
         /// Codec.

@@ -69,6 +69,8 @@ const START_ATTEMPTS: usize = 5;
 pub struct RedisServer {
     port: u16,
     child: Option<Child>,
+    /// Arguments beyond the defaults (cluster mode).
+    extra: Vec<String>,
 }
 
 impl RedisServer {
@@ -77,19 +79,22 @@ impl RedisServer {
     /// # Panics
     /// When the server does not come up, or the binary is missing under `CI=true`.
     pub fn start() -> Option<Self> {
-        if Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status()
-            .is_err()
-        {
+        Self::start_with(|_port| Vec::new())
+    }
+
+    /// Starts a server with extra arguments made for its port, or `None` when `redis-server`
+    /// is missing.
+    fn start_with(extra: impl Fn(u16) -> Vec<String>) -> Option<Self> {
+        if !installed("redis-server") {
             missing("redis-server", "apt-get install redis-server");
             return None;
         }
         for _ in 0..START_ATTEMPTS {
+            let port = free_port();
             let mut server = Self {
-                port: free_port(),
+                port,
                 child: None,
+                extra: extra(port),
             };
             if server.launch() {
                 return Some(server);
@@ -133,6 +138,7 @@ impl RedisServer {
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--dir", &std::env::temp_dir().to_string_lossy()])
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -220,6 +226,190 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// True when `program --version` runs.
+fn installed(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// A Redis Cluster of this test: three masters (no replicas) on loopback ports, joined with
+/// `redis-cli --cluster create`. A master that is stopped leaves the others serving their
+/// slots (`cluster-require-full-coverage no`), and rejoins with its slots when restarted.
+///
+/// ```no_run
+/// let Some(cluster) = advanced_caching_tests::harness::RedisCluster::start() else { return };
+/// let seeds = cluster.urls();
+/// ```
+#[derive(Debug)]
+pub struct RedisCluster {
+    masters: Vec<RedisServer>,
+    dir: std::path::PathBuf,
+}
+
+impl RedisCluster {
+    /// Starts three masters and joins them, or returns `None` (after a loud message) when
+    /// `redis-server` or `redis-cli` is missing.
+    ///
+    /// # Panics
+    /// When the cluster does not come up, or a binary is missing under `CI=true`.
+    pub fn start() -> Option<Self> {
+        if !installed("redis-cli") {
+            missing("redis-cli", "apt-get install redis-tools");
+            return None;
+        }
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "ac-cluster-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        let mut masters = Vec::new();
+        for _ in 0..3 {
+            let conf = |port: u16| {
+                let file = dir.join(format!("nodes-{port}.conf"));
+                [
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    &file.to_string_lossy(),
+                    "--cluster-node-timeout",
+                    "2000",
+                    "--cluster-require-full-coverage",
+                    "no",
+                ]
+                .map(str::to_owned)
+                .to_vec()
+            };
+            masters.push(RedisServer::start_with(conf)?);
+        }
+        let cluster = Self { masters, dir };
+        let status = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(
+                cluster
+                    .masters
+                    .iter()
+                    .map(|m| format!("127.0.0.1:{}", m.port)),
+            )
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run redis-cli: {e}"));
+        assert!(status.success(), "redis-cli --cluster create failed");
+        cluster.wait_until_ok();
+        Some(cluster)
+    }
+
+    /// Waits until every running master reports `cluster_state:ok` and knows all three.
+    ///
+    /// # Panics
+    /// When that takes over 20 s.
+    pub fn wait_until_ok(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for master in self.masters.iter().filter(|m| m.child.is_some()) {
+            loop {
+                let info: String = redis::cmd("CLUSTER")
+                    .arg("INFO")
+                    .query(&mut master.client())
+                    .unwrap_or_default();
+                if info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:3") {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the cluster did not come up: {info}"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    /// The seed URLs, one per master.
+    pub fn urls(&self) -> Vec<String> {
+        self.masters.iter().map(RedisServer::url).collect()
+    }
+
+    /// The masters, in the order their slots run (the first holds slot 0).
+    pub fn masters(&self) -> &[RedisServer] {
+        &self.masters
+    }
+
+    /// Kills master `i`, as an outage would.
+    pub fn stop(&mut self, i: usize) {
+        self.masters[i].stop();
+    }
+
+    /// Starts master `i` again (it rejoins with its slots, and no data) and waits until the
+    /// cluster is whole again.
+    ///
+    /// # Panics
+    /// When it does not come back.
+    pub fn restart(&mut self, i: usize) {
+        self.masters[i].restart();
+        self.wait_until_ok();
+    }
+
+    /// Which master holds `key` (an index into [`RedisCluster::masters`]).
+    ///
+    /// # Panics
+    /// When Redis cannot be asked.
+    pub fn master_of(&self, key: &str) -> usize {
+        let slot: u16 = redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(key)
+            .query(&mut self.masters[0].client())
+            .unwrap_or_else(|e| panic!("CLUSTER KEYSLOT: {e}"));
+        let map: redis::Value = redis::cmd("CLUSTER")
+            .arg("SLOTS")
+            .query(&mut self.masters[0].client())
+            .unwrap_or_else(|e| panic!("CLUSTER SLOTS: {e}"));
+        let int = |v: Option<&redis::Value>| match v {
+            Some(redis::Value::Int(i)) => *i,
+            _ => -1,
+        };
+        let ranges = match map {
+            redis::Value::Array(ranges) => ranges,
+            other => panic!("CLUSTER SLOTS replied {other:?}"),
+        };
+        for range in ranges {
+            let redis::Value::Array(fields) = range else {
+                continue;
+            };
+            let (start, end) = (int(fields.first()), int(fields.get(1)));
+            if !(start..=end).contains(&i64::from(slot)) {
+                continue;
+            }
+            let port = match fields.get(2) {
+                Some(redis::Value::Array(node)) => int(node.get(1)),
+                _ => -1,
+            };
+            if let Some(i) = self.masters.iter().position(|m| i64::from(m.port) == port) {
+                return i;
+            }
+        }
+        panic!("no master holds slot {slot}")
+    }
+
+    /// A connection to the master holding `key`, for checking what the storage wrote.
+    pub fn client_for(&self, key: &str) -> redis::Connection {
+        self.masters[self.master_of(key)].client()
+    }
+}
+
+impl Drop for RedisCluster {
+    fn drop(&mut self) {
+        self.masters.clear();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -454,7 +644,11 @@ mod tests {
         }
         let taken = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
         let port = taken.local_addr().map(|a| a.port()).unwrap_or_default();
-        let mut server = RedisServer { port, child: None };
+        let mut server = RedisServer {
+            port,
+            child: None,
+            extra: Vec::new(),
+        };
         assert!(!server.launch(), "a taken port is a failed start");
         // `start` moves on to another port.
         let server = RedisServer::start().unwrap_or_else(|| panic!("redis-server is installed"));

@@ -25,6 +25,11 @@ pub mod objects_spec {
     include!(concat!(env!("OUT_DIR"), "/objects.rs"));
 }
 
+/// Generated from `specs/cluster.toml`.
+pub mod cluster_spec {
+    include!(concat!(env!("OUT_DIR"), "/cluster.rs"));
+}
+
 /// Generated from `specs/context.toml`.
 pub mod context_spec {
     include!(concat!(env!("OUT_DIR"), "/context.rs"));

@@ -11,7 +11,7 @@
 #[cfg(any(feature = "redis", feature = "s3", feature = "gcs"))]
 macro_rules! blocking_via_async {
     ($backend:expr) => {
-        blocking_via_async!($backend, |_storage: &Self| None);
+        blocking_via_async!($backend, |_storage: &Self, _key: &str| None);
     };
     // `$early` answers at once, without a hop to the runtime (a storage that is known down).
     ($backend:expr, $early:expr) => {
@@ -20,7 +20,7 @@ macro_rules! blocking_via_async {
             key: &str,
             ty: &dyn ValueType,
         ) -> StorageResult<Option<AnyEntry>> {
-            if let Some(e) = ($early)(self) {
+            if let Some(e) = ($early)(self, key) {
                 return Err(e);
             }
             crate::rt::block_on(self.get_entry(key, ty)).map_err($backend)?
@@ -32,21 +32,21 @@ macro_rules! blocking_via_async {
             entry: AnyEntry,
             ty: &dyn ValueType,
         ) -> StorageResult<()> {
-            if let Some(e) = ($early)(self) {
+            if let Some(e) = ($early)(self, key) {
                 return Err(e);
             }
             crate::rt::block_on(self.set_entry(key, entry, ty)).map_err($backend)?
         }
 
         fn delete_blocking(&self, key: &str) -> StorageResult<bool> {
-            if let Some(e) = ($early)(self) {
+            if let Some(e) = ($early)(self, key) {
                 return Err(e);
             }
             crate::rt::block_on(self.delete(key)).map_err($backend)?
         }
 
         fn exists_blocking(&self, key: &str) -> StorageResult<bool> {
-            if let Some(e) = ($early)(self) {
+            if let Some(e) = ($early)(self, key) {
                 return Err(e);
             }
             crate::rt::block_on(self.exists(key)).map_err($backend)?
@@ -58,7 +58,7 @@ macro_rules! blocking_via_async {
             entry: AnyEntry,
             ty: &dyn ValueType,
         ) -> StorageResult<bool> {
-            if let Some(e) = ($early)(self) {
+            if let Some(e) = ($early)(self, key) {
                 return Err(e);
             }
             crate::rt::block_on(self.set_if_not_exists(key, entry, ty)).map_err($backend)?

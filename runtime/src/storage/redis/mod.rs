@@ -7,9 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+mod cluster;
+
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
+use self::cluster::{Breakers, Conn, Node};
 use super::{AnyEntry, BoxFuture, Storage, StorageResult, frame};
 use crate::breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
 use crate::clock::{Millis, SharedClock, duration_millis, system_clock};
@@ -75,6 +78,8 @@ static RENEW: LazyLock<Script> = LazyLock::new(|| Script::new(LOCK_RENEW));
 #[derive(Debug, Clone)]
 pub struct RedisStorageBuilder {
     url: String,
+    /// Seed nodes of a cluster (empty: `url` is one server).
+    cluster: Vec<String>,
     prefix: String,
     codec: Codec,
     dedupe_writes: bool,
@@ -144,10 +149,76 @@ impl RedisStorageBuilder {
     /// Builds the storage. Fails only on a bad URL (or an unset `${VAR}` in it); the connection
     /// is made on first use and remade after an outage.
     pub fn build(self) -> Result<RedisStorage, StorageError> {
-        let url = crate::env::expand_env(&self.url)
-            .map_err(|e| StorageError::Config(format!("redis url: {e}")))?;
-        let client = redis::Client::open(url.as_str())
-            .map_err(|e| StorageError::Config(format!("redis url `{}`: {e}", redact(&url))))?;
+        let handle =
+            crate::rt::background_handle().map_err(|e| StorageError::Config(e.to_string()))?;
+        let (conn, shown) = if self.cluster.is_empty() {
+            let url = crate::env::expand_env(&self.url)
+                .map_err(|e| StorageError::Config(format!("redis url: {e}")))?;
+            (self.single(&url, &handle)?, redact(&url))
+        } else {
+            let nodes = self.seed_nodes()?;
+            let shown = nodes
+                .iter()
+                .map(|n| redact(n))
+                .collect::<Vec<_>>()
+                .join(",");
+            (self.cluster_conn(&nodes, &handle)?, shown)
+        };
+        // Connect from the background runtime, so the connection's driver task lives there and
+        // outlives whichever runtime the first caller was on. A failure here is retried on use.
+        let breakers = Arc::new(Breakers::new(
+            format!("redis {shown}"),
+            self.breaker,
+            matches!(conn, Conn::Cluster(_)),
+        ));
+        {
+            let (mut first, breakers) = (conn.clone(), breakers.clone());
+            handle.spawn(async move {
+                if first.ping(None).await.is_ok() {
+                    breakers.refresh_soon(&first);
+                }
+            });
+        }
+        Ok(RedisStorage {
+            conn: Ok(conn),
+            breakers,
+            timeout: self.timeout,
+            url: shown,
+            prefix: self.prefix,
+            codec: self.codec,
+            dedupe: self.dedupe_writes,
+            clock: self.clock.unwrap_or_else(system_clock),
+            deduped: AtomicU64::new(0),
+        })
+    }
+
+    /// The seed nodes with `${VAR}` resolved; an entry may expand to several nodes separated by
+    /// commas or spaces (`cluster = ["${REDIS_CLUSTER_NODES}"]`).
+    fn seed_nodes(&self) -> Result<Vec<String>, StorageError> {
+        let mut nodes = Vec::new();
+        for seed in &self.cluster {
+            let expanded = crate::env::expand_env(seed)
+                .map_err(|e| StorageError::Config(format!("redis cluster node: {e}")))?;
+            nodes.extend(
+                expanded
+                    .split(|c: char| c == ',' || c.is_whitespace())
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        if nodes.is_empty() {
+            return Err(StorageError::Config(
+                "redis cluster: no seed node (an empty list, or variables that expanded to nothing)"
+                    .into(),
+            ));
+        }
+        Ok(nodes)
+    }
+
+    /// The multiplexed, reconnecting connection to one server.
+    fn single(&self, url: &str, handle: &tokio::runtime::Handle) -> Result<Conn, StorageError> {
+        let client = redis::Client::open(url)
+            .map_err(|e| StorageError::Config(format!("redis url `{}`: {e}", redact(url))))?;
         // No blind retries: a failed command fails the call (which then loads), and the breaker
         // decides when Redis is worth trying again.
         let config = ConnectionManagerConfig::new()
@@ -156,34 +227,42 @@ impl RedisStorageBuilder {
             .set_number_of_retries(0)
             .set_min_delay(Duration::from_millis(10))
             .set_max_delay(Duration::from_millis(200));
-        let handle =
-            crate::rt::background_handle().map_err(|e| StorageError::Config(e.to_string()))?;
         // The connection lives on the background runtime so it outlives any caller's runtime.
-        let manager = {
-            let _entered = handle.enter();
-            ConnectionManager::new_lazy_with_config(client, config)
-                .map_err(|e| StorageError::Config(format!("redis: {e}")))?
+        let _entered = handle.enter();
+        let manager = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| StorageError::Config(format!("redis: {e}")))?;
+        Ok(Conn::Single(manager))
+    }
+
+    /// The connection to a cluster: commands go to the node owning their key's slot (MOVED and
+    /// ASK followed, the topology re-read when it changes); the nodes connect in the background.
+    fn cluster_conn(
+        &self,
+        nodes: &[String],
+        handle: &tokio::runtime::Handle,
+    ) -> Result<Conn, StorageError> {
+        let shown = || {
+            nodes
+                .iter()
+                .map(|n| redact(n))
+                .collect::<Vec<_>>()
+                .join(",")
         };
-        // Connect from the background runtime, so the connection's driver task lives there and
-        // outlives whichever runtime the first caller was on. A failure here is retried on use.
-        let mut first = manager.clone();
-        handle.spawn(async move {
-            let _: redis::RedisResult<()> = redis::cmd("PING").query_async(&mut first).await;
-        });
-        Ok(RedisStorage {
-            conn: Ok(manager),
-            breaker: Arc::new(CircuitBreaker::new(
-                format!("redis {}", redact(&url)),
-                self.breaker,
-            )),
-            timeout: self.timeout,
-            url: redact(&url),
-            prefix: self.prefix,
-            codec: self.codec,
-            dedupe: self.dedupe_writes,
-            clock: self.clock.unwrap_or_else(system_clock),
-            deduped: AtomicU64::new(0),
-        })
+        let client = redis::cluster::ClusterClientBuilder::new(nodes.iter().map(String::as_str))
+            .connection_timeout(self.connect_timeout)
+            .response_timeout(self.timeout)
+            // Redirections (MOVED/ASK) are followed whatever this says; it bounds blind retries
+            // of failed commands, which the breaker replaces.
+            .retries(1)
+            .build()
+            .map_err(|e| StorageError::Config(format!("redis cluster `{}`: {e}", shown())))?;
+        let _entered = handle.enter();
+        let config = redis::cluster::ClusterConfig::new()
+            .set_connection_timeout(self.connect_timeout)
+            .set_response_timeout(self.timeout);
+        Ok(Conn::Cluster(
+            client.get_pending_async_connection_with_config(config),
+        ))
     }
 
     /// Like [`RedisStorageBuilder::build`], but a configuration error becomes a storage whose every
@@ -199,7 +278,7 @@ impl RedisStorageBuilder {
                 tracing::error!(error = %e, "redis storage misconfigured: every call will miss");
                 RedisStorage {
                     conn: Err(e),
-                    breaker: Arc::new(CircuitBreaker::new("redis", self_breaker)),
+                    breakers: Arc::new(Breakers::new("redis".into(), self_breaker, false)),
                     timeout: DEFAULT_TIMEOUT,
                     url: String::new(),
                     prefix,
@@ -230,8 +309,8 @@ impl RedisStorageBuilder {
 /// # });
 /// ```
 pub struct RedisStorage {
-    conn: Result<ConnectionManager, StorageError>,
-    breaker: Arc<CircuitBreaker>,
+    conn: Result<Conn, StorageError>,
+    breakers: Arc<Breakers>,
     timeout: Duration,
     url: String,
     prefix: String,
@@ -282,6 +361,7 @@ impl RedisStorage {
     pub fn builder(url: impl Into<String>) -> RedisStorageBuilder {
         RedisStorageBuilder {
             url: url.into(),
+            cluster: Vec::new(),
             prefix: String::new(),
             codec: Codec::default(),
             dedupe_writes: false,
@@ -292,14 +372,54 @@ impl RedisStorage {
         }
     }
 
-    /// The state of the storage's circuit breaker.
-    pub fn breaker_state(&self) -> BreakerState {
-        self.breaker.state()
+    /// A builder for a Redis Cluster reached through `nodes` (seed URLs, `redis://host:port`;
+    /// one is enough, the others are tried when it is down). Each entry may be a `${VAR}` that
+    /// expands to several nodes separated by commas. Every key is routed to the master owning its
+    /// slot; each master has its own circuit breaker, so a dead master costs only its keys.
+    ///
+    /// ```no_run
+    /// use advanced_caching::RedisStorage;
+    /// let storage = RedisStorage::cluster(["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"])
+    ///     .prefix("app:")
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn cluster<I, S>(nodes: I) -> RedisStorageBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut builder = Self::builder(String::new());
+        builder.cluster = nodes.into_iter().map(Into::into).collect();
+        if builder.cluster.is_empty() {
+            // `build` reports it; an empty list must not fall back to a single server.
+            builder.cluster.push(String::new());
+        }
+        builder
     }
 
-    /// The storage's circuit breaker (counters: times opened, calls skipped).
+    /// True when the storage is on a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.conn, Ok(Conn::Cluster(_)))
+    }
+
+    /// The state of the storage's circuit breaker: on a cluster, the worst of its nodes'
+    /// (open when any master is skipped).
+    pub fn breaker_state(&self) -> BreakerState {
+        let states = self.breakers.all().into_iter().map(|n| n.breaker.state());
+        states
+            .max_by_key(|state| match state {
+                BreakerState::Closed => 0,
+                BreakerState::Probing => 1,
+                BreakerState::Open { .. } => 2,
+            })
+            .unwrap_or(BreakerState::Closed)
+    }
+
+    /// The storage's circuit breaker (counters: times opened, calls skipped); on a cluster, the
+    /// one of keys whose node is not known yet and of multi-key reads (each master has its own).
     pub fn breaker(&self) -> &CircuitBreaker {
-        &self.breaker
+        &self.breakers.whole().breaker
     }
 
     /// A storage on `url` with the defaults (no prefix, binary codec).
@@ -324,37 +444,57 @@ impl RedisStorage {
         k
     }
 
-    /// Runs one command, unless the breaker says Redis is down: then the call fails at once with
-    /// [`StorageError::Unavailable`] (and, when the back-off window has ended, starts the probe).
-    fn run<T, F, Fut>(&self, op: F) -> impl Future<Output = StorageResult<T>> + Send + 'static
+    /// The node (and breaker) of `full_key`, as sent to Redis.
+    fn node_of(&self, full_key: &str) -> Arc<Node> {
+        self.breakers.for_key(full_key)
+    }
+
+    /// True while the breaker of `key` skips it.
+    fn skips(&self, key: &str) -> bool {
+        self.node_of(&self.full_key(key)).breaker.skips_now()
+    }
+
+    /// Runs one command on `node` (the node of its key, or the whole storage for a command of
+    /// many keys), unless its breaker says the node is down: then the call fails at once with
+    /// [`StorageError::Unavailable`] (and, when the back-off window has ended, starts the
+    /// probe).
+    fn run<T, F, Fut>(
+        &self,
+        node: Arc<Node>,
+        op: F,
+    ) -> impl Future<Output = StorageResult<T>> + Send + 'static
     where
         T: Send + 'static,
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Conn) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
     {
-        let admission = self.breaker.admit();
+        let admission = node.breaker.admit();
         if admission == Admission::Probe {
-            self.probe();
+            self.probe(node.clone());
         }
-        // Commands run on the caller's task (no hop to another thread): the multiplexed
-        // connection's driver lives on the background runtime, where `build` first connected.
+        // Commands run on the caller's task (no hop to another thread): the connection's
+        // driver lives on the background runtime, where `build` first connected.
         let fut = (admission == Admission::Pass).then(|| self.conn.clone().map(op));
-        let breaker = self.breaker.clone();
+        let (breakers, conn) = (self.breakers.clone(), self.conn.clone());
         async move {
             let Some(fut) = fut else {
                 return Err(UNAVAILABLE);
             };
             match fut?.await {
                 Ok(v) => {
-                    breaker.succeeded();
+                    node.breaker.succeeded();
                     Ok(v)
                 }
                 Err(e) => {
                     if is_outage(&e) {
-                        breaker.failed(e.is_timeout());
+                        node.breaker.failed(e.is_timeout());
+                        // A node that fails may have been replaced: read the slot map again.
+                        if let Ok(conn) = &conn {
+                            breakers.refresh_soon(conn);
+                        }
                     } else {
                         // The server answered (with an error of its own): it is up.
-                        breaker.succeeded();
+                        node.breaker.succeeded();
                     }
                     Err(backend(e))
                 }
@@ -362,29 +502,30 @@ impl RedisStorage {
         }
     }
 
-    /// The probe, in the background: a PING bounded by the command timeout, tried up to three
-    /// times 50 ms apart (a connection that died with the server reconnects on the first); an
-    /// answer closes the breaker.
-    fn probe(&self) {
+    /// The probe of `node`, in the background: a PING to it bounded by the command timeout,
+    /// tried up to three times 50 ms apart (a connection that died with the server reconnects on
+    /// the first); an answer closes its breaker.
+    fn probe(&self, node: Arc<Node>) {
         let (Ok(conn), Ok(handle)) = (self.conn.clone(), crate::rt::background_handle()) else {
-            self.breaker.probe_failed();
+            node.breaker.probe_failed();
             return;
         };
-        let (breaker, timeout) = (self.breaker.clone(), self.timeout);
+        let (breakers, timeout) = (self.breakers.clone(), self.timeout);
         handle.spawn(async move {
             for attempt in 0..3 {
                 if attempt > 0 {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 let mut conn = conn.clone();
-                let cmd = redis::cmd("PING");
-                let ping = cmd.query_async::<String>(&mut conn);
-                if let Ok(Ok(_)) = tokio::time::timeout(timeout, ping).await {
-                    breaker.succeeded();
+                let ping = conn.ping(node.addr.as_ref());
+                if let Ok(Ok(())) = tokio::time::timeout(timeout, ping).await {
+                    node.breaker.succeeded();
                     return;
                 }
             }
-            breaker.probe_failed();
+            node.breaker.probe_failed();
+            // The node may be gone for good, its slots served by another now.
+            breakers.refresh_soon(&conn);
         });
     }
 
@@ -414,13 +555,15 @@ impl RedisStorage {
 
     async fn get_raw(&self, key: &str) -> StorageResult<Option<Vec<u8>>> {
         let k = self.full_key(key);
-        self.run(move |mut c| async move { c.get::<_, Option<Vec<u8>>>(k).await })
-            .await
+        self.run(self.node_of(&k), move |mut c| async move {
+            c.get::<_, Option<Vec<u8>>>(k).await
+        })
+        .await
     }
 
     async fn set_frame(&self, key: &str, entry: AnyEntry, ty: &dyn ValueType) -> StorageResult<()> {
         // Redis is down: do not even encode.
-        if self.breaker.skips_now() {
+        if self.skips(key) {
             return Err(UNAVAILABLE);
         }
         let (bytes, ttl) = self.frame(&entry, ty)?;
@@ -428,8 +571,10 @@ impl RedisStorage {
         match ttl {
             Some(0) => {
                 // Already past its life: nothing to keep.
-                self.run(move |mut c| async move { c.del::<_, ()>(k).await })
-                    .await
+                self.run(self.node_of(&k), move |mut c| async move {
+                    c.del::<_, ()>(k).await
+                })
+                .await
             }
             _ if self.dedupe => {
                 let written = self
@@ -441,12 +586,16 @@ impl RedisStorage {
                 Ok(())
             }
             Some(px) => {
-                self.run(move |mut c| async move { c.pset_ex::<_, _, ()>(k, bytes, px).await })
-                    .await
+                self.run(self.node_of(&k), move |mut c| async move {
+                    c.pset_ex::<_, _, ()>(k, bytes, px).await
+                })
+                .await
             }
             None => {
-                self.run(move |mut c| async move { c.set::<_, _, ()>(k, bytes).await })
-                    .await
+                self.run(self.node_of(&k), move |mut c| async move {
+                    c.set::<_, _, ()>(k, bytes).await
+                })
+                .await
             }
         }
     }
@@ -458,7 +607,7 @@ impl RedisStorage {
         }
         let k = self.full_key(key);
         let reply: Option<String> = self
-            .run(move |mut c| async move {
+            .run(self.node_of(&k), move |mut c| async move {
                 let mut cmd = redis::cmd("SET");
                 cmd.arg(k).arg(bytes).arg("NX");
                 if let Some(px) = ttl {
@@ -506,7 +655,7 @@ impl RedisStorage {
         bytes: Vec<u8>,
         px: Option<u64>,
     ) -> StorageResult<i64> {
-        self.run(move |mut c| async move {
+        self.run(self.node_of(&key), move |mut c| async move {
             let mut call = script.key(key);
             call.arg(bytes).arg(frame::HEADER_LEN);
             if let Some(px) = px {
@@ -537,7 +686,9 @@ impl RedisStorage {
         }
         let full: Vec<String> = keys.iter().map(|k| self.full_key(k)).collect();
         let raw: Vec<Option<Vec<u8>>> = self
-            .run(move |mut c| async move { redis::cmd("MGET").arg(full).query_async(&mut c).await })
+            .run(self.breakers.whole().clone(), move |mut c| async move {
+                redis::cmd("MGET").arg(full).query_async(&mut c).await
+            })
             .await?;
         Ok(keys
             .iter()
@@ -557,9 +708,8 @@ impl Storage for RedisStorage {
     }
 
     // While Redis is down, blocking calls fail at once, without a hop to the runtime.
-    blocking_via_async!(backend, |s: &Self| s
-        .breaker
-        .skips_now()
+    blocking_via_async!(backend, |s: &Self, key: &str| s
+        .skips(key)
         .then_some(UNAVAILABLE));
 
     fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
@@ -589,13 +739,17 @@ impl Storage for RedisStorage {
 
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
         let k = self.full_key(key);
-        let fut = self.run(move |mut c| async move { c.del::<_, u64>(k).await });
+        let fut = self.run(self.node_of(&k), move |mut c| async move {
+            c.del::<_, u64>(k).await
+        });
         Box::pin(async move { Ok(fut.await? > 0) })
     }
 
     fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
         let k = self.full_key(key);
-        Box::pin(self.run(move |mut c| async move { c.exists::<_, bool>(k).await }))
+        Box::pin(self.run(self.node_of(&k), move |mut c| async move {
+            c.exists::<_, bool>(k).await
+        }))
     }
 
     fn set_if_not_exists<'a>(
