@@ -18,6 +18,8 @@ use crate::raw::*;
 pub(crate) const IMPLICIT_DEFAULT: &str = "default";
 /// Its bound.
 pub(crate) const IMPLICIT_MAX_ENTRIES: u64 = 10_000;
+/// How long a process waits for another's load by default (the runtime's `DEFAULT_FLEET_WAIT`).
+const FLEET_WAIT: Duration = Duration::from_secs(10);
 
 const KINDS: [&str; 7] = ["memory", "redis", "hybrid", "chain", "s3", "gcs", "file"];
 const RESERVED: [&str; 14] = [
@@ -50,8 +52,8 @@ fn settings_of(kind: &str) -> &'static [&'static str] {
             "timeout",
             "connect_timeout",
         ],
-        "hybrid" => &["l1", "l2", "l1_ttl", "l2_ttl"],
-        "chain" => &["levels"],
+        "hybrid" => &["l1", "l2", "l1_ttl", "l2_ttl", "coherent"],
+        "chain" => &["levels", "coherent"],
         "s3" => &[
             "bucket",
             "prefix",
@@ -601,7 +603,52 @@ impl Checker<'_> {
             }
         }
         self.cycles(raw);
+        self.coherence(raw, &out);
         out
+    }
+
+    /// A `coherent` hybrid or chain has in-memory levels above a Redis level (whose pub/sub
+    /// carries the announcements).
+    fn coherence(
+        &mut self,
+        raw: &BTreeMap<Spanned<String>, Spanned<RawStorage>>,
+        defs: &[StorageDef],
+    ) {
+        let kind_of = |name: &str| {
+            defs.iter()
+                .find(|d| d.name == name)
+                .map(|d| d.kind.type_name())
+        };
+        for def in defs {
+            let levels: Vec<&str> = match &def.kind {
+                StorageKind::Hybrid {
+                    l1, l2, coherent, ..
+                } if *coherent => vec![l1, l2],
+                StorageKind::Chain { levels, coherent } if *coherent => {
+                    levels.iter().map(|l| l.storage.as_str()).collect()
+                }
+                _ => continue,
+            };
+            let shared = levels.iter().position(|l| kind_of(l) == Some("redis"));
+            let fits = shared
+                .is_some_and(|k| k > 0 && levels[..k].iter().all(|l| kind_of(l) == Some("memory")));
+            if fits {
+                continue;
+            }
+            let Some(span) = raw
+                .iter()
+                .find(|(name, _)| name.get_ref() == &def.name)
+                .and_then(|(_, s)| s.get_ref().coherent.as_ref().map(Spanned::span))
+            else {
+                continue;
+            };
+            self.error(
+                "a coherent storage needs memory levels above a redis level",
+                span,
+                "no redis level below memory ones",
+                "copies are kept coherent through Redis pub/sub: put `memory` storages first and a `redis` storage below them, or remove `coherent`",
+            );
+        }
     }
 
     fn storage(
@@ -625,7 +672,8 @@ impl Checker<'_> {
             return None;
         }
         let allowed = settings_of(kind);
-        let present: [(&str, Option<Range<usize>>); 20] = [
+        let present: [(&str, Option<Range<usize>>); 21] = [
+            ("coherent", s.coherent.as_ref().map(Spanned::span)),
             ("max_entries", s.max_entries.as_ref().map(Spanned::span)),
             ("url", s.url.as_ref().map(Spanned::span)),
             ("cluster", s.cluster.as_ref().map(Spanned::span)),
@@ -785,6 +833,7 @@ impl Checker<'_> {
                     l2: l2?,
                     l1_ttl,
                     l2_ttl,
+                    coherent: flag(&s.coherent),
                 }
             }
             "chain" => {
@@ -818,7 +867,10 @@ impl Checker<'_> {
                         ttl,
                     });
                 }
-                StorageKind::Chain { levels: out }
+                StorageKind::Chain {
+                    levels: out,
+                    coherent: flag(&s.coherent),
+                }
             }
             "s3" => StorageKind::S3 {
                 bucket: required(self, &s.bucket, "bucket")?,
@@ -1211,6 +1263,7 @@ impl Checker<'_> {
             }
             share.map(|p| p / 100.0)
         });
+        let fleet = self.fleet(raw);
         let none_ttl = match &raw.none_ttl {
             Some(d) => {
                 let optional = signature
@@ -1271,7 +1324,42 @@ impl Checker<'_> {
             same_entries_as: raw.same_entries_as.as_ref().map(|t| t.get_ref().clone()),
             none_ttl,
             jitter,
+            fleet: fleet?,
         })
+    }
+
+    /// `single_flight` and `fleet_wait`: the wait of fleet-wide single loading, `None` for
+    /// per-process single flight (the default).
+    fn fleet(&mut self, raw: &RawFunction) -> Option<Option<Duration>> {
+        let fleet = match &raw.single_flight {
+            None => false,
+            Some(s) => match s.get_ref().as_str() {
+                "process" => false,
+                "fleet" => true,
+                other => {
+                    self.error(
+                        format!("unknown single_flight `{other}`"),
+                        s.span(),
+                        "not a scope of single flight",
+                        "`process` (default: one load per key in each process) or `fleet` (one load per key across the processes sharing the storage)",
+                    );
+                    return None;
+                }
+            },
+        };
+        match &raw.fleet_wait {
+            Some(wait) if !fleet => {
+                self.error(
+                    "`fleet_wait` applies to `single_flight = \"fleet\"`",
+                    wait.span(),
+                    "no fleet-wide single flight here",
+                    "add `single_flight = \"fleet\"`, or remove `fleet_wait`",
+                );
+                None
+            }
+            Some(wait) => Some(self.duration(wait, false, false)?),
+            None => Some(fleet.then_some(FLEET_WAIT)),
+        }
     }
 
     /// Every parameter the caller passes is in the key, or in `not_in_key` (and only there).

@@ -466,7 +466,7 @@ fn storages(spec: &Spec) -> TokenStream {
             }
             let deps: Vec<&str> = match &s.kind {
                 StorageKind::Hybrid { l1, l2, .. } => vec![l1, l2],
-                StorageKind::Chain { levels } => {
+                StorageKind::Chain { levels, .. } => {
                     levels.iter().map(|l| l.storage.as_str()).collect()
                 }
                 _ => vec![],
@@ -525,7 +525,9 @@ fn storages(spec: &Spec) -> TokenStream {
                     l2,
                     l1_ttl,
                     l2_ttl,
+                    coherent,
                 } => {
+                    let coherent = coherent.then(|| quote! { .coherent() });
                     let (l1, l2) = (storage_ident(l1), storage_ident(l2));
                     let (l1_ttl, l2_ttl) = (millis(*l1_ttl), millis(*l2_ttl));
                     quote! {
@@ -534,10 +536,11 @@ fn storages(spec: &Spec) -> TokenStream {
                             #l2.clone(),
                             #l1_ttl,
                             ::core::option::Option::Some(#l2_ttl),
-                        ))
+                        )#coherent)
                     }
                 }
-                StorageKind::Chain { levels } => {
+                StorageKind::Chain { levels, coherent } => {
+                    let coherent = coherent.then(|| quote! { .coherent() });
                     let levels = levels.iter().map(|level| {
                         let var = storage_ident(&level.storage);
                         match level.ttl {
@@ -549,7 +552,7 @@ fn storages(spec: &Spec) -> TokenStream {
                         }
                     });
                     quote! {
-                        ::std::sync::Arc::new(__ac::ChainStorage::new(::std::vec![#(#levels),*]))
+                        ::std::sync::Arc::new(__ac::ChainStorage::new(::std::vec![#(#levels),*])#coherent)
                     }
                 }
                 StorageKind::File {
@@ -834,6 +837,10 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
     let ttl = opt_millis(f.ttl);
     let serde = spec.needs_bytes(&f.storage).then(|| quote! { .serde() });
     let jitter = f.jitter.map(|share| quote! { .jitter(#share) });
+    let fleet = f.fleet.map(|wait| {
+        let wait = millis(wait);
+        quote! { .fleet(#wait) }
+    });
     let negative = f.none_ttl.map(|t| {
         let t = millis(t);
         quote! { .negative_ttl(::core::option::Option::is_none, #t) }
@@ -962,6 +969,7 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
                     #extra
                     #negative
                     #jitter
+                    #fleet
                     .error_cloner(#cloner)
                     #serde
                     .#build_call

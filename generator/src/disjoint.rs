@@ -132,7 +132,7 @@ fn leaves(storages: &[StorageDef], storage: &str, depth: usize, out: &mut Vec<Le
             leaves(storages, l1, depth + 1, out);
             leaves(storages, l2, depth + 1, out);
         }
-        StorageKind::Chain { levels } => {
+        StorageKind::Chain { levels, .. } => {
             for level in levels {
                 leaves(storages, &level.storage, depth + 1, out);
             }
@@ -253,6 +253,7 @@ mod tests {
                     l2: "r1".into(),
                     l1_ttl: std::time::Duration::from_secs(1),
                     l2_ttl: std::time::Duration::from_secs(2),
+                    coherent: false,
                 },
                 kind_span: None,
                 cleanup_interval: None,

@@ -45,13 +45,14 @@ fn reach(
             l2,
             l1_ttl,
             l2_ttl,
+            ..
         } => {
             let l1_cap = tighter(&cap, *l1_ttl, format!("l1_ttl of `{name}`"));
             reach(spec, l1, &format!("L1 of {name}"), l1_cap, out);
             let l2_cap = tighter(&cap, *l2_ttl, format!("l2_ttl of `{name}`"));
             reach(spec, l2, &format!("L2 of {name}"), l2_cap, out);
         }
-        StorageKind::Chain { levels } => {
+        StorageKind::Chain { levels, .. } => {
             for (i, level) in levels.iter().enumerate() {
                 let level_cap = match level.ttl {
                     Some(t) => tighter(&cap, t, format!("level {} ttl of `{name}`", i + 1)),

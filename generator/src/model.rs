@@ -47,7 +47,7 @@ impl Spec {
             Some(StorageKind::Hybrid { l1, l2, .. }) => {
                 self.needs_bytes_within(l1, depth + 1) || self.needs_bytes_within(l2, depth + 1)
             }
-            Some(StorageKind::Chain { levels }) => levels
+            Some(StorageKind::Chain { levels, .. }) => levels
                 .iter()
                 .any(|l| self.needs_bytes_within(&l.storage, depth + 1)),
             Some(_) => true,
@@ -103,11 +103,15 @@ pub enum StorageKind {
         l1_ttl: Duration,
         /// TTL cap of L2 copies (default 2 × l1_ttl).
         l2_ttl: Duration,
+        /// L1 copies dropped when another process changes the key in L2 (Redis pub/sub).
+        coherent: bool,
     },
     /// Levels, fastest first.
     Chain {
         /// The levels.
         levels: Vec<Level>,
+        /// In-memory copies dropped when another process changes the key below (Redis pub/sub).
+        coherent: bool,
     },
     /// Amazon S3 or compatible.
     S3 {
@@ -216,6 +220,9 @@ pub struct FunctionDef {
     pub none_ttl: Option<Duration>,
     /// TTL jitter as a fraction (`jitter = "10%"` is 0.1).
     pub jitter: Option<f64>,
+    /// One load per key across processes, waiting this long for another's load
+    /// (`single_flight = "fleet"`); `None`: one load per key in each process.
+    pub fleet: Option<Duration>,
 }
 
 /// The caching strategy of a function.

@@ -38,6 +38,16 @@ struct HumanDuration(#[schemars(regex(pattern = r"^(never|([0-9]+(ms|s|m|h|d))+)
 #[derive(JsonSchema)]
 struct JitterShare(#[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?%$"))] String);
 
+/// The scope of single flight.
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum SingleFlightScope {
+    /// One loader call per key in each process.
+    Process,
+    /// One loader call per key across the processes sharing the storage.
+    Fleet,
+}
+
 /// How a byte-level storage encodes values: "json", "binary" (default), or a path to your codec.
 #[derive(JsonSchema)]
 struct SerializerName(String);
@@ -82,11 +92,18 @@ enum StorageSchema {
         l1_ttl: Option<HumanDuration>,
         /// TTL cap of L2 copies (default 2 × l1_ttl).
         l2_ttl: Option<HumanDuration>,
+        /// Keep L1 copies coherent across processes: a write, refresh or invalidation in one
+        /// process drops the others' L1 copies within milliseconds (Redis pub/sub); while a
+        /// process's subscription is down, it reads L2 first. Needs a memory l1 and a redis l2.
+        coherent: Option<bool>,
     },
     /// Levels, fastest first: write-through, read-through with promotion.
     Chain {
         /// The levels.
         levels: Vec<LevelSchema>,
+        /// Keep the memory levels above the first redis level coherent across processes
+        /// (Redis pub/sub), as for a hybrid.
+        coherent: Option<bool>,
     },
     /// Amazon S3 or a compatible store (feature `s3`).
     S3 {
@@ -194,6 +211,13 @@ struct FunctionSchema {
     /// Shortens each entry's TTL by a random part up to this share, e.g. "10%", so entries
     /// written together do not expire together.
     jitter: Option<JitterShare>,
+    /// "process" (default): concurrent misses of a key in one process make one loader call.
+    /// "fleet": one loader call across every process sharing the storage (Redis): the process
+    /// that takes a short lock there loads, the others wait for its value.
+    single_flight: Option<SingleFlightScope>,
+    /// With single_flight = "fleet": how long a process waits for another's load before loading
+    /// itself (default 10s).
+    fleet_wait: Option<HumanDuration>,
     /// Storage name (default: `default_storage`).
     storage: Option<String>,
     /// For loaders outside this crate: parameters, e.g. ["id: u64", "name: &str"].

@@ -39,6 +39,7 @@ pub struct CacheBuilder<T, E> {
     lock_ttl: Option<Duration>,
     negative: crate::core::Negative<T>,
     jitter: f64,
+    fleet: Option<crate::fleet::Fleet>,
     _value: PhantomData<fn() -> T>,
 }
 
@@ -59,6 +60,7 @@ where
             lock_ttl: None,
             negative: None,
             jitter: 0.0,
+            fleet: None,
             _value: PhantomData,
         }
     }
@@ -101,6 +103,26 @@ where
         } else {
             0.0
         };
+        self
+    }
+
+    /// One load per key across processes sharing the storage: on a miss, the process that takes
+    /// a short lock in the storage (`~load:KEY`, renewed while it loads, released on every
+    /// outcome) calls the loader; the others wait for its value, up to `wait`, then load
+    /// themselves. Meant for remote storages (Redis); on an in-process storage it changes
+    /// nothing but cost.
+    ///
+    /// ```
+    /// use advanced_caching::CacheBuilder;
+    /// use std::time::Duration;
+    /// let cache = CacheBuilder::<u32, std::io::Error>::new("f")
+    ///     .fleet(Duration::from_secs(5))
+    ///     .build_ttl();
+    /// assert_eq!(cache.get_or_load_blocking("k", || Ok(1)).unwrap(), 1);
+    /// assert_eq!(cache.get_or_load_blocking("k", || Ok(2)).unwrap(), 1);
+    /// ```
+    pub fn fleet(mut self, wait: Duration) -> Self {
+        self.fleet = Some(crate::fleet::Fleet { wait });
         self
     }
 
@@ -178,6 +200,7 @@ where
         let mut core = CacheCore::new(&self.name, storage, clock, value_type, self.cloner);
         core.negative = self.negative;
         core.jitter = self.jitter;
+        core.fleet = self.fleet;
         (core, windows, self.lock_ttl)
     }
 

@@ -74,6 +74,8 @@ pub(crate) struct CacheCore<T, E> {
     pub(crate) negative: Negative<T>,
     /// Each entry's TTL is shortened by a random part up to this fraction (0 = none).
     pub(crate) jitter: f64,
+    /// One load per key across processes (`None`: per process).
+    pub(crate) fleet: Option<crate::fleet::Fleet>,
     async_flights: AsyncFlights<T, E>,
     sync_flights: SyncFlights<T, E>,
 }
@@ -97,6 +99,7 @@ where
             cloner,
             negative: None,
             jitter: 0.0,
+            fleet: None,
             async_flights: AsyncFlights::new(),
             sync_flights: SyncFlights::new(),
         }
@@ -376,7 +379,10 @@ where
             if let Some(Lookup::Fresh(v)) = self.lookup_now(key) {
                 return Ok(v);
             }
-            self.call_and_store(key, windows, loader).await
+            match self.fleet {
+                Some(fleet) => self.load_in_fleet(fleet, key, windows, loader).await,
+                None => self.call_and_store(key, windows, loader).await,
+            }
         })
         .await
     }
@@ -390,7 +396,10 @@ where
             if let Some(Lookup::Fresh(v)) = self.lookup_now(key) {
                 return Ok(v);
             }
-            self.call_and_store_blocking(key, windows, loader)
+            match self.fleet {
+                Some(fleet) => self.load_in_fleet_blocking(fleet, key, windows, loader),
+                None => self.call_and_store_blocking(key, windows, loader),
+            }
         })
     }
 

@@ -12,6 +12,7 @@ mod core;
 mod entry;
 mod env;
 mod error;
+mod fleet;
 mod flight;
 mod key;
 mod reader;
@@ -34,6 +35,7 @@ pub use context::{ContextMissing, ContextSlot, FromContextMissing};
 pub use entry::{CacheEntry, Freshness};
 pub use env::{EnvError, expand_env, expand_with};
 pub use error::{CacheError, StorageError};
+pub use fleet::{DEFAULT_FLEET_WAIT, FLEET_LOCK_TTL};
 pub use flight::ErrorCloner;
 pub use key::{Key, KeyBuilder, RESERVED, compose_key, internal_key, key_arg};
 pub use reader::{Reader, ReaderBuilder};
@@ -41,8 +43,8 @@ pub use rt::block_on;
 pub use scheduler::Scheduler;
 pub use stats::{Stats, StatsSnapshot};
 pub use storage::{
-    AnyEntry, BoxFuture, ChainLevel, ChainStorage, FileStorage, FileStorageBuilder, MemoryStorage,
-    SharedStorage, Storage, StorageExt, StorageFactory, StorageResult, lock_entry,
+    AnyEntry, BoxFuture, ChainLevel, ChainStorage, ChangeFeed, FileStorage, FileStorageBuilder,
+    MemoryStorage, SharedStorage, Storage, StorageExt, StorageFactory, StorageResult, lock_entry,
 };
 #[cfg(feature = "gcs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "gcs")))]

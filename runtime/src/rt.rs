@@ -27,7 +27,6 @@ fn background() -> Result<&'static Runtime, CacheError> {
 
 /// A handle to the process-wide background runtime, for connections that must outlive whichever
 /// runtime their first caller ran on.
-#[cfg(any(feature = "redis", feature = "s3", feature = "gcs"))]
 pub(crate) fn background_handle() -> Result<Handle, CacheError> {
     background().map(|rt| rt.handle().clone())
 }

@@ -296,3 +296,35 @@ pub fn flaky() -> Result<String, FetchError> {
 pub fn loader_failed(error: &FetchError) {
     bump(format!("loader_failed:{}", error.0));
 }
+
+/// Loaders of the multi-process tests (`specs/replicas.toml`); each prints what it does, so the
+/// test that spawned the process can count loader calls across processes.
+pub mod replicas {
+    use std::io::Write;
+    use std::time::Duration;
+
+    use super::FetchError;
+
+    fn say(line: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+
+    /// The value of profile `id` as this process would load it.
+    pub async fn profile(id: u64) -> Result<String, FetchError> {
+        say(&format!("LOADED profile {id}"));
+        Ok(format!("loaded-{id}-by-{}", std::process::id()))
+    }
+
+    /// A slow report: takes `REPORT_LOAD_MS` (default 200) milliseconds.
+    pub async fn report(id: u64) -> Result<String, FetchError> {
+        say(&format!("LOADING report {id}"));
+        let ms = std::env::var("REPORT_LOAD_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        Ok(format!("report-{id}-by-{}", std::process::id()))
+    }
+}

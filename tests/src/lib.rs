@@ -30,6 +30,11 @@ pub mod cluster_spec {
     include!(concat!(env!("OUT_DIR"), "/cluster.rs"));
 }
 
+/// Generated from `specs/replicas.toml`.
+pub mod replicas_spec {
+    include!(concat!(env!("OUT_DIR"), "/replicas.rs"));
+}
+
 /// Generated from `specs/context.toml`.
 pub mod context_spec {
     include!(concat!(env!("OUT_DIR"), "/context.rs"));

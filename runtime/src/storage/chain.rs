@@ -5,7 +5,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{AnyEntry, BoxFuture, MemoryStorage, SharedStorage, Storage, StorageResult};
+use super::{
+    AnyEntry, BoxFuture, ChangeFeed, Copies, MemoryStorage, SharedStorage, Storage, StorageResult,
+};
 use crate::clock::{Clock, Millis, duration_millis};
 use crate::error::StorageError;
 use crate::value::ValueType;
@@ -86,6 +88,16 @@ pub struct ChainStorage {
     /// The first level when it is a [`MemoryStorage`], so an L1 hit is a direct call.
     memory_l1: Option<Arc<MemoryStorage>>,
     kind: &'static str,
+    coherence: Option<Coherence>,
+}
+
+/// How a coherent chain keeps its in-memory copies true to a shared level.
+struct Coherence {
+    feed: Arc<ChangeFeed>,
+    /// The index of the shared level; every level before it is in memory.
+    shared: usize,
+    /// Registered with the feed, which drops their entries; kept alive here.
+    _copies: Arc<Copies>,
 }
 
 impl fmt::Debug for ChainStorage {
@@ -153,6 +165,82 @@ impl ChainStorage {
             levels,
             memory_l1,
             kind: "chain",
+            coherence: None,
+        }
+    }
+
+    /// Keeps the in-memory levels coherent across processes: when another process writes or
+    /// deletes a key in the first shared level below them that has a change feed (Redis), this
+    /// process drops its copies within milliseconds; while the feed is disconnected, reads go
+    /// to the shared level first (copies answer only when it cannot). Unchanged when no level
+    /// has a feed, or a level above it is not in memory (logged).
+    ///
+    /// ```
+    /// use advanced_caching::{ChainStorage, MemoryStorage};
+    /// use std::{sync::Arc, time::Duration};
+    /// let l1 = Arc::new(MemoryStorage::new(100));
+    /// let l2 = Arc::new(MemoryStorage::new(100)); // a RedisStorage in a real deployment
+    /// let hybrid = ChainStorage::hybrid(l1, l2, Duration::from_secs(60), None).coherent();
+    /// assert!(!hybrid.is_coherent(), "memory has no change feed");
+    /// ```
+    pub fn coherent(mut self) -> Self {
+        let Some((shared, feed)) = self
+            .levels
+            .iter()
+            .enumerate()
+            .skip(1)
+            .find_map(|(i, l)| Some((i, l.storage.change_feed()?)))
+        else {
+            tracing::warn!(
+                storage = self.kind,
+                "no level announces changes; the copies stay as they are"
+            );
+            return self;
+        };
+        let memory: Option<Vec<Arc<MemoryStorage>>> = self.levels[..shared]
+            .iter()
+            .map(|l| {
+                let any: Arc<dyn Any + Send + Sync> = l.storage.clone();
+                any.downcast::<MemoryStorage>().ok()
+            })
+            .collect();
+        let Some(levels) = memory else {
+            tracing::warn!(
+                storage = self.kind,
+                "only in-memory levels above a shared one can be kept coherent"
+            );
+            return self;
+        };
+        let copies = Arc::new(Copies { levels });
+        feed.watch(&copies);
+        self.coherence = Some(Coherence {
+            feed,
+            shared,
+            _copies: copies,
+        });
+        self
+    }
+
+    /// True when the chain's in-memory copies follow a change feed.
+    pub fn is_coherent(&self) -> bool {
+        self.coherence.is_some()
+    }
+
+    /// The first level a read asks (past the untrusted copies while the feed is down), and the
+    /// feed's epoch before the read (a copy is promoted only if nothing moved since).
+    fn read_plan(&self) -> (usize, Option<u64>) {
+        match &self.coherence {
+            None => (0, None),
+            Some(c) if !c.feed.trusted() => (c.shared, None),
+            Some(c) => (0, Some(c.feed.epoch())),
+        }
+    }
+
+    /// True when a copy read under `epoch` may be promoted to the faster levels.
+    fn may_promote(&self, epoch: Option<u64>) -> bool {
+        match &self.coherence {
+            None => true,
+            Some(c) => epoch.is_some_and(|e| c.feed.unchanged_since(e)),
         }
     }
 
@@ -180,6 +268,7 @@ impl ChainStorage {
     ) -> Self {
         Self {
             kind: "hybrid",
+            coherence: None,
             ..Self::new(vec![
                 ChainLevel::new(l1).ttl_cap(l1_ttl),
                 ChainLevel::new(l2).ttl_cap(l2_ttl.unwrap_or(l1_ttl.saturating_mul(2))),
@@ -257,6 +346,12 @@ impl ChainStorage {
 }
 
 /// Keeps the first error of several level operations.
+/// The levels a read asks, in order: from `start` down, then the ones above it (asked only as a
+/// fallback).
+fn read_order(start: usize, levels: usize) -> impl Iterator<Item = usize> {
+    (start..levels).chain(0..start)
+}
+
 fn first_error(slot: &mut Option<StorageError>, result: StorageResult<()>) {
     if let Err(e) = result {
         slot.get_or_insert(e);
@@ -287,6 +382,11 @@ impl Storage for ChainStorage {
     ) -> Option<StorageResult<Option<AnyEntry>>> {
         // Only a hit on the first level answers at once; a memory L1 is read directly (the
         // `hybrid_l1_hit` bench case), any other first level through its own fast path.
+        if let Some(c) = &self.coherence
+            && !c.feed.trusted()
+        {
+            return None; // untrusted copies: the shared level answers first
+        }
         if let Some(l1) = &self.memory_l1 {
             return l1.live(key, now).map(|entry| Ok(Some(entry)));
         }
@@ -295,11 +395,17 @@ impl Storage for ChainStorage {
     }
 
     fn get_entry_blocking(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {
+        let (start, epoch) = self.read_plan();
         let mut error = None;
-        for (i, level) in self.levels.iter().enumerate() {
-            match level.storage.get_entry_blocking(key, ty) {
+        for i in read_order(start, self.levels.len()) {
+            if i < start && error.is_none() {
+                break; // untrusted copies answer only when the shared level could not
+            }
+            match self.levels[i].storage.get_entry_blocking(key, ty) {
                 Ok(Some(entry)) => {
-                    self.fill_blocking(i, key, &entry, ty);
+                    if i >= start && self.may_promote(epoch) {
+                        self.fill_blocking(i, key, &entry, ty);
+                    }
                     return Ok(Some(entry));
                 }
                 Ok(None) => {}
@@ -318,11 +424,17 @@ impl Storage for ChainStorage {
         ty: &'a dyn ValueType,
     ) -> BoxFuture<'a, StorageResult<Option<AnyEntry>>> {
         Box::pin(async move {
+            let (start, epoch) = self.read_plan();
             let mut error = None;
-            for (i, level) in self.levels.iter().enumerate() {
-                match level.storage.get_entry(key, ty).await {
+            for i in read_order(start, self.levels.len()) {
+                if i < start && error.is_none() {
+                    break; // untrusted copies answer only when the shared level could not
+                }
+                match self.levels[i].storage.get_entry(key, ty).await {
                     Ok(Some(entry)) => {
-                        self.fill(i, key, &entry, ty).await;
+                        if i >= start && self.may_promote(epoch) {
+                            self.fill(i, key, &entry, ty).await;
+                        }
                         return Ok(Some(entry));
                     }
                     Ok(None) => {}

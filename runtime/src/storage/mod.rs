@@ -68,6 +68,7 @@ macro_rules! blocking_via_async {
 
 mod chain;
 mod deflate;
+mod feed;
 mod file;
 mod frame;
 #[cfg(feature = "gcs")]
@@ -81,6 +82,8 @@ mod redis;
 mod s3;
 
 pub use chain::{ChainLevel, ChainStorage};
+pub use feed::ChangeFeed;
+pub(crate) use feed::Copies;
 pub use file::{FileStorage, FileStorageBuilder};
 #[cfg(feature = "gcs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "gcs")))]
@@ -225,6 +228,14 @@ pub trait Storage: std::any::Any + Send + Sync {
     /// Async [`Storage::cleanup_expired_blocking`].
     fn cleanup_expired(&self) -> BoxFuture<'_, StorageResult<usize>> {
         Box::pin(async move { self.cleanup_expired_blocking() })
+    }
+
+    /// The change feed through which the processes sharing this storage announce the keys they
+    /// write and delete (Redis: pub/sub), started on first use; `None` where the storage has
+    /// none. Chains with in-memory levels above such a storage drop their copies of keys
+    /// other processes changed ([`ChainStorage::coherent`]).
+    fn change_feed(&self) -> Option<Arc<ChangeFeed>> {
+        None
     }
 
     /// Deletes the lock `key` only while it holds the token `holder` (a `String` written with

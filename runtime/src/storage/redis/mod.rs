@@ -4,16 +4,17 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
 
 mod cluster;
+mod feed;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
 use self::cluster::{Breakers, Conn, Node};
-use super::{AnyEntry, BoxFuture, Storage, StorageResult, frame};
+use super::{AnyEntry, BoxFuture, ChangeFeed, Storage, StorageResult, frame};
 use crate::breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
 use crate::clock::{Millis, SharedClock, duration_millis, system_clock};
 use crate::codec::Codec;
@@ -151,19 +152,19 @@ impl RedisStorageBuilder {
     pub fn build(self) -> Result<RedisStorage, StorageError> {
         let handle =
             crate::rt::background_handle().map_err(|e| StorageError::Config(e.to_string()))?;
-        let (conn, shown) = if self.cluster.is_empty() {
+        let (conn, nodes) = if self.cluster.is_empty() {
             let url = crate::env::expand_env(&self.url)
                 .map_err(|e| StorageError::Config(format!("redis url: {e}")))?;
-            (self.single(&url, &handle)?, redact(&url))
+            (self.single(&url, &handle)?, vec![url])
         } else {
             let nodes = self.seed_nodes()?;
-            let shown = nodes
-                .iter()
-                .map(|n| redact(n))
-                .collect::<Vec<_>>()
-                .join(",");
-            (self.cluster_conn(&nodes, &handle)?, shown)
+            (self.cluster_conn(&nodes, &handle)?, nodes)
         };
+        let shown = nodes
+            .iter()
+            .map(|n| redact(n))
+            .collect::<Vec<_>>()
+            .join(",");
         // Connect from the background runtime, so the connection's driver task lives there and
         // outlives whichever runtime the first caller was on. A failure here is retried on use.
         let breakers = Arc::new(Breakers::new(
@@ -182,6 +183,9 @@ impl RedisStorageBuilder {
         Ok(RedisStorage {
             conn: Ok(conn),
             breakers,
+            nodes,
+            feed: OnceLock::new(),
+            connect_timeout: self.connect_timeout,
             timeout: self.timeout,
             url: shown,
             prefix: self.prefix,
@@ -279,6 +283,9 @@ impl RedisStorageBuilder {
                 RedisStorage {
                     conn: Err(e),
                     breakers: Arc::new(Breakers::new("redis".into(), self_breaker, false)),
+                    nodes: Vec::new(),
+                    feed: OnceLock::new(),
+                    connect_timeout: DEFAULT_CONNECT_TIMEOUT,
                     timeout: DEFAULT_TIMEOUT,
                     url: String::new(),
                     prefix,
@@ -311,6 +318,12 @@ impl RedisStorageBuilder {
 pub struct RedisStorage {
     conn: Result<Conn, StorageError>,
     breakers: Arc<Breakers>,
+    /// The server's URL, or the cluster's seed nodes (for the change feed's subscription).
+    nodes: Vec<String>,
+    /// The change feed, once a coherent chain asked for it; from then on every write and
+    /// delete of a key is announced.
+    feed: OnceLock<Arc<ChangeFeed>>,
+    connect_timeout: Duration,
     timeout: Duration,
     url: String,
     prefix: String,
@@ -529,6 +542,28 @@ impl RedisStorage {
         });
     }
 
+    /// Announces a write or delete of `key` on the change feed, in the background, once a
+    /// chain follows the feed (the library's own `~` keys are never announced).
+    fn announce(&self, key: &str) {
+        let (Some(feed), Ok(conn)) = (self.feed.get(), &self.conn) else {
+            return;
+        };
+        if key.starts_with(crate::key::RESERVED) {
+            return;
+        }
+        let Ok(handle) = crate::rt::background_handle() else {
+            return;
+        };
+        let (mut conn, channel) = (conn.clone(), feed::channel(&self.prefix));
+        let message = feed::message(feed.origin(), key);
+        handle.spawn(async move {
+            let published: redis::RedisResult<i64> = conn.publish(channel, message).await;
+            if let Err(e) = published {
+                tracing::debug!(error = %e, "change not announced");
+            }
+        });
+    }
+
     fn frame(&self, entry: &AnyEntry, ty: &dyn ValueType) -> StorageResult<(Vec<u8>, Option<u64>)> {
         let bytes = frame::encode(entry, ty, &self.codec)?;
         // Redis rejects an expiry past what its clock can add ("invalid expire time"): a longer
@@ -559,6 +594,18 @@ impl RedisStorage {
             c.get::<_, Option<Vec<u8>>>(k).await
         })
         .await
+    }
+
+    /// Writes `entry` under `key`, and announces it on the change feed.
+    async fn set_announced(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+    ) -> StorageResult<()> {
+        self.set_frame(key, entry, ty).await?;
+        self.announce(key);
+        Ok(())
     }
 
     async fn set_frame(&self, key: &str, entry: AnyEntry, ty: &dyn ValueType) -> StorageResult<()> {
@@ -734,7 +781,7 @@ impl Storage for RedisStorage {
         entry: AnyEntry,
         ty: &'a dyn ValueType,
     ) -> BoxFuture<'a, StorageResult<()>> {
-        Box::pin(self.set_frame(key, entry, ty))
+        Box::pin(self.set_announced(key, entry, ty))
     }
 
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
@@ -742,7 +789,27 @@ impl Storage for RedisStorage {
         let fut = self.run(self.node_of(&k), move |mut c| async move {
             c.del::<_, u64>(k).await
         });
-        Box::pin(async move { Ok(fut.await? > 0) })
+        Box::pin(async move {
+            let deleted = fut.await? > 0;
+            self.announce(key);
+            Ok(deleted)
+        })
+    }
+
+    fn change_feed(&self) -> Option<Arc<ChangeFeed>> {
+        self.conn.as_ref().ok()?;
+        let feed = self.feed.get_or_init(|| {
+            let feed = Arc::new(ChangeFeed::new());
+            feed::subscribe(
+                &feed,
+                self.nodes.clone(),
+                feed::channel(&self.prefix),
+                self.timeout,
+                self.connect_timeout,
+            );
+            feed
+        });
+        Some(feed.clone())
     }
 
     fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
