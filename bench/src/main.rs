@@ -127,6 +127,9 @@ fn main() {
     if wanted("file") {
         remote::file_cases(plan, &mut report);
     }
+    if wanted("l1_invalidation") {
+        remote::invalidation_cases(plan, &mut report);
+    }
     if wanted("outage") {
         remote::outage_cases(plan, &mut report);
     }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use advanced_caching::{
-    ChainStorage, Codec, FileStorage, MemoryStorage, RedisStorage, SharedStorage, StorageExt,
+    ChainStorage, Codec, FileStorage, MemoryStorage, RedisStorage, SharedStorage, Storage,
+    StorageExt,
 };
 use redis::AsyncCommands;
 
@@ -233,4 +234,57 @@ pub(crate) fn outage_cases(plan: Plan, report: &mut Report) {
         ours - peer,
         storage.breaker().skipped()
     ));
+}
+
+/// `l1_invalidation`: two coherent hybrids on one Redis, standing for two processes (each its
+/// own Redis connection, subscription and origin). One writes a key the other holds in its L1;
+/// the time until the other's L1 copy is gone, p50 and p99 over the rounds, on loopback.
+pub(crate) fn invalidation_cases(plan: Plan, report: &mut Report) {
+    let Some(server) = RedisServer::start() else {
+        report.note("l1_invalidation skipped: no redis-server".into());
+        return;
+    };
+    let replica = || -> Option<(Arc<MemoryStorage>, ChainStorage)> {
+        let l1 = Arc::new(MemoryStorage::new(1_000));
+        let l2: SharedStorage = Arc::new(RedisStorage::connect(server.url()).ok()?);
+        let hybrid = ChainStorage::hybrid(l1.clone(), l2.clone(), Duration::from_secs(3600), None)
+            .coherent();
+        let feed = l2.change_feed()?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !feed.trusted() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        feed.trusted().then_some((l1, hybrid))
+    };
+    let (Some((_, writer)), Some((reader_l1, reader))) = (replica(), replica()) else {
+        report.note("l1_invalidation skipped: no subscription".into());
+        return;
+    };
+    let rounds = if plan.rounds < 10 { 200 } else { 2_000 };
+    let mut waits = Vec::with_capacity(rounds);
+    for i in 0..rounds {
+        let key = format!("inv:{}", i % 10);
+        if reader.set_blocking_typed(&key, &i, None).is_err() {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        if writer.set_blocking_typed(&key, &(i + 1), None).is_err() {
+            continue;
+        }
+        let deadline = started + Duration::from_secs(1);
+        while reader_l1.exists_blocking(&key).unwrap_or(false)
+            && std::time::Instant::now() < deadline
+        {
+            std::hint::spin_loop();
+        }
+        waits.push(started.elapsed());
+    }
+    waits.sort();
+    let at = |q: f64| waits.get((waits.len() as f64 * q) as usize).copied();
+    if let (Some(p50), Some(p99)) = (at(0.5), at(0.99)) {
+        report.note(format!(
+            "l1_invalidation write in one process → the other's L1 copy gone: p50 {p50:?} p99 {p99:?} over {} rounds (loopback Redis pub/sub)",
+            waits.len()
+        ));
+    }
 }
