@@ -4,6 +4,7 @@
 //! `compare <case> <ours_ns> <peer> <peer_ns> <ratio>` (ratio = ours / peer; lower is better),
 //! then a summary of the targets.
 
+mod across;
 mod alloc;
 mod cases;
 mod loaders;
@@ -128,7 +129,10 @@ fn main() {
         remote::file_cases(plan, &mut report);
     }
     if wanted("l1_invalidation") {
-        remote::invalidation_cases(plan, &mut report);
+        across::invalidation_cases(plan, &mut report);
+    }
+    if wanted("cluster") {
+        across::cluster_cases(plan, &mut report);
     }
     if wanted("outage") {
         remote::outage_cases(plan, &mut report);

@@ -5,8 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use advanced_caching::{
-    ChainStorage, Codec, FileStorage, MemoryStorage, RedisStorage, SharedStorage, Storage,
-    StorageExt,
+    ChainStorage, Codec, FileStorage, MemoryStorage, RedisStorage, SharedStorage, StorageExt,
 };
 use redis::AsyncCommands;
 
@@ -15,13 +14,18 @@ use crate::cases::ours_hit;
 use crate::measure::{Plan, pair};
 
 /// A `redis-server` of this run on a free loopback port, killed on drop.
-struct RedisServer {
+pub(crate) struct RedisServer {
     child: std::process::Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl RedisServer {
-    fn start() -> Option<Self> {
+    pub(crate) fn start() -> Option<Self> {
+        Self::start_with(&[])
+    }
+
+    /// A server with extra arguments (cluster mode).
+    pub(crate) fn start_with(extra: &[&str]) -> Option<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .ok()?
             .local_addr()
@@ -30,6 +34,7 @@ impl RedisServer {
         let child = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
+            .args(extra.iter().map(|a| a.replace("{port}", &port.to_string())))
             .stdout(std::process::Stdio::null())
             .spawn()
             .ok()?;
@@ -43,7 +48,7 @@ impl RedisServer {
         None
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 }
@@ -56,9 +61,9 @@ impl Drop for RedisServer {
 }
 
 /// A small record, encoded with the same codec on both sides.
-type Record = (u64, String, Vec<u32>);
+pub(crate) type Record = (u64, String, Vec<u32>);
 
-fn record(i: u64) -> Record {
+pub(crate) fn record(i: u64) -> Record {
     (i, format!("name-{i}"), (0..16).collect())
 }
 
@@ -234,57 +239,4 @@ pub(crate) fn outage_cases(plan: Plan, report: &mut Report) {
         ours - peer,
         storage.breaker().skipped()
     ));
-}
-
-/// `l1_invalidation`: two coherent hybrids on one Redis, standing for two processes (each its
-/// own Redis connection, subscription and origin). One writes a key the other holds in its L1;
-/// the time until the other's L1 copy is gone, p50 and p99 over the rounds, on loopback.
-pub(crate) fn invalidation_cases(plan: Plan, report: &mut Report) {
-    let Some(server) = RedisServer::start() else {
-        report.note("l1_invalidation skipped: no redis-server".into());
-        return;
-    };
-    let replica = || -> Option<(Arc<MemoryStorage>, ChainStorage)> {
-        let l1 = Arc::new(MemoryStorage::new(1_000));
-        let l2: SharedStorage = Arc::new(RedisStorage::connect(server.url()).ok()?);
-        let hybrid = ChainStorage::hybrid(l1.clone(), l2.clone(), Duration::from_secs(3600), None)
-            .coherent();
-        let feed = l2.change_feed()?;
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while !feed.trusted() && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        feed.trusted().then_some((l1, hybrid))
-    };
-    let (Some((_, writer)), Some((reader_l1, reader))) = (replica(), replica()) else {
-        report.note("l1_invalidation skipped: no subscription".into());
-        return;
-    };
-    let rounds = if plan.rounds < 10 { 200 } else { 2_000 };
-    let mut waits = Vec::with_capacity(rounds);
-    for i in 0..rounds {
-        let key = format!("inv:{}", i % 10);
-        if reader.set_blocking_typed(&key, &i, None).is_err() {
-            continue;
-        }
-        let started = std::time::Instant::now();
-        if writer.set_blocking_typed(&key, &(i + 1), None).is_err() {
-            continue;
-        }
-        let deadline = started + Duration::from_secs(1);
-        while reader_l1.exists_blocking(&key).unwrap_or(false)
-            && std::time::Instant::now() < deadline
-        {
-            std::hint::spin_loop();
-        }
-        waits.push(started.elapsed());
-    }
-    waits.sort();
-    let at = |q: f64| waits.get((waits.len() as f64 * q) as usize).copied();
-    if let (Some(p50), Some(p99)) = (at(0.5), at(0.99)) {
-        report.note(format!(
-            "l1_invalidation write in one process → the other's L1 copy gone: p50 {p50:?} p99 {p99:?} over {} rounds (loopback Redis pub/sub)",
-            waits.len()
-        ));
-    }
 }

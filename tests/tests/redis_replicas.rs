@@ -167,18 +167,42 @@ fn an_update_in_one_process_reaches_the_l1_of_the_others() {
     assert!(reloaded.starts_with("loaded-1-by-"), "{reloaded}");
     sees(&mut nodes[2], 1, &reloaded);
 
-    // Every subscription is killed; A writes at once. Whatever B and C had, they never return
-    // a value older than that write.
+    // Every subscription is killed, and Redis takes no new connection, so none can come back.
+    // Once the processes noticed (each tried to subscribe again and was refused), A writes:
+    // B and C no longer trust their copies and never return a value older than that write.
+    let mut admin = server.client();
+    let rejected = |admin: &mut redis::Connection| -> u64 {
+        let info: String = redis::cmd("INFO").arg("stats").query(admin).unwrap();
+        info.lines()
+            .find_map(|l| l.strip_prefix("rejected_connections:"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap()
+    };
+    let before = rejected(&mut admin);
+    let _: () = redis::cmd("CONFIG")
+        .arg(&["SET", "maxclients", "1"])
+        .query(&mut admin)
+        .unwrap();
     let killed: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("pubsub")
-        .query(&mut server.client())
+        .arg(&["KILL", "TYPE", "pubsub"])
+        .query(&mut admin)
         .unwrap();
     assert_eq!(killed, 3);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while rejected(&mut admin) < before + 9 {
+        assert!(
+            Instant::now() < deadline,
+            "the processes never tried to subscribe again"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert_eq!(nodes[0].ask("insert 1 after-the-kill"), "DONE");
     assert_eq!(nodes[1].get(1), "after-the-kill");
     assert_eq!(nodes[2].get(1), "after-the-kill");
+    let _: () = redis::cmd("CONFIG")
+        .arg(&["SET", "maxclients", "10000"])
+        .query(&mut admin)
+        .unwrap();
     // They subscribe again, and follow writes as before.
     wait_for_subscribers(&server, 3);
     assert_eq!(nodes[2].ask("insert 1 written-by-c"), "DONE");
