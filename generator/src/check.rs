@@ -1263,7 +1263,7 @@ impl Checker<'_> {
             }
             share.map(|p| p / 100.0)
         });
-        let fleet = self.fleet(raw);
+        let fleet = self.fleet(&raw.single_flight, &raw.fleet_wait);
         let none_ttl = match &raw.none_ttl {
             Some(d) => {
                 let optional = signature
@@ -1330,8 +1330,12 @@ impl Checker<'_> {
 
     /// `single_flight` and `fleet_wait`: the wait of fleet-wide single loading, `None` for
     /// per-process single flight (the default).
-    fn fleet(&mut self, raw: &RawFunction) -> Option<Option<Duration>> {
-        let fleet = match &raw.single_flight {
+    fn fleet(
+        &mut self,
+        single_flight: &Option<Spanned<String>>,
+        fleet_wait: &Option<Spanned<RawDuration>>,
+    ) -> Option<Option<Duration>> {
+        let fleet = match single_flight {
             None => false,
             Some(s) => match s.get_ref().as_str() {
                 "process" => false,
@@ -1347,7 +1351,7 @@ impl Checker<'_> {
                 }
             },
         };
-        match &raw.fleet_wait {
+        match fleet_wait {
             Some(wait) if !fleet => {
                 self.error(
                     "`fleet_wait` applies to `single_flight = \"fleet\"`",
@@ -1679,6 +1683,7 @@ impl Checker<'_> {
             }
             other => other.as_ref().map(|p| p.get_ref().clone()),
         };
+        let fleet = self.fleet(&raw.single_flight, &raw.fleet_wait)?;
         Some(LoaderDef {
             name: name.get_ref().clone(),
             loader: raw.loader.get_ref().clone(),
@@ -1688,6 +1693,7 @@ impl Checker<'_> {
             run_immediately: raw.run_immediately.as_ref().is_some_and(|r| *r.get_ref()),
             storage,
             signature,
+            fleet,
         })
     }
 

@@ -837,10 +837,7 @@ fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
     let ttl = opt_millis(f.ttl);
     let serde = spec.needs_bytes(&f.storage).then(|| quote! { .serde() });
     let jitter = f.jitter.map(|share| quote! { .jitter(#share) });
-    let fleet = f.fleet.map(|wait| {
-        let wait = millis(wait);
-        quote! { .fleet(#wait) }
-    });
+    let fleet = fleet_call(f.fleet);
     let negative = f.none_ttl.map(|t| {
         let t = millis(t);
         quote! { .negative_ttl(::core::option::Option::is_none, #t) }
@@ -1229,6 +1226,14 @@ fn background_control(name_str: &str, sig: &Signature, writer: bool) -> TokenStr
     }
 }
 
+/// `.fleet(wait)` for fleet-wide single loading, nothing otherwise.
+fn fleet_call(wait: Option<Duration>) -> Option<TokenStream> {
+    wait.map(|wait| {
+        let wait = millis(wait);
+        quote! { .fleet(#wait) }
+    })
+}
+
 fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> TokenStream {
     let sig = &l.signature;
     let output = wrapper_output(sig);
@@ -1241,6 +1246,7 @@ fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> TokenStream {
         quote! { .ttl(#t) }
     });
     let run_immediately = l.run_immediately;
+    let fleet = fleet_call(l.fleet);
     let on_error = l.on_error.as_deref().map(|path| {
         let path = path_tokens(path);
         quote! { .on_error(|error: &__Error| #path(error)) }
@@ -1320,6 +1326,7 @@ fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> TokenStream {
                     #ttl
                     .run_immediately(#run_immediately)
                     #on_error
+                    #fleet
                     .error_cloner(#cloner)
                     #serde
                     .#build

@@ -363,6 +363,9 @@ pub struct LoaderDef {
     pub storage: String,
     /// The loader's signature (no parameters).
     pub signature: Signature,
+    /// A miss of the wrapper loads once across processes, waiting this long for another's load
+    /// (`single_flight = "fleet"`).
+    pub fleet: Option<Duration>,
 }
 
 /// `[readers.NAME]`, checked.

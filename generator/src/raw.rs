@@ -100,6 +100,8 @@ pub(crate) struct RawLoader {
     pub(crate) ttl: Option<Spanned<RawDuration>>,
     pub(crate) run_immediately: Option<Spanned<bool>>,
     pub(crate) on_error: Option<Spanned<String>>,
+    pub(crate) single_flight: Option<Spanned<String>>,
+    pub(crate) fleet_wait: Option<Spanned<RawDuration>>,
     pub(crate) storage: Option<Spanned<String>>,
     pub(crate) returns: Option<Spanned<String>>,
     #[serde(rename = "async")]

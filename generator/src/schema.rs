@@ -245,6 +245,11 @@ struct LoaderSchema {
     /// A function called with a reference to the error of each failed run, e.g.
     /// "crate::alerts::inventory_failed" (`fn(&Error)`).
     on_error: Option<String>,
+    /// "process" (default) or "fleet": a miss of the wrapper (before the first run lands) loads
+    /// once across the processes sharing the storage. Scheduled runs are one per fleet already.
+    single_flight: Option<SingleFlightScope>,
+    /// With single_flight = "fleet": how long a process waits for another's load (default 10s).
+    fleet_wait: Option<HumanDuration>,
     /// Storage name (default: `default_storage`).
     storage: Option<String>,
     /// For loaders outside this crate: the return type.

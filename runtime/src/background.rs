@@ -143,6 +143,7 @@ pub struct BackgroundLoaderBuilder<T, E> {
     value_type: Option<Box<dyn ValueType>>,
     cloner: ErrorCloner<E>,
     on_error: Option<ErrorHook<E>>,
+    fleet: Option<crate::fleet::Fleet>,
     _value: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -164,6 +165,7 @@ where
             value_type: None,
             cloner: None,
             on_error: None,
+            fleet: None,
             _value: std::marker::PhantomData,
         }
     }
@@ -201,6 +203,24 @@ where
     /// Load once as soon as the loader starts.
     pub fn run_immediately(mut self, yes: bool) -> Self {
         self.run_immediately = yes;
+        self
+    }
+
+    /// A miss of [`BackgroundLoader::get`] loads once across the processes sharing the storage
+    /// (see [`crate::CacheBuilder::fleet`]); the scheduled runs are one per fleet already (the
+    /// writer lease).
+    ///
+    /// ```
+    /// use advanced_caching::BackgroundLoaderBuilder;
+    /// use std::time::Duration;
+    /// let rates = BackgroundLoaderBuilder::<u32, std::io::Error>::new("rates")
+    ///     .fleet(Duration::from_secs(5))
+    ///     .build_blocking(|| Ok(7))
+    ///     .unwrap();
+    /// assert_eq!(rates.get_blocking().unwrap(), 7);
+    /// ```
+    pub fn fleet(mut self, wait: Duration) -> Self {
+        self.fleet = Some(crate::fleet::Fleet { wait });
         self
     }
 
@@ -267,7 +287,8 @@ where
             .value_type
             .unwrap_or_else(|| Box::new(ObjectValue::<T>::new()));
         let core_clock = clock.clone();
-        let core = CacheCore::new(&self.name, storage, clock, value_type, self.cloner);
+        let mut core = CacheCore::new(&self.name, storage, clock, value_type, self.cloner);
+        core.fleet = self.fleet;
         Ok(BackgroundLoader {
             inner: Arc::new(LoaderInner {
                 core,

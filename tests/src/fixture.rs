@@ -317,6 +317,13 @@ pub mod replicas {
         Ok(format!("loaded-{id}-by-{}", std::process::id()))
     }
 
+    /// A slow daily figure (200 ms), loaded by a background loader on a miss.
+    pub async fn daily() -> Result<String, FetchError> {
+        say("LOADING daily");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        Ok(format!("daily-by-{}", std::process::id()))
+    }
+
     /// A slow report: takes `REPORT_LOAD_MS` (default 200) milliseconds.
     pub async fn report(id: u64) -> Result<String, FetchError> {
         say(&format!("LOADING report {id}"));

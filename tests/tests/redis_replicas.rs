@@ -219,10 +219,20 @@ fn an_update_in_one_process_reaches_the_l1_of_the_others() {
 
 #[test]
 fn processes_that_miss_one_key_together_make_one_loader_call() {
+    one_load_across(&["report 7 16"; 4], 64);
+}
+
+#[test]
+fn a_background_loader_miss_loads_once_across_processes() {
+    one_load_across(&["daily 8"; 4], 32);
+}
+
+/// Sends `commands[i]` to process i, all at once; every call gets one value, loaded once.
+fn one_load_across(commands: &[&str], calls: usize) {
     let server = redis_or_skip!();
-    let mut nodes: Vec<Node> = (0..4).map(|_| Node::spawn(&server, 200)).collect();
-    for node in &mut nodes {
-        node.send("report 7 16");
+    let mut nodes: Vec<Node> = commands.iter().map(|_| Node::spawn(&server, 200)).collect();
+    for (node, command) in nodes.iter_mut().zip(commands) {
+        node.send(command);
     }
     let mut values = Vec::new();
     for node in &mut nodes {
@@ -230,7 +240,7 @@ fn processes_that_miss_one_key_together_make_one_loader_call() {
         let reports = line.strip_prefix("REPORTS ").unwrap();
         values.extend(reports.split(' ').map(str::to_owned));
     }
-    assert_eq!(values.len(), 64);
+    assert_eq!(values.len(), calls);
     assert!(values.iter().all(|v| *v == values[0]), "{values:?}");
     let loads: Vec<&String> = nodes.iter().flat_map(|n| &n.loads).collect();
     assert_eq!(loads.len(), 1, "one loader call in all: {loads:?}");

@@ -5,6 +5,7 @@
 //! - `get ID` → `VALUE <profile ID>`
 //! - `insert ID TEXT` / `invalidate ID` → `DONE`
 //! - `report ID N` → N concurrent calls of `report(ID)`, then `REPORTS <value> …`
+//! - `daily N` → N concurrent calls of the `daily` loader's wrapper, then `REPORTS <value> …`
 
 use std::io::{BufRead, Write};
 
@@ -50,6 +51,14 @@ async fn run(line: &str) -> Result<(), Failure> {
                 let calls: Vec<_> = (0..n)
                     .map(|_| tokio::spawn(async move { caches::report(key).await }))
                     .collect();
+                let mut values = Vec::new();
+                for call in calls {
+                    values.push(call.await?.map_err(failed)?);
+                }
+                answer(&format!("REPORTS {}", values.join(" ")))?;
+            }
+            Some("daily") => {
+                let calls: Vec<_> = (0..id(1)?).map(|_| tokio::spawn(caches::daily())).collect();
                 let mut values = Vec::new();
                 for call in calls {
                     values.push(call.await?.map_err(failed)?);
