@@ -15,6 +15,7 @@ use redis::Commands;
 struct Setup {
     clock: ManualClock,
     local: Arc<MemoryStorage>,
+    storage: Arc<RedisStorage>,
     caches: Caches,
 }
 
@@ -29,16 +30,18 @@ fn setup(cluster: &RedisCluster) -> Setup {
         .build()
         .unwrap();
     assert!(storage.is_cluster());
+    let storage = Arc::new(storage);
     let local = Arc::new(MemoryStorage::with_clock(1_000, shared.clone()));
     let caches = Caches::builder()
         .clock(shared)
-        .storage("cluster", Arc::new(storage))
+        .storage("cluster", storage.clone())
         .storage("local", local.clone())
         .build()
         .unwrap();
     Setup {
         clock,
         local,
+        storage,
         caches,
     }
 }
@@ -86,6 +89,16 @@ async fn every_strategy_works_with_keys_on_every_master() {
         (users.hits, users.misses, users.storage_errors),
         (60, 60, 0)
     );
+
+    // A bulk read of keys on all three masters is split by slot.
+    let keys: Vec<String> = by_master
+        .iter()
+        .map(|ids| format!("user:{}", ids[0]))
+        .collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let ty = advanced_caching::SerdeValue::<advanced_caching_tests::fixture::User>::new();
+    let entries = s.storage.get_many(&keys, &ty).await.unwrap();
+    assert_eq!(entries.iter().filter(|e| e.is_some()).count(), 3);
 
     // Control calls reach the right master.
     let user = caches::get_user::on(&s.caches);
