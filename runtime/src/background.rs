@@ -328,7 +328,7 @@ struct LoaderInner<T, E> {
     _slot: WriterSlot,
 }
 
-/// A value that a loader refreshes on a schedule (`[loaders.NAME]`, BGCache's writer).
+/// A value that a loader refreshes on a schedule (`[loaders.NAME]`).
 ///
 /// Every `interval` the loader runs (one run at a time; a run slower than the interval never
 /// stacks up) and its value is written to the storage with `ttl` (default 2 × interval). A failing

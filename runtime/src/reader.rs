@@ -156,7 +156,7 @@ struct ReaderInner<T, E> {
     scheduler: Scheduler,
 }
 
-/// A read-only view of a background loader's value (`[readers.NAME]`, BGCache's reader).
+/// A read-only view of a background loader's value (`[readers.NAME]`).
 ///
 /// Serves from its own local storage; pulls from the source storage every `interval` and once on
 /// a miss. It never writes the source. When neither holds a value, [`Reader::get`] returns `None`

@@ -2,6 +2,7 @@
 //! compiled here under `#![deny(warnings)]`, called by the tests in `tests/`.
 #![deny(warnings)]
 
+pub mod contract;
 pub mod fixture;
 pub mod harness;
 

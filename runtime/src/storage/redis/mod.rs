@@ -60,8 +60,30 @@ end
 return 0
 ";
 
+/// Creates `KEYS[1]` = `ARGV[1]` (expiring in `ARGV[2]` ms, `0` = never) unless it holds an
+/// entry still live at `ARGV[3]`, the caller's clock: an entry past its frame's timestamps is
+/// absent even before Redis expires it (clocks differ), and so is a corrupt frame or a key of
+/// another type. Returns 1 when created.
+const CREATE: &str = r"
+local cur = redis.pcall('GET', KEYS[1])
+if type(cur) == 'string' and string.len(cur) >= 26
+   and string.byte(cur, 1) == 172 and string.byte(cur, 2) == 1 then
+  local function at(first)
+    local t = 0
+    for i = first + 7, first, -1 do t = t * 256 + string.byte(cur, i) end
+    return t
+  end
+  local now = tonumber(ARGV[3])
+  if at(11) > now or at(19) > now then return 0 end
+end
+if ARGV[2] == '0' then redis.call('SET', KEYS[1], ARGV[1])
+else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+return 1
+";
+
 /// The scripts, hashed once per process (`EVALSHA`, loaded on first use).
 static DEDUPE: LazyLock<Script> = LazyLock::new(|| Script::new(DEDUPE_SET));
+static CREATE_IF_ABSENT: LazyLock<Script> = LazyLock::new(|| Script::new(CREATE));
 static RELEASE: LazyLock<Script> = LazyLock::new(|| Script::new(LOCK_RELEASE));
 static RENEW: LazyLock<Script> = LazyLock::new(|| Script::new(LOCK_RENEW));
 
@@ -300,7 +322,7 @@ impl RedisStorageBuilder {
 }
 
 /// A storage on Redis: async multiplexed connection with automatic reconnect, a blocking path for
-/// sync loaders, key prefix, codec, millisecond TTLs, atomic `set_if_not_exists` (SET NX PX),
+/// sync loaders, key prefix, codec, millisecond TTLs, atomic `set_if_not_exists` (one script: create unless a live entry is there),
 /// optional write deduplication and bulk reads (MGET).
 ///
 /// When Redis is unreachable every call fails fast with [`StorageError::Backend`] (caches then
@@ -652,18 +674,15 @@ impl RedisStorage {
         if ttl == Some(0) {
             return Ok(false);
         }
-        let k = self.full_key(key);
-        let reply: Option<String> = self
+        let (k, now) = (self.full_key(key), self.clock.now_millis());
+        let created: i64 = self
             .run(self.node_of(&k), move |mut c| async move {
-                let mut cmd = redis::cmd("SET");
-                cmd.arg(k).arg(bytes).arg("NX");
-                if let Some(px) = ttl {
-                    cmd.arg("PX").arg(px);
-                }
-                cmd.query_async(&mut c).await
+                let mut call = CREATE_IF_ABSENT.key(k);
+                call.arg(bytes).arg(ttl.unwrap_or(0)).arg(now);
+                call.invoke_async(&mut c).await
             })
             .await?;
-        Ok(reply.is_some())
+        Ok(created > 0)
     }
 
     /// Compare-and-delete of a lock, in one server-side script.

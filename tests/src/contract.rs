@@ -1,0 +1,226 @@
+//! The storage contract: what every [`Storage`] does the same way, run against each storage
+//! (memory, file, chain, hybrid, Redis, Redis Cluster, S3, GCS) by `tests/storage_contract.rs`.
+//!
+//! Each storage is built on a [`ManualClock`], so expiry is checked without sleeping: an entry
+//! is a miss once the storage's clock passes its TTL, whatever the backend's own expiry does.
+
+use std::time::Duration;
+
+use advanced_caching::{ManualClock, SerdeValue, Storage, StorageExt, lock_entry};
+
+/// Runs the whole contract, async and blocking, on keys under `prefix` (so that several runs can
+/// share a backend).
+///
+/// # Panics
+/// On the first broken clause, naming the storage (`label`) and the clause.
+pub async fn check(storage: &dyn Storage, clock: &ManualClock, label: &str) {
+    values(storage, clock, label, "async").await;
+    locks(storage, label, "async").await;
+    let blocking = format!("{label} (blocking)");
+    tokio::task::block_in_place(|| {
+        values_blocking(storage, clock, &blocking);
+        locks_blocking(storage, &blocking);
+    });
+}
+
+const TTL: Duration = Duration::from_secs(10);
+
+async fn values(storage: &dyn Storage, clock: &ManualClock, label: &str, p: &str) {
+    let key = format!("contract:{p}:value");
+    assert_eq!(
+        storage.get_typed::<String>(&key).await.unwrap(),
+        None,
+        "{label}: a missing key is a miss"
+    );
+    assert!(
+        !storage.exists(&key).await.unwrap(),
+        "{label}: missing ⇒ !exists"
+    );
+    storage
+        .set_typed(&key, &"one".to_owned(), Some(TTL))
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.get_typed::<String>(&key).await.unwrap().as_deref(),
+        Some("one"),
+        "{label}: set then get"
+    );
+    assert!(storage.exists(&key).await.unwrap(), "{label}: set ⇒ exists");
+    storage
+        .set_typed(&key, &"two".to_owned(), Some(TTL))
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.get_typed::<String>(&key).await.unwrap().as_deref(),
+        Some("two"),
+        "{label}: overwrite"
+    );
+    clock.advance(TTL + Duration::from_secs(1));
+    assert_eq!(
+        storage.get_typed::<String>(&key).await.unwrap(),
+        None,
+        "{label}: expired is a miss"
+    );
+
+    let never = format!("contract:{p}:never");
+    storage
+        .set_typed(&never, &"kept".to_owned(), None)
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(365 * 24 * 3600));
+    assert_eq!(
+        storage
+            .get_typed::<String>(&never)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("kept"),
+        "{label}: no TTL never expires"
+    );
+    assert!(
+        storage.delete(&never).await.unwrap(),
+        "{label}: delete of a present key"
+    );
+    assert_eq!(
+        storage.get_typed::<String>(&never).await.unwrap(),
+        None,
+        "{label}: deleted is a miss"
+    );
+
+    let once = format!("contract:{p}:once");
+    let ty = SerdeValue::<String>::new();
+    let entry = |v: &str| {
+        advanced_caching::CacheEntry::new(
+            std::sync::Arc::new(v.to_owned()) as advanced_caching::AnyValue,
+            storage.now(),
+            Some(TTL),
+            None,
+        )
+    };
+    assert!(
+        storage
+            .set_if_not_exists(&once, entry("first"), &ty)
+            .await
+            .unwrap(),
+        "{label}: create"
+    );
+    assert!(
+        !storage
+            .set_if_not_exists(&once, entry("second"), &ty)
+            .await
+            .unwrap(),
+        "{label}: no second create"
+    );
+    assert_eq!(
+        storage.get_typed::<String>(&once).await.unwrap().as_deref(),
+        Some("first"),
+        "{label}: the first create wins"
+    );
+    clock.advance(TTL + Duration::from_secs(1));
+    assert!(
+        storage
+            .set_if_not_exists(&once, entry("third"), &ty)
+            .await
+            .unwrap(),
+        "{label}: an expired entry is absent"
+    );
+    assert_eq!(
+        storage.get_typed::<String>(&once).await.unwrap().as_deref(),
+        Some("third"),
+        "{label}: created over an expired entry"
+    );
+}
+
+fn values_blocking(storage: &dyn Storage, clock: &ManualClock, label: &str) {
+    let key = "contract:blocking:value";
+    let get = |k: &str| storage.get_blocking_typed::<String>(k).unwrap();
+    assert_eq!(get(key), None, "{label}: a missing key is a miss");
+    assert!(
+        !storage.exists_blocking(key).unwrap(),
+        "{label}: missing ⇒ !exists"
+    );
+    storage
+        .set_blocking_typed(key, &"one".to_owned(), Some(TTL))
+        .unwrap();
+    assert_eq!(get(key).as_deref(), Some("one"), "{label}: set then get");
+    assert!(
+        storage.exists_blocking(key).unwrap(),
+        "{label}: set ⇒ exists"
+    );
+    clock.advance(TTL + Duration::from_secs(1));
+    assert_eq!(get(key), None, "{label}: expired is a miss");
+    storage
+        .set_blocking_typed(key, &"two".to_owned(), None)
+        .unwrap();
+    assert!(
+        storage.delete_blocking(key).unwrap(),
+        "{label}: delete of a present key"
+    );
+    assert_eq!(get(key), None, "{label}: deleted is a miss");
+}
+
+async fn locks(storage: &dyn Storage, label: &str, p: &str) {
+    let lock = format!("~lock:contract:{p}");
+    let ty = SerdeValue::<String>::new();
+    let held = lock_entry("me", storage.now(), TTL);
+    assert!(
+        storage.set_if_not_exists(&lock, held, &ty).await.unwrap(),
+        "{label}: lock taken"
+    );
+    assert!(
+        !storage.release_lock(&lock, "someone else").await.unwrap(),
+        "{label}: only the holder releases"
+    );
+    assert!(
+        !storage
+            .renew_lock(&lock, "someone else", TTL)
+            .await
+            .unwrap(),
+        "{label}: only the holder renews"
+    );
+    assert!(
+        storage.renew_lock(&lock, "me", TTL).await.unwrap(),
+        "{label}: the holder renews"
+    );
+    assert!(
+        storage.release_lock(&lock, "me").await.unwrap(),
+        "{label}: the holder releases"
+    );
+    let again = lock_entry("next", storage.now(), TTL);
+    assert!(
+        storage.set_if_not_exists(&lock, again, &ty).await.unwrap(),
+        "{label}: a released lock is free"
+    );
+    assert!(
+        storage.release_lock(&lock, "next").await.unwrap(),
+        "{label}: released again"
+    );
+}
+
+fn locks_blocking(storage: &dyn Storage, label: &str) {
+    let lock = "~lock:contract:blocking";
+    let ty = SerdeValue::<String>::new();
+    let held = lock_entry("me", storage.now(), TTL);
+    assert!(
+        storage.set_if_not_exists_blocking(lock, held, &ty).unwrap(),
+        "{label}: lock taken"
+    );
+    assert!(
+        !storage.release_lock_blocking(lock, "someone else").unwrap(),
+        "{label}: only the holder releases"
+    );
+    assert!(
+        !storage
+            .renew_lock_blocking(lock, "someone else", TTL)
+            .unwrap(),
+        "{label}: only the holder renews"
+    );
+    assert!(
+        storage.renew_lock_blocking(lock, "me", TTL).unwrap(),
+        "{label}: the holder renews"
+    );
+    assert!(
+        storage.release_lock_blocking(lock, "me").unwrap(),
+        "{label}: the holder releases"
+    );
+}
