@@ -3,6 +3,7 @@
 //!
 //! Each storage is built on a [`ManualClock`], so expiry is checked without sleeping: an entry
 //! is a miss once the storage's clock passes its TTL, whatever the backend's own expiry does.
+#![allow(clippy::unwrap_used)] // a broken clause fails the test loudly
 
 use std::time::Duration;
 
