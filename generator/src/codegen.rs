@@ -508,16 +508,14 @@ fn storages(spec: &Spec) -> TokenStream {
                         quote! { __ac::RedisStorage::cluster([#(#cluster),*]) }
                     };
                     quote! {
-                        ::std::sync::Arc::new(
-                            #builder
+                        #builder
                                 .prefix(#prefix)
                                 .codec(#codec)
                                 .dedupe_writes(#dedupe_writes)
                                 #timeout
                                 #connect_timeout
                                 .clock(clock.clone())
-                                .build_or_failing(),
-                        )
+                                .build_shared()
                     }
                 }
                 StorageKind::Hybrid {
@@ -564,15 +562,13 @@ fn storages(spec: &Spec) -> TokenStream {
                 } => {
                     let codec = codec(serializer);
                     quote! {
-                        ::std::sync::Arc::new(
-                            __ac::FileStorage::builder(#dir)
+                        __ac::FileStorage::builder(#dir)
                                 .codec(#codec)
                                 .compression(#compression)
                                 .dedupe_writes(#dedupe_writes)
                                 .fsync(#fsync)
                                 .clock(clock.clone())
-                                .build_or_failing(),
-                        )
+                                .build_shared()
                     }
                 }
                 StorageKind::S3 {
@@ -588,8 +584,7 @@ fn storages(spec: &Spec) -> TokenStream {
                     let region = region.as_ref().map(|r| quote! { .region(#r) });
                     let endpoint = endpoint.as_ref().map(|e| quote! { .endpoint(#e) });
                     quote! {
-                        ::std::sync::Arc::new(
-                            __ac::S3Storage::builder(#bucket)
+                        __ac::S3Storage::builder(#bucket)
                                 .prefix(#prefix)
                                 #region
                                 #endpoint
@@ -597,8 +592,7 @@ fn storages(spec: &Spec) -> TokenStream {
                                 .compression(#compression)
                                 .dedupe_writes(#dedupe_writes)
                                 .clock(clock.clone())
-                                .build_or_failing(),
-                        )
+                                .build_shared()
                     }
                 }
                 StorageKind::Gcs {
@@ -612,16 +606,14 @@ fn storages(spec: &Spec) -> TokenStream {
                     let codec = codec(serializer);
                     let endpoint = endpoint.as_ref().map(|e| quote! { .endpoint(#e) });
                     quote! {
-                        ::std::sync::Arc::new(
-                            __ac::GcsStorage::builder(#bucket)
+                        __ac::GcsStorage::builder(#bucket)
                                 .prefix(#prefix)
                                 #endpoint
                                 .codec(#codec)
                                 .compression(#compression)
                                 .dedupe_writes(#dedupe_writes)
                                 .clock(clock.clone())
-                                .build_or_failing(),
-                        )
+                                .build_shared()
                     }
                 }
             };

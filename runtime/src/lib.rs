@@ -43,8 +43,9 @@ pub use rt::block_on;
 pub use scheduler::Scheduler;
 pub use stats::{Stats, StatsSnapshot};
 pub use storage::{
-    AnyEntry, BoxFuture, ChainLevel, ChainStorage, ChangeFeed, FileStorage, FileStorageBuilder,
-    MemoryStorage, SharedStorage, Storage, StorageExt, StorageFactory, StorageResult, lock_entry,
+    AnyEntry, BoxFuture, ChainLevel, ChainStorage, ChangeFeed, FailingStorage, FileStorage,
+    FileStorageBuilder, MemoryStorage, SharedStorage, Storage, StorageExt, StorageFactory,
+    StorageResult, lock_entry,
 };
 #[cfg(feature = "gcs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "gcs")))]

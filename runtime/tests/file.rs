@@ -314,10 +314,14 @@ fn an_unusable_directory_is_a_typed_error_and_a_failing_storage() {
     std::fs::write(&file_in_the_way, b"x").unwrap();
     let err = FileStorage::new(file_in_the_way.join("sub")).unwrap_err();
     assert!(matches!(err, StorageError::Config(_)), "{err:?}");
-    let failing = FileStorage::builder(file_in_the_way.join("sub")).build_or_failing();
-    assert!(failing.get_blocking_typed::<u8>("k").is_err());
+    let failing = FileStorage::builder(file_in_the_way.join("sub")).build_shared();
+    assert_eq!(failing.kind(), "file");
+    assert!(matches!(
+        failing.get_blocking_typed::<u8>("k"),
+        Err(StorageError::Config(_))
+    ));
     let cache = CacheBuilder::<u8, ()>::new("f")
-        .storage(Arc::new(failing))
+        .storage(failing)
         .ttl(Some(Duration::from_secs(1)))
         .serde()
         .build_ttl();

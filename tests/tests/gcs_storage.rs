@@ -25,7 +25,6 @@ async fn bucket(gcs: &Emulator, name: &str) -> GcsStorage {
     let storage = builder(gcs, name).build().unwrap();
     storage
         .client()
-        .unwrap()
         .insert_bucket(&InsertBucketRequest {
             name: name.into(),
             param: InsertBucketParam {
@@ -42,7 +41,6 @@ async fn bucket(gcs: &Emulator, name: &str) -> GcsStorage {
 async fn object(storage: &GcsStorage, key: &str) -> Object {
     storage
         .client()
-        .unwrap()
         .get_object(&GetObjectRequest {
             bucket: storage.bucket().into(),
             object: storage.object_name(key),
@@ -266,7 +264,6 @@ async fn foreign_objects_are_misses() {
     let storage = bucket(&gcs, "foreign").await;
     storage
         .client()
-        .unwrap()
         .upload_object(
             &UploadObjectRequest {
                 bucket: "foreign".into(),

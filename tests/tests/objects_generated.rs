@@ -93,7 +93,6 @@ fn a_chain_ending_in_gcs_works_for_sync_loaders() {
     advanced_caching::block_on(async {
         storage
             .client()
-            .unwrap()
             .insert_bucket(&InsertBucketRequest {
                 name: "gen-bucket".into(),
                 param: InsertBucketParam {

@@ -150,7 +150,6 @@ async fn gcs_keeps_the_contract() {
         .unwrap();
     storage
         .client()
-        .unwrap()
         .insert_bucket(&InsertBucketRequest {
             name: "contract".into(),
             param: InsertBucketParam {

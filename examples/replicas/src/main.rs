@@ -20,12 +20,10 @@ async fn replica() -> Result<(), Box<dyn std::error::Error>> {
     if let Ok(nodes) = std::env::var("REDIS_CLUSTER_NODES") {
         let cluster = caches::Caches::builder()
             .storage_with("shared", move |clock| {
-                std::sync::Arc::new(
-                    advanced_caching::RedisStorage::cluster([nodes])
-                        .prefix("replicas:")
-                        .clock(clock)
-                        .build_or_failing(),
-                )
+                advanced_caching::RedisStorage::cluster([nodes])
+                    .prefix("replicas:")
+                    .clock(clock)
+                    .build_shared()
             })
             .build()?;
         caches::install(cluster)?;

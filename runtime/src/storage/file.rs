@@ -110,25 +110,14 @@ impl FileStorageBuilder {
         })
     }
 
-    /// Like [`FileStorageBuilder::build`], but a configuration error becomes a storage whose every
-    /// call fails with it (generated code uses this, so a bad directory never stops a program).
-    pub fn build_or_failing(self) -> FileStorage {
-        let fallback = FileStorage {
-            dir: PathBuf::new(),
-            codec: self.codec.clone(),
-            compression: self.compression,
-            dedupe: self.dedupe_writes,
-            fsync: self.fsync,
-            clock: self.clock.clone().unwrap_or_else(system_clock),
-            deduped: AtomicU64::new(0),
-        };
-        match self.build() {
-            Ok(storage) => storage,
-            Err(e) => {
-                tracing::error!(error = %e, "file storage misconfigured: every call will miss");
-                fallback
-            }
-        }
+    /// [`FileStorageBuilder::build`] as a shared storage; a directory that cannot be made
+    /// becomes a [`FailingStorage`](crate::FailingStorage) whose every call fails with it
+    /// (generated code uses this, so a bad directory never stops a program).
+    pub fn build_shared(self) -> super::SharedStorage {
+        let clock = self.clock.clone();
+        super::FailingStorage::or_failing("file", self.build(), || {
+            clock.unwrap_or_else(system_clock)
+        })
     }
 }
 
@@ -248,19 +237,9 @@ impl FileStorage {
         self.dir.join(name)
     }
 
-    fn check_configured(&self) -> StorageResult<()> {
-        if self.dir.as_os_str().is_empty() {
-            return Err(StorageError::Config(
-                "file storage has no usable directory".into(),
-            ));
-        }
-        Ok(())
-    }
-
     /// Reads and parses the file of `key`; `None` when absent, or when the file belongs to
     /// another key (a digest collision, never seen, but checked).
     fn read(&self, key: &str) -> StorageResult<Option<Stored>> {
-        self.check_configured()?;
         let path = self.path_of(key);
         let bytes = match fs::read(&path) {
             Ok(b) => b,
@@ -403,7 +382,6 @@ impl Storage for FileStorage {
         entry: AnyEntry,
         ty: &dyn ValueType,
     ) -> StorageResult<()> {
-        self.check_configured()?;
         let payload = self.encode_payload(&entry, ty)?;
         if self.dedupe && self.try_dedupe(key, &entry, &payload) {
             return Ok(());
@@ -413,7 +391,6 @@ impl Storage for FileStorage {
     }
 
     fn delete_blocking(&self, key: &str) -> StorageResult<bool> {
-        self.check_configured()?;
         let path = self.path_of(key);
         match fs::remove_file(&path) {
             Ok(()) => Ok(true),
@@ -434,7 +411,6 @@ impl Storage for FileStorage {
         entry: AnyEntry,
         ty: &dyn ValueType,
     ) -> StorageResult<bool> {
-        self.check_configured()?;
         let payload = self.encode_payload(&entry, ty)?;
         let bytes = self.file_bytes(key, &entry, &payload)?;
         // One lock file per directory serializes check-and-write across threads and processes
@@ -471,7 +447,6 @@ impl Storage for FileStorage {
     }
 
     fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
-        self.check_configured()?;
         let now = self.now();
         let listing = fs::read_dir(&self.dir).map_err(|e| io_error("list", &self.dir, e))?;
         let mut removed = 0;

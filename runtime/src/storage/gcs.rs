@@ -112,7 +112,7 @@ impl GcsStorageBuilder {
                 })?,
         };
         Ok(GcsStorage {
-            client: Some(Client::new(config)),
+            client: Client::new(config),
             bucket,
             prefix,
             codec: self.codec,
@@ -123,26 +123,14 @@ impl GcsStorageBuilder {
         })
     }
 
-    /// Like [`GcsStorageBuilder::build`], but a configuration error becomes a storage whose every
-    /// call fails with it (generated code uses this, so bad settings never stop a program).
-    pub fn build_or_failing(self) -> GcsStorage {
-        let fallback = self.clone();
-        match self.build() {
-            Ok(storage) => storage,
-            Err(e) => {
-                tracing::error!(bucket = fallback.bucket, error = %e, "gcs storage misconfigured: every call will miss");
-                GcsStorage {
-                    client: None,
-                    bucket: fallback.bucket,
-                    prefix: fallback.prefix,
-                    codec: fallback.codec,
-                    compression: fallback.compression,
-                    dedupe: fallback.dedupe_writes,
-                    clock: fallback.clock.unwrap_or_else(system_clock),
-                    skipped_uploads: AtomicU64::new(0),
-                }
-            }
-        }
+    /// [`GcsStorageBuilder::build`] as a shared storage; a configuration error becomes a
+    /// [`FailingStorage`](crate::FailingStorage) whose every call fails with it (generated code
+    /// uses this, so bad settings never stop a program).
+    pub fn build_shared(self) -> super::SharedStorage {
+        let clock = self.clock.clone();
+        super::FailingStorage::or_failing("gcs", self.build(), || {
+            clock.unwrap_or_else(system_clock)
+        })
     }
 }
 
@@ -159,7 +147,7 @@ impl GcsStorageBuilder {
 /// # });
 /// ```
 pub struct GcsStorage {
-    client: Option<Client>,
+    client: Client,
     bucket: String,
     prefix: String,
     codec: Codec,
@@ -207,9 +195,9 @@ impl GcsStorage {
         }
     }
 
-    /// The GCS client, for what this storage does not cover (`None` when misconfigured).
-    pub fn client(&self) -> Option<&Client> {
-        self.client.as_ref()
+    /// The GCS client, for what this storage does not cover.
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     /// The bucket.
@@ -234,9 +222,7 @@ impl GcsStorage {
         F: FnOnce(Client, String) -> Fut,
         Fut: Future<Output = Result<T, GcsError>> + Send + 'static,
     {
-        let client = self.client.clone().ok_or_else(|| {
-            StorageError::Config("gcs storage is misconfigured (see the log)".into())
-        })?;
+        let client = self.client.clone();
         crate::rt::on_background(op(client, self.bucket.clone()))
             .await
             .map_err(backend)

@@ -68,6 +68,7 @@ macro_rules! blocking_via_async {
 
 mod chain;
 mod deflate;
+mod failing;
 mod feed;
 mod file;
 mod frame;
@@ -82,6 +83,7 @@ mod redis;
 mod s3;
 
 pub use chain::{ChainLevel, ChainStorage};
+pub use failing::FailingStorage;
 pub use feed::ChangeFeed;
 pub(crate) use feed::Copies;
 pub use file::{FileStorage, FileStorageBuilder};

@@ -168,31 +168,12 @@ impl S3StorageBuilder {
         })
     }
 
-    /// Like [`S3StorageBuilder::build`], but a configuration error becomes a storage whose every
-    /// call fails with it (generated code uses this, so bad settings never stop a program).
-    pub fn build_or_failing(self) -> S3Storage {
-        let fallback = self.clone();
-        match self.build() {
-            Ok(storage) => storage,
-            Err(e) => {
-                tracing::error!(bucket = fallback.bucket, error = %e, "s3 storage misconfigured: every call will miss");
-                // An empty bucket marks the storage as unusable; the client is never called.
-                let config = aws_sdk_s3::Config::builder()
-                    .behavior_version(BehaviorVersion::latest())
-                    .region(Region::new("us-east-1"))
-                    .build();
-                S3Storage {
-                    client: Client::from_conf(config),
-                    bucket: String::new(),
-                    prefix: fallback.prefix,
-                    codec: fallback.codec,
-                    compression: fallback.compression,
-                    dedupe: fallback.dedupe_writes,
-                    clock: fallback.clock.unwrap_or_else(system_clock),
-                    skipped_uploads: AtomicU64::new(0),
-                }
-            }
-        }
+    /// [`S3StorageBuilder::build`] as a shared storage; a configuration error becomes a
+    /// [`FailingStorage`](crate::FailingStorage) whose every call fails with it (generated code
+    /// uses this, so bad settings never stop a program).
+    pub fn build_shared(self) -> super::SharedStorage {
+        let clock = self.clock.clone();
+        super::FailingStorage::or_failing("s3", self.build(), || clock.unwrap_or_else(system_clock))
     }
 }
 
@@ -324,15 +305,6 @@ impl S3Storage {
         self.skipped_uploads.load(Ordering::Relaxed)
     }
 
-    fn check_configured(&self) -> StorageResult<()> {
-        if self.bucket.is_empty() {
-            return Err(StorageError::Config(
-                "s3 storage is misconfigured (see the log)".into(),
-            ));
-        }
-        Ok(())
-    }
-
     /// Runs one request on the background runtime, where the client keeps its connections.
     async fn run<T, F, Fut>(&self, op: F) -> StorageResult<Result<T, Failure>>
     where
@@ -340,7 +312,6 @@ impl S3Storage {
         F: FnOnce(Client, String) -> Fut,
         Fut: Future<Output = Result<T, Failure>> + Send + 'static,
     {
-        self.check_configured()?;
         crate::rt::on_background(op(self.client.clone(), self.bucket.clone()))
             .await
             .map_err(backend)

@@ -203,7 +203,7 @@ impl RedisStorageBuilder {
             });
         }
         Ok(RedisStorage {
-            conn: Ok(conn),
+            conn,
             breakers,
             nodes,
             feed: OnceLock::new(),
@@ -291,33 +291,15 @@ impl RedisStorageBuilder {
         ))
     }
 
-    /// Like [`RedisStorageBuilder::build`], but a configuration error becomes a storage whose every
-    /// call fails with it, so a cache around it degrades to calling its loader. Generated code
-    /// uses this so a bad `REDIS_URL` never stops a program.
-    pub fn build_or_failing(self) -> RedisStorage {
-        let (prefix, codec, dedupe) = (self.prefix.clone(), self.codec.clone(), self.dedupe_writes);
-        let self_breaker = self.breaker;
+    /// [`RedisStorageBuilder::build`] as a shared storage; a configuration error (an unset
+    /// `${VAR}`, a bad URL) becomes a [`FailingStorage`](crate::FailingStorage) whose every call
+    /// fails with it, so a cache around it degrades to calling its loader. Generated code uses
+    /// this so a bad `REDIS_URL` never stops a program.
+    pub fn build_shared(self) -> super::SharedStorage {
         let clock = self.clock.clone();
-        match self.build() {
-            Ok(storage) => storage,
-            Err(e) => {
-                tracing::error!(error = %e, "redis storage misconfigured: every call will miss");
-                RedisStorage {
-                    conn: Err(e),
-                    breakers: Arc::new(Breakers::new("redis".into(), self_breaker, false)),
-                    nodes: Vec::new(),
-                    feed: OnceLock::new(),
-                    connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-                    timeout: DEFAULT_TIMEOUT,
-                    url: String::new(),
-                    prefix,
-                    codec,
-                    dedupe,
-                    clock: clock.unwrap_or_else(system_clock),
-                    deduped: AtomicU64::new(0),
-                }
-            }
-        }
+        super::FailingStorage::or_failing("redis", self.build(), || {
+            clock.unwrap_or_else(system_clock)
+        })
     }
 }
 
@@ -338,7 +320,7 @@ impl RedisStorageBuilder {
 /// # });
 /// ```
 pub struct RedisStorage {
-    conn: Result<Conn, StorageError>,
+    conn: Conn,
     breakers: Arc<Breakers>,
     /// The server's URL, or the cluster's seed nodes (for the change feed's subscription).
     nodes: Vec<String>,
@@ -435,7 +417,7 @@ impl RedisStorage {
 
     /// True when the storage is on a Redis Cluster.
     pub fn is_cluster(&self) -> bool {
-        matches!(self.conn, Ok(Conn::Cluster(_)))
+        matches!(self.conn, Conn::Cluster(_))
     }
 
     /// The state of the storage's circuit breaker: on a cluster, the worst of its nodes'
@@ -509,13 +491,13 @@ impl RedisStorage {
         }
         // Commands run on the caller's task (no hop to another thread): the connection's
         // driver lives on the background runtime, where `build` first connected.
-        let fut = (admission == Admission::Pass).then(|| self.conn.clone().map(op));
+        let fut = (admission == Admission::Pass).then(|| op(self.conn.clone()));
         let (breakers, conn) = (self.breakers.clone(), self.conn.clone());
         async move {
             let Some(fut) = fut else {
                 return Err(UNAVAILABLE);
             };
-            match fut?.await {
+            match fut.await {
                 Ok(v) => {
                     node.breaker.succeeded();
                     Ok(v)
@@ -524,9 +506,7 @@ impl RedisStorage {
                     if is_outage(&e) {
                         node.breaker.failed(e.is_timeout());
                         // A node that fails may have been replaced: read the slot map again.
-                        if let Ok(conn) = &conn {
-                            breakers.refresh_soon(conn);
-                        }
+                        breakers.refresh_soon(&conn);
                     } else {
                         // The server answered (with an error of its own): it is up.
                         node.breaker.succeeded();
@@ -541,10 +521,11 @@ impl RedisStorage {
     /// tried up to three times 50 ms apart (a connection that died with the server reconnects on
     /// the first); an answer closes its breaker.
     fn probe(&self, node: Arc<Node>) {
-        let (Ok(conn), Ok(handle)) = (self.conn.clone(), crate::rt::background_handle()) else {
+        let Ok(handle) = crate::rt::background_handle() else {
             node.breaker.probe_failed();
             return;
         };
+        let conn = self.conn.clone();
         let (breakers, timeout) = (self.breakers.clone(), self.timeout);
         handle.spawn(async move {
             for attempt in 0..3 {
@@ -567,7 +548,7 @@ impl RedisStorage {
     /// Announces a write or delete of `key` on the change feed, in the background, once a
     /// chain follows the feed (the library's own `~` keys are never announced).
     fn announce(&self, key: &str) {
-        let (Some(feed), Ok(conn)) = (self.feed.get(), &self.conn) else {
+        let Some(feed) = self.feed.get() else {
             return;
         };
         if key.starts_with(crate::key::RESERVED) {
@@ -576,7 +557,7 @@ impl RedisStorage {
         let Ok(handle) = crate::rt::background_handle() else {
             return;
         };
-        let (mut conn, channel) = (conn.clone(), feed::channel(&self.prefix));
+        let (mut conn, channel) = (self.conn.clone(), feed::channel(&self.prefix));
         let message = feed::message(feed.origin(), key);
         handle.spawn(async move {
             let published: redis::RedisResult<i64> = conn.publish(channel, message).await;
@@ -816,7 +797,6 @@ impl Storage for RedisStorage {
     }
 
     fn change_feed(&self) -> Option<Arc<ChangeFeed>> {
-        self.conn.as_ref().ok()?;
         let feed = self.feed.get_or_init(|| {
             let feed = Arc::new(ChangeFeed::new());
             feed::subscribe(
@@ -886,11 +866,10 @@ mod tests {
 
     #[test]
     fn a_bad_url_is_a_typed_error_and_a_failing_storage() {
-        use crate::{Storage, StorageError};
+        use crate::StorageError;
         let err = super::RedisStorage::connect("http://nope").expect_err("not a redis url");
         assert!(matches!(err, StorageError::Config(_)), "{err:?}");
-        let failing =
-            super::RedisStorage::builder("${ADVANCED_CACHING_UNSET_VAR}").build_or_failing();
+        let failing = super::RedisStorage::builder("${ADVANCED_CACHING_UNSET_VAR}").build_shared();
         assert!(matches!(
             failing.delete_blocking("k"),
             Err(StorageError::Config(_))
