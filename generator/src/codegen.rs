@@ -814,7 +814,7 @@ fn key_code(f: &FunctionDef) -> TokenStream {
 fn wrapper_output(sig: &Signature) -> TokenStream {
     let output = &sig.output;
     if sig.takes_context && !sig.fallible {
-        quote! { ::core::result::Result<#output, ::advanced_caching::ContextMissing> }
+        quote! { ::core::result::Result<#output, ::advanced_caching::__private::ContextMissing> }
     } else {
         quote! { #output }
     }

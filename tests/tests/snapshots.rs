@@ -38,6 +38,27 @@ fn generated_code() {
     }
 }
 
+/// Generated code reaches the runtime only through `::advanced_caching::__private` (whose items
+/// are listed one by one), never through the crate's public paths: the public API can change
+/// without breaking generated code, and the other way round. (The loader module's own `use`
+/// lines, copied into the generated module, are the user's and are not checked.)
+#[test]
+fn generated_code_stays_inside_the_private_contract() {
+    for spec in specs("specs") {
+        let code = builder(&spec).expand(&spec).unwrap();
+        let mut rest = code.as_str();
+        while let Some(at) = rest.find("::advanced_caching::") {
+            rest = &rest[at + "::advanced_caching::".len()..];
+            assert!(
+                rest.starts_with("__private"),
+                "{}: generated code reaches past __private: advanced_caching::{}",
+                spec.display(),
+                rest.chars().take(40).collect::<String>()
+            );
+        }
+    }
+}
+
 #[test]
 fn diagnostics_of_bad_specs() {
     let specs = specs("specs/bad");
