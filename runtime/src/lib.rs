@@ -76,12 +76,11 @@ macro_rules! include_generated {
     };
 }
 
-/// What generated code reaches through absolute paths. Not a stable API.
+/// What generated code reaches through absolute paths. Not a stable API: exactly the items
+/// generated code uses, one by one, the contract between the generator and this crate (a test
+/// fails when generated code reaches past it).
 #[doc(hidden)]
 pub mod __private {
-    //! Exactly the items generated code uses, one by one: the contract between the generator
-    //! and this crate (a test fails when generated code reaches past it).
-
     #[cfg(feature = "gcs")]
     pub use crate::GcsStorage;
     #[cfg(feature = "redis")]
