@@ -1,0 +1,226 @@
+//! The control calls of each entry (`invalidate`, `insert`, `get`, `refresh`, `bypass`, `on`).
+
+use super::*;
+
+/// The pieces of a function's wrapper that its control calls reuse.
+pub(super) struct ControlParts<'a> {
+    pub(super) f: &'a FunctionDef,
+    pub(super) output: &'a TokenStream,
+    pub(super) params: &'a [TokenStream],
+    pub(super) arg_names: &'a [&'a Ident],
+    pub(super) key: &'a TokenStream,
+    pub(super) owning: &'a [TokenStream],
+    pub(super) context: Option<TokenStream>,
+    pub(super) loaded: &'a TokenStream,
+}
+
+/// The handle of the control calls of `name` on one instance (`caches::NAME::on(&caches)`).
+pub(super) fn control_handle(name: &str) -> TokenStream {
+    let on_doc = format!(" The control calls of `{name}` on `caches`.");
+    quote! {
+        #[doc = #on_doc]
+        #[derive(Clone, Copy)]
+        pub struct On<'a>(&'a super::super::Caches);
+
+        #[doc = #on_doc]
+        pub fn on(caches: &super::super::Caches) -> On<'_> {
+            On(caches)
+        }
+    }
+}
+
+/// `caches::NAME::{invalidate, insert, get, refresh, bypass}` on the process-wide instance, and
+/// the same on any instance through `caches::NAME::on(&caches)`.
+pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
+    let ControlParts {
+        f,
+        output,
+        params,
+        arg_names,
+        key,
+        owning,
+        context,
+        loaded,
+    } = parts;
+    let sig = &f.signature;
+    let name = ident(&f.name);
+    let name_str = &f.name;
+    let value = value_tokens(sig);
+    // Calls that touch only the entry take only the parameters the key is built from.
+    let keyed: Vec<&Param> = sig
+        .call_params()
+        .iter()
+        .filter(|p| !f.not_in_key.contains(&p.name.to_string()))
+        .collect();
+    let key_params: Vec<TokenStream> = keyed
+        .iter()
+        .map(|p| {
+            let (n, t) = (&p.name, &p.ty);
+            quote! { #n: #t }
+        })
+        .collect();
+    let key_args: Vec<&Ident> = keyed.iter().map(|p| &p.name).collect();
+    let (asyncness, await_, suffix) = if sig.is_async {
+        (quote! { async }, quote! { .await }, "")
+    } else {
+        (quote! {}, quote! {}, "_blocking")
+    };
+    let method = |base: &str| format_ident!("{base}{suffix}");
+    let (invalidate, insert, peek, refresh, bypass) = (
+        method("invalidate"),
+        method("insert"),
+        method("peek"),
+        method("refresh"),
+        method("bypass"),
+    );
+    let loader_closure = if sig.is_async {
+        quote! { move || async move { #loaded } }
+    } else {
+        quote! { move || #loaded }
+    };
+    let refreshed = from_result(
+        sig,
+        quote! { self.0.#name.#refresh(&__key, #loader_closure) #await_ },
+    );
+    let bypassed = from_result(
+        sig,
+        quote! { self.0.#name.#bypass(&__key, #loader_closure) #await_ },
+    );
+    let module_doc = format!(
+        " Control calls of [`{name_str}`](fn@super::{name_str}) (`[functions.{name_str}]`): on the process-wide instance, or on any instance with [`on`](control::on)."
+    );
+    let handle = control_handle(name_str);
+    quote! {
+        #[doc = #module_doc]
+        pub mod control {
+            use super::*;
+
+            #handle
+
+            impl On<'_> {
+                /// Removes the entry of these arguments from every storage level; the next call
+                /// loads. True when something was removed.
+                pub #asyncness fn invalidate(&self, #(#key_params),*) -> bool {
+                    let __key: __ac::Key = { #key };
+                    self.0.#name.#invalidate(&__key) #await_
+                }
+
+                /// Stores `value` as the entry of these arguments, as if it had just been loaded.
+                pub #asyncness fn insert(&self, #(#key_params,)* value: #value) {
+                    let __key: __ac::Key = { #key };
+                    self.0.#name.#insert(&__key, value) #await_
+                }
+
+                /// The cached value of these arguments with its age and freshness; never loads.
+                pub #asyncness fn get(&self, #(#key_params),*) -> ::core::option::Option<__ac::Peeked<#value>> {
+                    let __key: __ac::Key = { #key };
+                    self.0.#name.#peek(&__key) #await_
+                }
+
+                /// Reloads now and stores the result; concurrent refreshes and misses of these
+                /// arguments share one loader call. An error is returned, not stored.
+                pub #asyncness fn refresh(&self, #(#params),*) -> #output {
+                    let __key: __ac::Key = { #key };
+                    #(#owning)*
+                    #context
+                    #refreshed
+                }
+
+                /// Calls the loader itself, without reading the cache or joining a flight, and
+                /// stores the result.
+                pub #asyncness fn bypass(&self, #(#params),*) -> #output {
+                    let __key: __ac::Key = { #key };
+                    #(#owning)*
+                    #context
+                    #bypassed
+                }
+            }
+
+            /// [`On::invalidate`] on the process-wide instance.
+            pub #asyncness fn invalidate(#(#key_params),*) -> bool {
+                on(super::super::instance()).invalidate(#(#key_args),*) #await_
+            }
+
+            /// [`On::insert`] on the process-wide instance.
+            pub #asyncness fn insert(#(#key_params,)* value: #value) {
+                on(super::super::instance()).insert(#(#key_args,)* value) #await_
+            }
+
+            /// [`On::get`] on the process-wide instance.
+            pub #asyncness fn get(#(#key_params),*) -> ::core::option::Option<__ac::Peeked<#value>> {
+                on(super::super::instance()).get(#(#key_args),*) #await_
+            }
+
+            /// [`On::refresh`] on the process-wide instance.
+            pub #asyncness fn refresh(#(#params),*) -> #output {
+                on(super::super::instance()).refresh(#(#arg_names),*) #await_
+            }
+
+            /// [`On::bypass`] on the process-wide instance.
+            pub #asyncness fn bypass(#(#params),*) -> #output {
+                on(super::super::instance()).bypass(#(#arg_names),*) #await_
+            }
+        }
+    }
+}
+
+/// `caches::NAME::{refresh, age}` of a `[loaders.NAME]` (`writer`) or `[readers.NAME]`, on the
+/// process-wide instance and on any instance through `caches::NAME::on(&caches)`.
+pub(super) fn background_control(name_str: &str, sig: &Signature, writer: bool) -> TokenStream {
+    let name = ident(name_str);
+    let (asyncness, await_, suffix) = if sig.is_async {
+        (quote! { async }, quote! { .await }, "")
+    } else {
+        (quote! {}, quote! {}, "_blocking")
+    };
+    let age = format_ident!("age{suffix}");
+    let (refresh_output, refresh_body, refresh_doc) = if writer {
+        let refresh = format_ident!("refresh_now{suffix}");
+        (
+            quote! { __Output },
+            from_result(sig, quote! { self.0.#name.#refresh() #await_ }),
+            " Runs the loader now (after a run in flight) and stores its value; a failure keeps the last good value.",
+        )
+    } else {
+        let pull = format_ident!("pull{suffix}");
+        (
+            quote! { ::core::option::Option<__Value> },
+            quote! { self.0.#name.#pull() #await_ },
+            " Pulls the writer's current value into this reader's storage now; `None` when the writer's storage has none.",
+        )
+    };
+    let module_doc = format!(
+        " Control calls of [`{name_str}`](fn@super::{name_str}): on the process-wide instance, or on any instance with [`on`](control::on)."
+    );
+    let handle = control_handle(name_str);
+    quote! {
+        #[doc = #module_doc]
+        pub mod control {
+            use super::*;
+
+            #handle
+
+            impl On<'_> {
+                #[doc = #refresh_doc]
+                pub #asyncness fn refresh(&self) -> #refresh_output {
+                    #refresh_body
+                }
+
+                /// How long ago the current value was stored; `None` when there is none.
+                pub #asyncness fn age(&self) -> ::core::option::Option<__ac::Duration> {
+                    self.0.#name.#age() #await_
+                }
+            }
+
+            #[doc = #refresh_doc]
+            pub #asyncness fn refresh() -> #refresh_output {
+                on(super::super::instance()).refresh() #await_
+            }
+
+            /// [`On::age`] on the process-wide instance.
+            pub #asyncness fn age() -> ::core::option::Option<__ac::Duration> {
+                on(super::super::instance()).age() #await_
+            }
+        }
+    }
+}
