@@ -4,16 +4,21 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+mod builder;
 mod cluster;
 mod feed;
+mod scripts;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
+pub use self::builder::RedisStorageBuilder;
+use self::builder::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use self::cluster::{Breakers, Conn, Node};
+use self::scripts::{CREATE_IF_ABSENT, DEDUPE, RELEASE, RENEW};
 use super::{AnyEntry, BoxFuture, ChangeFeed, Storage, StorageResult, frame};
 use crate::breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
 use crate::clock::{Millis, SharedClock, duration_millis, system_clock};
@@ -21,287 +26,9 @@ use crate::codec::Codec;
 use crate::error::StorageError;
 use crate::value::ValueType;
 
-/// Writes a frame unless the stored payload is the same; then only the header (timestamps) and
-/// the TTL move. Returns 1 when the payload was written, 0 when it was deduplicated. Whatever is
-/// stored under the key (another type, a corrupt frame) is overwritten: every write heals.
-const DEDUPE_SET: &str = r"
-local cur = redis.pcall('GET', KEYS[1])
-if type(cur) ~= 'string' then cur = false end
-local hl = tonumber(ARGV[2])
-if cur and string.len(cur) == string.len(ARGV[1])
-   and string.sub(cur, hl + 1) == string.sub(ARGV[1], hl + 1) then
-  redis.call('SETRANGE', KEYS[1], 0, string.sub(ARGV[1], 1, hl))
-  if ARGV[3] == '0' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-  return 0
-end
-if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[1])
-else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) end
-return 1
-";
-
-/// Deletes a lock only while its payload (after the frame header) is the caller's token.
-const LOCK_RELEASE: &str = r"
-local cur = redis.pcall('GET', KEYS[1])
-local hl = tonumber(ARGV[2])
-if type(cur) == 'string' and string.sub(cur, hl + 1) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-";
-
-/// Rewrites a lock (new timestamps, new expiry) only while its payload is the caller's token.
-const LOCK_RENEW: &str = r"
-local cur = redis.pcall('GET', KEYS[1])
-local hl = tonumber(ARGV[2])
-if type(cur) == 'string' and string.sub(cur, hl + 1) == string.sub(ARGV[1], hl + 1) then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-  return 1
-end
-return 0
-";
-
-/// Creates `KEYS[1]` = `ARGV[1]` (expiring in `ARGV[2]` ms, `0` = never) unless it holds an
-/// entry still live at `ARGV[3]`, the caller's clock: an entry past its frame's timestamps is
-/// absent even before Redis expires it (clocks differ), and so is a corrupt frame or a key of
-/// another type. Returns 1 when created.
-const CREATE: &str = r"
-local cur = redis.pcall('GET', KEYS[1])
-if type(cur) == 'string' and string.len(cur) >= 26
-   and string.byte(cur, 1) == 172 and string.byte(cur, 2) == 1 then
-  local function at(first)
-    local t = 0
-    for i = first + 7, first, -1 do t = t * 256 + string.byte(cur, i) end
-    return t
-  end
-  local now = tonumber(ARGV[3])
-  if at(11) > now or at(19) > now then return 0 end
-end
-if ARGV[2] == '0' then redis.call('SET', KEYS[1], ARGV[1])
-else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
-return 1
-";
-
-/// The scripts, hashed once per process (`EVALSHA`, loaded on first use).
-static DEDUPE: LazyLock<Script> = LazyLock::new(|| Script::new(DEDUPE_SET));
-static CREATE_IF_ABSENT: LazyLock<Script> = LazyLock::new(|| Script::new(CREATE));
-static RELEASE: LazyLock<Script> = LazyLock::new(|| Script::new(LOCK_RELEASE));
-static RENEW: LazyLock<Script> = LazyLock::new(|| Script::new(LOCK_RENEW));
-
-/// Configures a [`RedisStorage`].
-///
-/// ```no_run
-/// use advanced_caching::{Codec, RedisStorage};
-/// let storage = RedisStorage::builder("${REDIS_URL:-redis://127.0.0.1:6379}")
-///     .prefix("app:")
-///     .codec(Codec::Json)
-///     .dedupe_writes(true)
-///     .build()
-///     .unwrap();
-/// ```
-#[derive(Debug, Clone)]
-pub struct RedisStorageBuilder {
-    url: String,
-    /// Seed nodes of a cluster (empty: `url` is one server).
-    cluster: Vec<String>,
-    prefix: String,
-    codec: Codec,
-    dedupe_writes: bool,
-    clock: Option<SharedClock>,
-    timeout: Duration,
-    connect_timeout: Duration,
-    breaker: BreakerSettings,
-}
-
 /// The longest expiry sent to Redis (about 35,000 years); Redis refuses expiries that overflow
 /// its clock.
 const MAX_EXPIRY_MS: u64 = 1 << 50;
-
-/// The default command timeout: a cache read that waits longer than a loader is useless.
-pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_millis(200);
-/// The default connection timeout.
-pub(super) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
-
-impl RedisStorageBuilder {
-    /// Prepends `prefix` to every key, so several applications can share one Redis.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// The codec of payloads (default [`Codec::Binary`]).
-    pub fn codec(mut self, codec: Codec) -> Self {
-        self.codec = codec;
-        self
-    }
-
-    /// When on, writing a payload equal to the stored one only moves its timestamps and TTL
-    /// (atomically, in one server-side script) instead of rewriting it.
-    pub fn dedupe_writes(mut self, on: bool) -> Self {
-        self.dedupe_writes = on;
-        self
-    }
-
-    /// The clock that stamps entries and decides expiry on read (default: the system clock).
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = Some(clock);
-        self
-    }
-
-    /// How long one command may take before it fails (default 200 ms). A timed-out command is
-    /// never retried, and it opens the circuit breaker at once: a hung server costs one timeout,
-    /// not one per call.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// How long one connection attempt may take (default 500 ms).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// When the circuit breaker opens and how long it skips the storage before probing it
-    /// ([`BreakerSettings::default`]: 3 connection failures or one timeout; 500 ms doubling up to
-    /// 30 s).
-    pub fn breaker(mut self, settings: BreakerSettings) -> Self {
-        self.breaker = settings;
-        self
-    }
-
-    /// Builds the storage. Fails only on a bad URL (or an unset `${VAR}` in it); the connection
-    /// is made on first use and remade after an outage.
-    pub fn build(self) -> Result<RedisStorage, StorageError> {
-        let handle =
-            crate::rt::background_handle().map_err(|e| StorageError::Config(e.to_string()))?;
-        let (conn, nodes) = if self.cluster.is_empty() {
-            let url = crate::env::expand_env(&self.url)
-                .map_err(|e| StorageError::Config(format!("redis url: {e}")))?;
-            (self.single(&url, &handle)?, vec![url])
-        } else {
-            let nodes = self.seed_nodes()?;
-            (self.cluster_conn(&nodes, &handle)?, nodes)
-        };
-        let shown = nodes
-            .iter()
-            .map(|n| redact(n))
-            .collect::<Vec<_>>()
-            .join(",");
-        // Connect from the background runtime, so the connection's driver task lives there and
-        // outlives whichever runtime the first caller was on. A failure here is retried on use.
-        let breakers = Arc::new(Breakers::new(
-            format!("redis {shown}"),
-            self.breaker,
-            matches!(conn, Conn::Cluster(_)),
-        ));
-        {
-            let (mut first, breakers) = (conn.clone(), breakers.clone());
-            handle.spawn(async move {
-                if first.ping(None).await.is_ok() {
-                    breakers.refresh_soon(&first);
-                }
-            });
-        }
-        Ok(RedisStorage {
-            conn,
-            breakers,
-            nodes,
-            feed: OnceLock::new(),
-            connect_timeout: self.connect_timeout,
-            timeout: self.timeout,
-            url: shown,
-            prefix: self.prefix,
-            codec: self.codec,
-            dedupe: self.dedupe_writes,
-            clock: self.clock.unwrap_or_else(system_clock),
-            deduped: AtomicU64::new(0),
-        })
-    }
-
-    /// The seed nodes with `${VAR}` resolved; an entry may expand to several nodes separated by
-    /// commas or spaces (`cluster = ["${REDIS_CLUSTER_NODES}"]`).
-    fn seed_nodes(&self) -> Result<Vec<String>, StorageError> {
-        let mut nodes = Vec::new();
-        for seed in &self.cluster {
-            let expanded = crate::env::expand_env(seed)
-                .map_err(|e| StorageError::Config(format!("redis cluster node: {e}")))?;
-            nodes.extend(
-                expanded
-                    .split(|c: char| c == ',' || c.is_whitespace())
-                    .filter(|n| !n.is_empty())
-                    .map(str::to_owned),
-            );
-        }
-        if nodes.is_empty() {
-            return Err(StorageError::Config(
-                "redis cluster: no seed node (an empty list, or variables that expanded to nothing)"
-                    .into(),
-            ));
-        }
-        Ok(nodes)
-    }
-
-    /// The multiplexed, reconnecting connection to one server.
-    fn single(&self, url: &str, handle: &tokio::runtime::Handle) -> Result<Conn, StorageError> {
-        let client = redis::Client::open(url)
-            .map_err(|e| StorageError::Config(format!("redis url `{}`: {e}", redact(url))))?;
-        // No blind retries: a failed command fails the call (which then loads), and the breaker
-        // decides when Redis is worth trying again.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.connect_timeout))
-            .set_response_timeout(Some(self.timeout))
-            .set_number_of_retries(0)
-            .set_min_delay(Duration::from_millis(10))
-            .set_max_delay(Duration::from_millis(200));
-        // The connection lives on the background runtime so it outlives any caller's runtime.
-        let _entered = handle.enter();
-        let manager = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|e| StorageError::Config(format!("redis: {e}")))?;
-        Ok(Conn::Single(manager))
-    }
-
-    /// The connection to a cluster: commands go to the node owning their key's slot (MOVED and
-    /// ASK followed, the topology re-read when it changes); the nodes connect in the background.
-    fn cluster_conn(
-        &self,
-        nodes: &[String],
-        handle: &tokio::runtime::Handle,
-    ) -> Result<Conn, StorageError> {
-        let shown = || {
-            nodes
-                .iter()
-                .map(|n| redact(n))
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        let client = redis::cluster::ClusterClientBuilder::new(nodes.iter().map(String::as_str))
-            .connection_timeout(self.connect_timeout)
-            .response_timeout(self.timeout)
-            // Redirections (MOVED/ASK) are followed whatever this says; it bounds blind retries
-            // of failed commands, which the breaker replaces.
-            .retries(1)
-            .build()
-            .map_err(|e| StorageError::Config(format!("redis cluster `{}`: {e}", shown())))?;
-        let _entered = handle.enter();
-        let config = redis::cluster::ClusterConfig::new()
-            .set_connection_timeout(self.connect_timeout)
-            .set_response_timeout(self.timeout);
-        Ok(Conn::Cluster(
-            client.get_pending_async_connection_with_config(config),
-        ))
-    }
-
-    /// [`RedisStorageBuilder::build`] as a shared storage; a configuration error (an unset
-    /// `${VAR}`, a bad URL) becomes a [`FailingStorage`](crate::FailingStorage) whose every call
-    /// fails with it, so a cache around it degrades to calling its loader. Generated code uses
-    /// this so a bad `REDIS_URL` never stops a program.
-    pub fn build_shared(self) -> super::SharedStorage {
-        let clock = self.clock.clone();
-        super::FailingStorage::or_failing("redis", self.build(), || {
-            clock.unwrap_or_else(system_clock)
-        })
-    }
-}
 
 /// A storage on Redis: async multiplexed connection with automatic reconnect, a blocking path for
 /// sync loaders, key prefix, codec, millisecond TTLs, atomic `set_if_not_exists` (one script: create unless a live entry is there),
