@@ -2,18 +2,17 @@
 //! the two transports Redis offers for it), and reads from a Redis Cluster against the raw
 //! cluster client.
 
-use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use advanced_caching::{
-    ChainStorage, Codec, MemoryStorage, RedisStorage, SharedStorage, Storage, StorageExt,
+    ChainStorage, MemoryStorage, RedisStorage, SharedStorage, Storage, StorageExt,
 };
 use redis::AsyncCommands;
 
 use crate::Report;
-use crate::measure::{Plan, pair};
-use crate::remote::{Record, RedisServer, record};
+use crate::measure::Plan;
+use crate::remote::{RedisServer, fill, gets};
 
 /// The p50 and p99 of `waits`, as a note line.
 fn percentiles(report: &mut Report, what: &str, mut waits: Vec<Duration>) {
@@ -251,29 +250,7 @@ pub(crate) fn cluster_cases(plan: Plan, report: &mut Report) {
         client.get_async_connection().await.ok()
     });
     let Some(raw) = raw else { return };
-    let keys: Vec<String> = (0..1_000).map(|i| format!("c:{i}")).collect();
-    rt.block_on(async {
-        for (i, k) in keys.iter().enumerate() {
-            let _ = ours.set_typed(k, &record(i as u64), None).await;
-            let bytes = Codec::Binary.encode(&record(i as u64)).unwrap_or_default();
-            let _: Result<(), _> = raw.clone().set(format!("raw:{k}"), bytes).await;
-        }
-    });
-    let (o, p) = pair(
-        plan.scaled(0.02),
-        |i| {
-            let k = &keys[i as usize % keys.len()];
-            black_box(rt.block_on(ours.get_typed::<Record>(k)).ok());
-        },
-        |i| {
-            let k = format!("raw:{}", keys[i as usize % keys.len()]);
-            let mut c = raw.clone();
-            let got: Option<Record> = rt.block_on(async move {
-                let bytes: Option<Vec<u8>> = c.get(k).await.ok()?;
-                Codec::Binary.decode(&bytes?).ok()
-            });
-            black_box(got);
-        },
-    );
+    let keys = fill(&rt, &ours, &raw, "c");
+    let (o, p) = gets(plan.scaled(0.02), &rt, &ours, &raw, &keys);
     report.compare("cluster_get", o, "redis_cluster", p);
 }

@@ -61,10 +61,60 @@ impl Drop for RedisServer {
 }
 
 /// A small record, encoded with the same codec on both sides.
-pub(crate) type Record = (u64, String, Vec<u32>);
+type Record = (u64, String, Vec<u32>);
 
-pub(crate) fn record(i: u64) -> Record {
+fn record(i: u64) -> Record {
     (i, format!("name-{i}"), (0..16).collect())
+}
+
+/// 1,000 records written by ours under `PREFIX:i` and by the raw client under `raw:PREFIX:i`.
+pub(crate) fn fill<C>(
+    rt: &tokio::runtime::Runtime,
+    ours: &RedisStorage,
+    raw: &C,
+    prefix: &str,
+) -> Vec<String>
+where
+    C: redis::aio::ConnectionLike + Clone + Send + Sync,
+{
+    let keys: Vec<String> = (0..1_000).map(|i| format!("{prefix}:{i}")).collect();
+    rt.block_on(async {
+        for (i, k) in keys.iter().enumerate() {
+            let _ = ours.set_typed(k, &record(i as u64), None).await;
+            let bytes = Codec::Binary.encode(&record(i as u64)).unwrap_or_default();
+            let _: Result<(), _> = raw.clone().set(format!("raw:{k}"), bytes).await;
+        }
+    });
+    keys
+}
+
+/// A read of ours against a GET and the same decode on the raw client, interleaved.
+pub(crate) fn gets<C>(
+    plan: Plan,
+    rt: &tokio::runtime::Runtime,
+    ours: &RedisStorage,
+    raw: &C,
+    keys: &[String],
+) -> (f64, f64)
+where
+    C: redis::aio::ConnectionLike + Clone + Send + Sync + 'static,
+{
+    pair(
+        plan,
+        |i| {
+            let k = &keys[i as usize % keys.len()];
+            black_box(rt.block_on(ours.get_typed::<Record>(k)).ok());
+        },
+        |i| {
+            let k = format!("raw:{}", keys[i as usize % keys.len()]);
+            let mut c = raw.clone();
+            let got: Option<Record> = rt.block_on(async move {
+                let bytes: Option<Vec<u8>> = c.get(k).await.ok()?;
+                Codec::Binary.decode(&bytes?).ok()
+            });
+            black_box(got);
+        },
+    )
 }
 
 pub(crate) fn redis_cases(plan: Plan, report: &mut Report) {
@@ -90,31 +140,9 @@ pub(crate) fn redis_cases(plan: Plan, report: &mut Report) {
         client.get_multiplexed_async_connection().await.ok()
     });
     let Some(raw) = raw else { return };
-    let keys: Vec<String> = (0..1_000).map(|i| format!("r:{i}")).collect();
-    rt.block_on(async {
-        for (i, k) in keys.iter().enumerate() {
-            let _ = ours.set_typed(k, &record(i as u64), None).await;
-            let bytes = Codec::Binary.encode(&record(i as u64)).unwrap_or_default();
-            let _: Result<(), _> = raw.clone().set(format!("raw:{k}"), bytes).await;
-        }
-    });
+    let keys = fill(&rt, &ours, &raw, "r");
     let slow = plan.scaled(0.02);
-    let (o, p) = pair(
-        slow,
-        |i| {
-            let k = &keys[i as usize % keys.len()];
-            black_box(rt.block_on(ours.get_typed::<Record>(k)).ok());
-        },
-        |i| {
-            let k = format!("raw:{}", keys[i as usize % keys.len()]);
-            let mut c = raw.clone();
-            let got: Option<Record> = rt.block_on(async move {
-                let bytes: Option<Vec<u8>> = c.get(k).await.ok()?;
-                Codec::Binary.decode(&bytes?).ok()
-            });
-            black_box(got);
-        },
-    );
+    let (o, p) = gets(slow, &rt, &ours, &raw, &keys);
     report.compare("redis_get", o, "redis", p);
     let (o, p) = pair(
         slow,

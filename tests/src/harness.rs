@@ -579,6 +579,26 @@ impl Drop for Emulator {
     }
 }
 
+/// Creates bucket `name` on a fake-gcs-server through the storage's own client.
+///
+/// # Panics
+/// When the emulator refuses.
+pub async fn create_gcs_bucket(storage: &advanced_caching::GcsStorage, name: &str) {
+    use gcloud_storage::http::buckets::insert::{InsertBucketParam, InsertBucketRequest};
+    storage
+        .client()
+        .insert_bucket(&InsertBucketRequest {
+            name: name.into(),
+            param: InsertBucketParam {
+                project: "test".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("cannot create bucket {name}: {e}"));
+}
+
 /// `program` on the PATH.
 fn which(program: &str) -> Option<std::path::PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {

@@ -11,8 +11,7 @@ use advanced_caching::{
     StorageExt,
 };
 use advanced_caching_tests::emulator_or_skip;
-use advanced_caching_tests::harness::Emulator;
-use gcloud_storage::http::buckets::insert::{InsertBucketParam, InsertBucketRequest};
+use advanced_caching_tests::harness::{Emulator, create_gcs_bucket};
 use gcloud_storage::http::objects::Object;
 use gcloud_storage::http::objects::get::GetObjectRequest;
 use gcloud_storage::http::objects::upload::{UploadObjectRequest, UploadType};
@@ -23,18 +22,7 @@ fn builder(gcs: &Emulator, bucket: &str) -> advanced_caching::GcsStorageBuilder 
 
 async fn bucket(gcs: &Emulator, name: &str) -> GcsStorage {
     let storage = builder(gcs, name).build().unwrap();
-    storage
-        .client()
-        .insert_bucket(&InsertBucketRequest {
-            name: name.into(),
-            param: InsertBucketParam {
-                project: "test".into(),
-                ..Default::default()
-            },
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    create_gcs_bucket(&storage, name).await;
     storage
 }
 

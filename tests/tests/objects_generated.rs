@@ -10,8 +10,8 @@ use advanced_caching::{
 };
 use advanced_caching_tests::emulator_or_skip;
 use advanced_caching_tests::fixture::calls;
+use advanced_caching_tests::harness::create_gcs_bucket;
 use advanced_caching_tests::objects_spec::caches::Caches;
-use gcloud_storage::http::buckets::insert::{InsertBucketParam, InsertBucketRequest};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!(
@@ -90,21 +90,7 @@ fn a_chain_ending_in_gcs_works_for_sync_loaders() {
         .dedupe_writes(true)
         .build()
         .unwrap();
-    advanced_caching::block_on(async {
-        storage
-            .client()
-            .insert_bucket(&InsertBucketRequest {
-                name: "gen-bucket".into(),
-                param: InsertBucketParam {
-                    project: "test".into(),
-                    ..Default::default()
-                },
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-    })
-    .unwrap();
+    advanced_caching::block_on(create_gcs_bucket(&storage, "gen-bucket")).unwrap();
     let storage = Arc::new(storage);
     let near = Arc::new(MemoryStorage::new(100));
     let caches = Caches::builder()

@@ -11,7 +11,7 @@ use advanced_caching::{
     S3Storage, SharedClock, SharedStorage,
 };
 use advanced_caching_tests::contract::check;
-use advanced_caching_tests::harness::RedisCluster;
+use advanced_caching_tests::harness::{RedisCluster, create_gcs_bucket};
 use advanced_caching_tests::{emulator_or_skip, redis_or_skip};
 
 /// A level cap longer than the contract's longest wait.
@@ -140,7 +140,6 @@ async fn s3_keeps_the_contract() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn gcs_keeps_the_contract() {
-    use gcloud_storage::http::buckets::insert::{InsertBucketParam, InsertBucketRequest};
     let gcs = emulator_or_skip!(fake_gcs);
     let (manual, clock) = clock();
     let storage = GcsStorage::builder("contract")
@@ -148,17 +147,6 @@ async fn gcs_keeps_the_contract() {
         .clock(clock)
         .build()
         .unwrap();
-    storage
-        .client()
-        .insert_bucket(&InsertBucketRequest {
-            name: "contract".into(),
-            param: InsertBucketParam {
-                project: "test".into(),
-                ..Default::default()
-            },
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    create_gcs_bucket(&storage, "contract").await;
     check(&storage, &manual, "gcs").await;
 }
