@@ -12,54 +12,11 @@ use crate::clock::{Clock, Millis, duration_millis};
 use crate::error::StorageError;
 use crate::value::ValueType;
 
-/// One level of a [`ChainStorage`]: a storage and an optional cap on how long copies live there.
-///
-/// ```
-/// use advanced_caching::{ChainLevel, MemoryStorage};
-/// use std::{sync::Arc, time::Duration};
-/// let l1 = ChainLevel::new(Arc::new(MemoryStorage::new(1_000))).ttl_cap(Duration::from_secs(60));
-/// assert_eq!(l1.cap(), Some(Duration::from_secs(60)));
-/// ```
-#[derive(Clone)]
-pub struct ChainLevel {
-    storage: SharedStorage,
-    cap: Option<Duration>,
-}
+mod coherence;
+mod level;
 
-impl ChainLevel {
-    /// A level that keeps copies as long as the entry itself lives.
-    pub fn new(storage: SharedStorage) -> Self {
-        Self { storage, cap: None }
-    }
-
-    /// Copies at this level live at most `cap`.
-    pub fn ttl_cap(mut self, cap: Duration) -> Self {
-        self.cap = Some(cap);
-        self
-    }
-
-    /// The level's cap (`None`: the entry's own TTL).
-    pub fn cap(&self) -> Option<Duration> {
-        self.cap
-    }
-
-    /// The level's storage.
-    pub fn storage(&self) -> &SharedStorage {
-        &self.storage
-    }
-
-    /// `entry` as this level keeps it: its windows end no later than `now + cap`.
-    fn capped(&self, entry: &AnyEntry, now: Millis) -> AnyEntry {
-        let mut copy = entry.clone();
-        if let Some(cap) = self.cap {
-            let limit = now.saturating_add(duration_millis(cap));
-            let stale = copy.stale_until.map_or(limit, |s| s.min(limit));
-            copy.stale_until = Some(stale);
-            copy.fresh_until = Some(copy.fresh_until.map_or(stale, |f| f.min(stale)));
-        }
-        copy
-    }
-}
+use self::coherence::{Coherence, read_order};
+pub use self::level::ChainLevel;
 
 /// Levels of storages, fastest first (memory → Redis → S3, say).
 ///
@@ -89,15 +46,6 @@ pub struct ChainStorage {
     memory_l1: Option<Arc<MemoryStorage>>,
     kind: &'static str,
     coherence: Option<Coherence>,
-}
-
-/// How a coherent chain keeps its in-memory copies true to a shared level.
-struct Coherence {
-    feed: Arc<ChangeFeed>,
-    /// The index of the shared level; every level before it is in memory.
-    shared: usize,
-    /// Registered with the feed, which drops their entries; kept alive here.
-    _copies: Arc<Copies>,
 }
 
 impl fmt::Debug for ChainStorage {
@@ -166,81 +114,6 @@ impl ChainStorage {
             memory_l1,
             kind: "chain",
             coherence: None,
-        }
-    }
-
-    /// Keeps the in-memory levels coherent across processes: when another process writes or
-    /// deletes a key in the first shared level below them that has a change feed (Redis), this
-    /// process drops its copies within milliseconds; while the feed is disconnected, reads go
-    /// to the shared level first (copies answer only when it cannot). Unchanged when no level
-    /// has a feed, or a level above it is not in memory (logged).
-    ///
-    /// ```
-    /// use advanced_caching::{ChainStorage, MemoryStorage};
-    /// use std::{sync::Arc, time::Duration};
-    /// let l1 = Arc::new(MemoryStorage::new(100));
-    /// let l2 = Arc::new(MemoryStorage::new(100)); // a RedisStorage in a real deployment
-    /// let hybrid = ChainStorage::hybrid(l1, l2, Duration::from_secs(60), None).coherent();
-    /// assert!(!hybrid.is_coherent(), "memory has no change feed");
-    /// ```
-    pub fn coherent(mut self) -> Self {
-        let Some((shared, feed)) = self
-            .levels
-            .iter()
-            .enumerate()
-            .skip(1)
-            .find_map(|(i, l)| Some((i, l.storage.change_feed()?)))
-        else {
-            tracing::warn!(
-                storage = self.kind,
-                "no level announces changes; the copies stay as they are"
-            );
-            return self;
-        };
-        let memory: Option<Vec<Arc<MemoryStorage>>> = self.levels[..shared]
-            .iter()
-            .map(|l| {
-                let any: Arc<dyn Any + Send + Sync> = l.storage.clone();
-                any.downcast::<MemoryStorage>().ok()
-            })
-            .collect();
-        let Some(levels) = memory else {
-            tracing::warn!(
-                storage = self.kind,
-                "only in-memory levels above a shared one can be kept coherent"
-            );
-            return self;
-        };
-        let copies = Arc::new(Copies { levels });
-        feed.watch(&copies);
-        self.coherence = Some(Coherence {
-            feed,
-            shared,
-            _copies: copies,
-        });
-        self
-    }
-
-    /// True when the chain's in-memory copies follow a change feed.
-    pub fn is_coherent(&self) -> bool {
-        self.coherence.is_some()
-    }
-
-    /// The first level a read asks (past the untrusted copies while the feed is down), and the
-    /// feed's epoch before the read (a copy is promoted only if nothing moved since).
-    fn read_plan(&self) -> (usize, Option<u64>) {
-        match &self.coherence {
-            None => (0, None),
-            Some(c) if !c.feed.trusted() => (c.shared, None),
-            Some(c) => (0, Some(c.feed.epoch())),
-        }
-    }
-
-    /// True when a copy read under `epoch` may be promoted to the faster levels.
-    fn may_promote(&self, epoch: Option<u64>) -> bool {
-        match &self.coherence {
-            None => true,
-            Some(c) => epoch.is_some_and(|e| c.feed.unchanged_since(e)),
         }
     }
 
@@ -343,13 +216,6 @@ impl ChainStorage {
             }
         }
     }
-}
-
-/// Keeps the first error of several level operations.
-/// The levels a read asks, in order: from `start` down, then the ones above it (asked only as a
-/// fallback).
-fn read_order(start: usize, levels: usize) -> impl Iterator<Item = usize> {
-    (start..levels).chain(0..start)
 }
 
 fn first_error(slot: &mut Option<StorageError>, result: StorageResult<()>) {
