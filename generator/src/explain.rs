@@ -263,5 +263,53 @@ pub fn warnings(spec: &Spec) -> Vec<String> {
             ));
         }
     }
+    out.extend(shared_coherent_levels(spec));
+    out
+}
+
+/// A memory storage that is a coherent chain's copy level and also serves entries another way
+/// (directly, or as a level of another storage) loses those entries whenever the chain's change
+/// feed reconnects: the chain drops every copy it cannot vouch for.
+fn shared_coherent_levels(spec: &Spec) -> Vec<String> {
+    let levels_of = |kind: &StorageKind| -> Vec<String> {
+        match kind {
+            StorageKind::Hybrid { l1, l2, .. } => vec![l1.clone(), l2.clone()],
+            StorageKind::Chain { levels, .. } => levels.iter().map(|l| l.storage.clone()).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut out = Vec::new();
+    for chain in &spec.storages {
+        let coherent = matches!(
+            chain.kind,
+            StorageKind::Hybrid { coherent: true, .. } | StorageKind::Chain { coherent: true, .. }
+        );
+        if !coherent {
+            continue;
+        }
+        for level in levels_of(&chain.kind) {
+            let is_memory = spec
+                .storages
+                .iter()
+                .any(|s| s.name == level && matches!(s.kind, StorageKind::Memory { .. }));
+            let direct = spec
+                .functions
+                .iter()
+                .map(|f| &f.storage)
+                .chain(spec.loaders.iter().map(|l| &l.storage))
+                .chain(spec.readers.iter().map(|r| &r.storage))
+                .any(|s| *s == level);
+            let other_chain = spec
+                .storages
+                .iter()
+                .any(|s| s.name != chain.name && levels_of(&s.kind).contains(&level));
+            if is_memory && (direct || other_chain) {
+                out.push(format!(
+                    "[storages.{}] is coherent and its level `{level}` also holds other entries: they are dropped with its copies whenever its change feed reconnects; give the coherent storage a memory level of its own",
+                    chain.name
+                ));
+            }
+        }
+    }
     out
 }

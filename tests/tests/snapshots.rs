@@ -107,6 +107,19 @@ fn a_storage_whose_feature_is_off_is_reported_at_its_line() {
         .unwrap();
 }
 
+/// Specs that are valid but risky: their warnings.
+#[test]
+fn warnings_of_risky_specs() {
+    let specs = specs("specs/warn");
+    assert!(!specs.is_empty());
+    for spec in specs {
+        let checked = builder(&spec).check(&spec).unwrap();
+        let warnings = advanced_caching_build::warnings(&checked);
+        assert!(!warnings.is_empty(), "{}: no warning", spec.display());
+        insta::assert_snapshot!(format!("warn_{}", stem(&spec)), warnings.join("\n"));
+    }
+}
+
 #[test]
 fn explained_specs() {
     for spec in specs("specs") {
