@@ -49,13 +49,16 @@ pub use storage::{
 };
 #[cfg(feature = "gcs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "gcs")))]
-pub use storage::{GcsStorage, GcsStorageBuilder};
+pub use storage::{GcsBucket, GcsStorage, GcsStorageBuilder};
+#[cfg(any(feature = "s3", feature = "gcs"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "s3", feature = "gcs"))))]
+pub use storage::{ObjectBackend, ObjectMetadata, ObjectStorage};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use storage::{RedisStorage, RedisStorageBuilder};
 #[cfg(feature = "s3")]
 #[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
-pub use storage::{S3Storage, S3StorageBuilder};
+pub use storage::{S3Bucket, S3Storage, S3StorageBuilder};
 pub use swr::{REFRESH_LOCK_TTL, SwrCache};
 pub use ttl::TtlCache;
 pub use value::{AnyValue, ObjectValue, SerdeValue, ValueType};

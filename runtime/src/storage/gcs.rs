@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use gcloud_storage::client::{Client, ClientConfig};
 use gcloud_storage::http::Error as GcsError;
@@ -14,12 +13,12 @@ use gcloud_storage::http::objects::list::ListObjectsRequest;
 use gcloud_storage::http::objects::patch::PatchObjectRequest;
 use gcloud_storage::http::objects::upload::{UploadObjectRequest, UploadType};
 
+use super::StorageResult;
 use super::object::{self, Metadata};
-use super::{AnyEntry, BoxFuture, Storage, StorageResult};
+use super::object_storage::{ObjectBackend, ObjectSettings, ObjectStorage};
 use crate::clock::{Millis, SharedClock, system_clock};
 use crate::codec::Codec;
 use crate::error::StorageError;
-use crate::value::ValueType;
 
 /// Configures a [`GcsStorage`].
 ///
@@ -111,16 +110,20 @@ impl GcsStorageBuilder {
                     StorageError::Config(format!("gcs application-default credentials: {e}"))
                 })?,
         };
-        Ok(GcsStorage {
+        let backend = GcsBucket {
             client: Client::new(config),
             bucket,
-            prefix,
-            codec: self.codec,
-            compression: self.compression,
-            dedupe: self.dedupe_writes,
-            clock: self.clock.unwrap_or_else(system_clock),
-            skipped_uploads: AtomicU64::new(0),
-        })
+        };
+        Ok(ObjectStorage::new(
+            backend,
+            ObjectSettings {
+                prefix,
+                codec: self.codec,
+                compression: self.compression,
+                dedupe: self.dedupe_writes,
+                clock: self.clock.unwrap_or_else(system_clock),
+            },
+        ))
     }
 
     /// [`GcsStorageBuilder::build`] as a shared storage; a configuration error becomes a
@@ -146,25 +149,18 @@ impl GcsStorageBuilder {
 /// gcs.set_typed("report", &vec![1u8, 2], None).await.unwrap();
 /// # });
 /// ```
-pub struct GcsStorage {
+pub type GcsStorage = ObjectStorage<GcsBucket>;
+
+/// A Google Cloud Storage bucket, as the [`ObjectBackend`] of a [`GcsStorage`].
+pub struct GcsBucket {
     client: Client,
     bucket: String,
-    prefix: String,
-    codec: Codec,
-    compression: bool,
-    dedupe: bool,
-    clock: SharedClock,
-    skipped_uploads: AtomicU64,
 }
 
-impl fmt::Debug for GcsStorage {
+impl fmt::Debug for GcsBucket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GcsStorage")
+        f.debug_struct("GcsBucket")
             .field("bucket", &self.bucket)
-            .field("prefix", &self.prefix)
-            .field("codec", &self.codec.name())
-            .field("compression", &self.compression)
-            .field("dedupe_writes", &self.dedupe)
             .finish()
     }
 }
@@ -181,40 +177,7 @@ fn status(e: &GcsError) -> Option<u16> {
     }
 }
 
-impl GcsStorage {
-    /// A builder for `bucket`.
-    pub fn builder(bucket: impl Into<String>) -> GcsStorageBuilder {
-        GcsStorageBuilder {
-            bucket: bucket.into(),
-            prefix: String::new(),
-            endpoint: None,
-            codec: Codec::default(),
-            compression: false,
-            dedupe_writes: false,
-            clock: None,
-        }
-    }
-
-    /// The GCS client, for what this storage does not cover.
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    /// The bucket.
-    pub fn bucket(&self) -> &str {
-        &self.bucket
-    }
-
-    /// The object name of `key` (under the prefix; long or unusual keys are hashed).
-    pub fn object_name(&self, key: &str) -> String {
-        object::object_name(&self.prefix, key)
-    }
-
-    /// How many writes skipped their upload because the content was unchanged.
-    pub fn skipped_uploads(&self) -> u64 {
-        self.skipped_uploads.load(Ordering::Relaxed)
-    }
-
+impl GcsBucket {
     /// Runs one request on the background runtime, where the client keeps its connections.
     async fn run<T, F, Fut>(&self, op: F) -> StorageResult<Result<T, GcsError>>
     where
@@ -222,14 +185,13 @@ impl GcsStorage {
         F: FnOnce(Client, String) -> Fut,
         Fut: Future<Output = Result<T, GcsError>> + Send + 'static,
     {
-        let client = self.client.clone();
-        crate::rt::on_background(op(client, self.bucket.clone()))
+        crate::rt::on_background(op(self.client.clone(), self.bucket.clone()))
             .await
             .map_err(backend)
     }
 
     /// The object's metadata and generation, `None` when absent.
-    async fn head(&self, name: &str) -> StorageResult<Option<(Metadata, i64)>> {
+    async fn stat(&self, name: &str) -> StorageResult<Option<(Metadata, i64)>> {
         let name = name.to_owned();
         let reply = self
             .run(move |c, bucket| async move {
@@ -247,8 +209,45 @@ impl GcsStorage {
             Err(e) => Err(backend(e)),
         }
     }
+}
 
-    async fn upload(
+impl ObjectBackend for GcsBucket {
+    const KIND: &'static str = "gcs";
+
+    async fn head(&self, name: &str) -> StorageResult<Option<Metadata>> {
+        Ok(self.stat(name).await?.map(|(meta, _)| meta))
+    }
+
+    /// Metadata first (an expired object is not downloaded), then the body of that generation.
+    async fn read(&self, name: &str, now: Millis) -> StorageResult<Option<(Vec<u8>, Metadata)>> {
+        let Some((meta, generation)) = self.stat(name).await? else {
+            return Ok(None);
+        };
+        // Foreign objects (no timestamps) are a codec error, which callers treat as a miss.
+        if object::timestamps(&meta)?.is_expired(now) {
+            return Ok(None);
+        }
+        let name = name.to_owned();
+        let reply = self
+            .run(move |c, bucket| async move {
+                let request = GetObjectRequest {
+                    bucket,
+                    object: name,
+                    generation: Some(generation),
+                    ..Default::default()
+                };
+                c.download_object(&request, &Range::default()).await
+            })
+            .await?;
+        match reply {
+            Ok(body) => Ok(Some((body, meta))),
+            // Replaced or removed between the two requests: a miss.
+            Err(e) if status(&e) == Some(404) => Ok(None),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn put(
         &self,
         name: &str,
         body: Vec<u8>,
@@ -280,7 +279,7 @@ impl GcsStorage {
         }
     }
 
-    async fn patch_metadata(&self, name: &str, meta: Metadata) -> StorageResult<()> {
+    async fn replace_metadata(&self, name: &str, meta: Metadata) -> StorageResult<()> {
         let name = name.to_owned();
         self.run(move |c, bucket| async move {
             c.patch_object(&PatchObjectRequest {
@@ -323,163 +322,58 @@ impl GcsStorage {
         }
     }
 
-    async fn get(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {
-        let name = self.object_name(key);
-        let Some((meta, generation)) = self.head(&name).await? else {
-            return Ok(None);
-        };
-        // Foreign objects (no timestamps) are a codec error, which callers treat as a miss.
-        if object::timestamps(&meta)?.is_expired(self.now()) {
-            return Ok(None);
-        }
-        let reply = self
-            .run(move |c, bucket| async move {
-                let request = GetObjectRequest {
-                    bucket,
-                    object: name,
-                    generation: Some(generation),
-                    ..Default::default()
-                };
-                c.download_object(&request, &Range::default()).await
-            })
-            .await?;
-        let body = match reply {
-            Ok(body) => body,
-            // Replaced or removed between the two requests: a miss.
-            Err(e) if status(&e) == Some(404) => return Ok(None),
-            Err(e) => return Err(backend(e)),
-        };
-        object::decode(&body, &meta, ty, &self.codec, self.now()).map_err(|e| {
-            tracing::warn!(key, error = %e, "bad object in gcs; treated as a miss");
-            StorageError::Codec(e)
-        })
-    }
-
-    async fn set(&self, key: &str, entry: AnyEntry, ty: &dyn ValueType) -> StorageResult<()> {
-        let name = self.object_name(key);
-        let (body, meta) = object::encode(&entry, ty, &self.codec, self.compression)?;
-        if self.dedupe
-            && let Some((stored, _)) = self.head(&name).await?
-            && object::content_hash(&stored) == object::content_hash(&meta)
-        {
-            self.patch_metadata(&name, meta).await?;
-            self.skipped_uploads.fetch_add(1, Ordering::Relaxed);
-            return Ok(());
-        }
-        self.upload(&name, body, meta, false).await.map(drop)
-    }
-
-    async fn set_nx(&self, key: &str, entry: AnyEntry, ty: &dyn ValueType) -> StorageResult<bool> {
-        let name = self.object_name(key);
-        let (body, meta) = object::encode(&entry, ty, &self.codec, self.compression)?;
-        if self.upload(&name, body.clone(), meta.clone(), true).await? {
-            return Ok(true);
-        }
-        // Taken: by a live entry (we lost), or by an expired one, which we remove and retry once.
-        match self.head(&name).await? {
-            Some((stored, _)) if !object::is_expired(&stored, self.now()) => Ok(false),
-            _ => {
-                self.remove(&name).await?;
-                self.upload(&name, body, meta, true).await
-            }
-        }
-    }
-
-    async fn cleanup(&self) -> StorageResult<usize> {
-        let prefix = self.prefix.clone();
-        let objects: Vec<(String, Metadata)> = self
-            .run(move |c, bucket| async move {
-                let mut found = Vec::new();
-                let mut page_token = None;
-                loop {
-                    let page = c
-                        .list_objects(&ListObjectsRequest {
-                            bucket: bucket.clone(),
-                            prefix: Some(prefix.clone()),
-                            page_token,
-                            ..Default::default()
-                        })
-                        .await?;
-                    found.extend(
-                        page.items
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|o| (o.name, o.metadata.unwrap_or_default())),
-                    );
-                    page_token = page.next_page_token;
-                    if page_token.is_none() {
-                        return Ok(found);
-                    }
+    async fn list(&self, prefix: &str) -> StorageResult<Vec<(String, Option<Metadata>)>> {
+        let prefix = prefix.to_owned();
+        self.run(move |c, bucket| async move {
+            let mut found = Vec::new();
+            let mut page_token = None;
+            loop {
+                let page = c
+                    .list_objects(&ListObjectsRequest {
+                        bucket: bucket.clone(),
+                        prefix: Some(prefix.clone()),
+                        page_token,
+                        ..Default::default()
+                    })
+                    .await?;
+                found.extend(
+                    page.items
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|o| (o.name, Some(o.metadata.unwrap_or_default()))),
+                );
+                page_token = page.next_page_token;
+                if page_token.is_none() {
+                    return Ok(found);
                 }
-            })
-            .await?
-            .map_err(backend)?;
-        let now = self.now();
-        let mut removed = 0;
-        for (name, meta) in objects {
-            if object::is_expired(&meta, now) && self.remove(&name).await? {
-                removed += 1;
             }
-        }
-        Ok(removed)
+        })
+        .await?
+        .map_err(backend)
     }
 }
 
-impl Storage for GcsStorage {
-    fn kind(&self) -> &'static str {
-        "gcs"
+impl GcsStorage {
+    /// A builder for `bucket`.
+    pub fn builder(bucket: impl Into<String>) -> GcsStorageBuilder {
+        GcsStorageBuilder {
+            bucket: bucket.into(),
+            prefix: String::new(),
+            endpoint: None,
+            codec: Codec::default(),
+            compression: false,
+            dedupe_writes: false,
+            clock: None,
+        }
     }
 
-    fn now(&self) -> Millis {
-        self.clock.now_millis()
+    /// The GCS client, for what this storage does not cover.
+    pub fn client(&self) -> &Client {
+        &self.backend().client
     }
 
-    blocking_via_async!(backend);
-
-    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
-        crate::rt::block_on(self.cleanup()).map_err(backend)?
-    }
-
-    fn get_entry<'a>(
-        &'a self,
-        key: &'a str,
-        ty: &'a dyn ValueType,
-    ) -> BoxFuture<'a, StorageResult<Option<AnyEntry>>> {
-        Box::pin(self.get(key, ty))
-    }
-
-    fn set_entry<'a>(
-        &'a self,
-        key: &'a str,
-        entry: AnyEntry,
-        ty: &'a dyn ValueType,
-    ) -> BoxFuture<'a, StorageResult<()>> {
-        Box::pin(self.set(key, entry, ty))
-    }
-
-    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
-        Box::pin(async move { self.remove(&self.object_name(key)).await })
-    }
-
-    fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
-        Box::pin(async move {
-            Ok(self
-                .head(&self.object_name(key))
-                .await?
-                .is_some_and(|(meta, _)| !object::is_expired(&meta, self.now())))
-        })
-    }
-
-    fn set_if_not_exists<'a>(
-        &'a self,
-        key: &'a str,
-        entry: AnyEntry,
-        ty: &'a dyn ValueType,
-    ) -> BoxFuture<'a, StorageResult<bool>> {
-        Box::pin(self.set_nx(key, entry, ty))
-    }
-
-    fn cleanup_expired(&self) -> BoxFuture<'_, StorageResult<usize>> {
-        Box::pin(self.cleanup())
+    /// The bucket.
+    pub fn bucket(&self) -> &str {
+        &self.backend().bucket
     }
 }

@@ -77,6 +77,8 @@ mod gcs;
 mod memory;
 #[cfg(any(feature = "s3", feature = "gcs"))]
 mod object;
+#[cfg(any(feature = "s3", feature = "gcs"))]
+mod object_storage;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "s3")]
@@ -89,14 +91,17 @@ pub(crate) use feed::Copies;
 pub use file::{FileStorage, FileStorageBuilder};
 #[cfg(feature = "gcs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "gcs")))]
-pub use gcs::{GcsStorage, GcsStorageBuilder};
+pub use gcs::{GcsBucket, GcsStorage, GcsStorageBuilder};
 pub use memory::MemoryStorage;
+#[cfg(any(feature = "s3", feature = "gcs"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "s3", feature = "gcs"))))]
+pub use object_storage::{ObjectBackend, ObjectMetadata, ObjectStorage};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{RedisStorage, RedisStorageBuilder};
 #[cfg(feature = "s3")]
 #[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
-pub use s3::{S3Storage, S3StorageBuilder};
+pub use s3::{S3Bucket, S3Storage, S3StorageBuilder};
 
 use std::future::Future;
 use std::pin::Pin;

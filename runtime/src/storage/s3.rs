@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_sdk_s3::Client;
@@ -11,12 +10,12 @@ use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::MetadataDirective;
 
-use super::object::{self, Metadata};
-use super::{AnyEntry, BoxFuture, Storage, StorageResult};
+use super::StorageResult;
+use super::object::Metadata;
+use super::object_storage::{ObjectBackend, ObjectSettings, ObjectStorage};
 use crate::clock::{Millis, SharedClock, system_clock};
 use crate::codec::Codec;
 use crate::error::StorageError;
-use crate::value::ValueType;
 
 /// Configures an [`S3Storage`].
 ///
@@ -156,16 +155,20 @@ impl S3StorageBuilder {
         if let Some(endpoint) = endpoint {
             config = config.endpoint_url(endpoint).force_path_style(true);
         }
-        Ok(S3Storage {
+        let backend = S3Bucket {
             client: Client::from_conf(config.build()),
             bucket,
-            prefix,
-            codec: self.codec,
-            compression: self.compression,
-            dedupe: self.dedupe_writes,
-            clock: self.clock.unwrap_or_else(system_clock),
-            skipped_uploads: AtomicU64::new(0),
-        })
+        };
+        Ok(ObjectStorage::new(
+            backend,
+            ObjectSettings {
+                prefix,
+                codec: self.codec,
+                compression: self.compression,
+                dedupe: self.dedupe_writes,
+                clock: self.clock.unwrap_or_else(system_clock),
+            },
+        ))
     }
 
     /// [`S3StorageBuilder::build`] as a shared storage; a configuration error becomes a
@@ -205,30 +208,15 @@ fn chain_config() -> Result<aws_sdk_s3::config::Builder, StorageError> {
 /// s3.set_typed("report", &vec![1u8, 2], None).await.unwrap();
 /// # });
 /// ```
-pub struct S3Storage {
+pub type S3Storage = ObjectStorage<S3Bucket>;
+
+/// An S3 bucket, as the [`ObjectBackend`] of an [`S3Storage`].
+#[derive(Debug)]
+pub struct S3Bucket {
     client: Client,
     bucket: String,
-    prefix: String,
-    codec: Codec,
-    compression: bool,
-    dedupe: bool,
-    clock: SharedClock,
-    skipped_uploads: AtomicU64,
 }
 
-impl fmt::Debug for S3Storage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("S3Storage")
-            .field("bucket", &self.bucket)
-            .field("prefix", &self.prefix)
-            .field("codec", &self.codec.name())
-            .field("compression", &self.compression)
-            .field("dedupe_writes", &self.dedupe)
-            .finish()
-    }
-}
-
-/// An SDK error with its HTTP status, when the service answered.
 struct Failure {
     status: Option<u16>,
     message: String,
@@ -263,48 +251,7 @@ fn backend(e: impl fmt::Display) -> StorageError {
 }
 
 /// What a HEAD found.
-enum Head {
-    Missing,
-    Found(Metadata),
-}
-
-impl S3Storage {
-    /// A builder for `bucket`.
-    pub fn builder(bucket: impl Into<String>) -> S3StorageBuilder {
-        S3StorageBuilder {
-            bucket: bucket.into(),
-            prefix: String::new(),
-            region: None,
-            endpoint: None,
-            credentials: None,
-            codec: Codec::default(),
-            compression: false,
-            dedupe_writes: false,
-            clock: None,
-            timeout: Duration::from_secs(5),
-        }
-    }
-
-    /// The S3 client, for what this storage does not cover.
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    /// The bucket.
-    pub fn bucket(&self) -> &str {
-        &self.bucket
-    }
-
-    /// The object name of `key` (under the prefix; long or unusual keys are hashed).
-    pub fn object_name(&self, key: &str) -> String {
-        object::object_name(&self.prefix, key)
-    }
-
-    /// How many writes skipped their upload because the content was unchanged.
-    pub fn skipped_uploads(&self) -> u64 {
-        self.skipped_uploads.load(Ordering::Relaxed)
-    }
-
+impl S3Bucket {
     /// Runs one request on the background runtime, where the client keeps its connections.
     async fn run<T, F, Fut>(&self, op: F) -> StorageResult<Result<T, Failure>>
     where
@@ -316,8 +263,12 @@ impl S3Storage {
             .await
             .map_err(backend)
     }
+}
 
-    async fn head(&self, name: &str) -> StorageResult<Head> {
+impl ObjectBackend for S3Bucket {
+    const KIND: &'static str = "s3";
+
+    async fn head(&self, name: &str) -> StorageResult<Option<Metadata>> {
         let name = name.to_owned();
         let reply = self
             .run(move |c, bucket| async move {
@@ -326,8 +277,28 @@ impl S3Storage {
             })
             .await?;
         match reply {
-            Ok(meta) => Ok(Head::Found(meta)),
-            Err(f) if f.status == Some(404) => Ok(Head::Missing),
+            Ok(meta) => Ok(Some(meta)),
+            Err(f) if f.status == Some(404) => Ok(None),
+            Err(f) => Err(backend(f.message)),
+        }
+    }
+
+    async fn read(&self, name: &str, _now: Millis) -> StorageResult<Option<(Vec<u8>, Metadata)>> {
+        let name = name.to_owned();
+        let reply = self
+            .run(move |c, bucket| async move {
+                let out = c.get_object().bucket(bucket).key(name).send().await?;
+                let meta = out.metadata().cloned().unwrap_or_default();
+                let body = out.body.collect().await.map_err(|e| Failure {
+                    status: None,
+                    message: format!("reading the body: {e}"),
+                })?;
+                Ok((body.into_bytes().to_vec(), meta))
+            })
+            .await?;
+        match reply {
+            Ok(found) => Ok(Some(found)),
+            Err(f) if f.status == Some(404) => Ok(None),
             Err(f) => Err(backend(f.message)),
         }
     }
@@ -362,7 +333,7 @@ impl S3Storage {
         }
     }
 
-    /// Replaces the metadata of an object without uploading it again (a server-side copy).
+    /// A server-side copy onto itself with the new metadata.
     async fn replace_metadata(&self, name: &str, meta: Metadata) -> StorageResult<()> {
         let (name, source) = (name.to_owned(), copy_source(&self.bucket, name));
         self.run(move |c, bucket| async move {
@@ -380,104 +351,71 @@ impl S3Storage {
         .map_err(|f| backend(f.message))
     }
 
-    async fn get(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {
-        let name = self.object_name(key);
-        let reply = self
-            .run(move |c, bucket| async move {
-                let out = c.get_object().bucket(bucket).key(name).send().await?;
-                let meta = out.metadata().cloned().unwrap_or_default();
-                let body = out.body.collect().await.map_err(|e| Failure {
-                    status: None,
-                    message: format!("reading the body: {e}"),
-                })?;
-                Ok((body.into_bytes(), meta))
-            })
-            .await?;
-        let (body, meta) = match reply {
-            Ok(found) => found,
-            Err(f) if f.status == Some(404) => return Ok(None),
-            Err(f) => return Err(backend(f.message)),
-        };
-        object::decode(&body, &meta, ty, &self.codec, self.now()).map_err(|e| {
-            tracing::warn!(key, error = %e, "bad object in s3; treated as a miss");
-            StorageError::Codec(e)
-        })
-    }
-
-    async fn set(&self, key: &str, entry: AnyEntry, ty: &dyn ValueType) -> StorageResult<()> {
-        let name = self.object_name(key);
-        let (body, meta) = object::encode(&entry, ty, &self.codec, self.compression)?;
-        if self.dedupe
-            && let Head::Found(stored) = self.head(&name).await?
-            && object::content_hash(&stored) == object::content_hash(&meta)
-        {
-            self.replace_metadata(&name, meta).await?;
-            self.skipped_uploads.fetch_add(1, Ordering::Relaxed);
-            return Ok(());
-        }
-        self.put(&name, body, meta, false).await.map(drop)
-    }
-
-    async fn set_nx(&self, key: &str, entry: AnyEntry, ty: &dyn ValueType) -> StorageResult<bool> {
-        let name = self.object_name(key);
-        let (body, meta) = object::encode(&entry, ty, &self.codec, self.compression)?;
-        if self.put(&name, body.clone(), meta.clone(), true).await? {
-            return Ok(true);
-        }
-        // Taken: by a live entry (we lost), or by an expired one, which we remove and retry once.
-        match self.head(&name).await? {
-            Head::Found(stored) if !object::is_expired(&stored, self.now()) => Ok(false),
-            _ => {
-                self.remove(&name).await?;
-                self.put(&name, body, meta, true).await
-            }
-        }
-    }
-
-    async fn remove(&self, name: &str) -> StorageResult<()> {
+    /// S3 deletes answer the same whether the object existed: a HEAD tells.
+    async fn remove(&self, name: &str) -> StorageResult<bool> {
+        let existed = self.head(name).await?.is_some();
         let name = name.to_owned();
         self.run(move |c, bucket| async move {
             c.delete_object().bucket(bucket).key(name).send().await?;
             Ok(())
         })
         .await?
-        .map_err(|f| backend(f.message))
+        .map_err(|f| backend(f.message))?;
+        Ok(existed)
     }
 
-    async fn cleanup(&self) -> StorageResult<usize> {
-        let prefix = self.prefix.clone();
-        let names: Vec<String> = self
-            .run(move |c, bucket| async move {
-                let mut names = Vec::new();
-                let mut pages = c
-                    .list_objects_v2()
-                    .bucket(bucket)
-                    .prefix(prefix)
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    let page = page?;
-                    names.extend(
-                        page.contents()
-                            .iter()
-                            .filter_map(|o| o.key().map(str::to_owned)),
-                    );
-                }
-                Ok(names)
-            })
-            .await?
-            .map_err(|f| backend(f.message))?;
-        let now = self.now();
-        let mut removed = 0;
-        for name in names {
-            if let Head::Found(meta) = self.head(&name).await?
-                && object::is_expired(&meta, now)
-            {
-                self.remove(&name).await?;
-                removed += 1;
+    /// S3 listings carry no user metadata.
+    async fn list(&self, prefix: &str) -> StorageResult<Vec<(String, Option<Metadata>)>> {
+        let prefix = prefix.to_owned();
+        self.run(move |c, bucket| async move {
+            let mut names = Vec::new();
+            let mut pages = c
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page?;
+                names.extend(
+                    page.contents()
+                        .iter()
+                        .filter_map(|o| Some((o.key()?.to_owned(), None))),
+                );
             }
+            Ok(names)
+        })
+        .await?
+        .map_err(|f| backend(f.message))
+    }
+}
+
+impl S3Storage {
+    /// A builder for `bucket` (`${VAR}` resolved at build); the region comes from
+    /// [`S3StorageBuilder::region`], else `AWS_REGION`, else `us-east-1`.
+    pub fn builder(bucket: impl Into<String>) -> S3StorageBuilder {
+        S3StorageBuilder {
+            bucket: bucket.into(),
+            prefix: String::new(),
+            region: None,
+            endpoint: None,
+            credentials: None,
+            codec: Codec::default(),
+            compression: false,
+            dedupe_writes: false,
+            clock: None,
+            timeout: Duration::from_secs(5),
         }
-        Ok(removed)
+    }
+
+    /// The S3 client, for what this storage does not cover.
+    pub fn client(&self) -> &Client {
+        &self.backend().client
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &str {
+        &self.backend().bucket
     }
 }
 
@@ -492,68 +430,4 @@ fn copy_source(bucket: &str, name: &str) -> String {
         }
     }
     out
-}
-
-impl Storage for S3Storage {
-    fn kind(&self) -> &'static str {
-        "s3"
-    }
-
-    fn now(&self) -> Millis {
-        self.clock.now_millis()
-    }
-
-    blocking_via_async!(backend);
-
-    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
-        crate::rt::block_on(self.cleanup()).map_err(backend)?
-    }
-
-    fn get_entry<'a>(
-        &'a self,
-        key: &'a str,
-        ty: &'a dyn ValueType,
-    ) -> BoxFuture<'a, StorageResult<Option<AnyEntry>>> {
-        Box::pin(self.get(key, ty))
-    }
-
-    fn set_entry<'a>(
-        &'a self,
-        key: &'a str,
-        entry: AnyEntry,
-        ty: &'a dyn ValueType,
-    ) -> BoxFuture<'a, StorageResult<()>> {
-        Box::pin(self.set(key, entry, ty))
-    }
-
-    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
-        Box::pin(async move {
-            let name = self.object_name(key);
-            let existed = matches!(self.head(&name).await?, Head::Found(_));
-            self.remove(&name).await?;
-            Ok(existed)
-        })
-    }
-
-    fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
-        Box::pin(async move {
-            Ok(match self.head(&self.object_name(key)).await? {
-                Head::Found(meta) => !object::is_expired(&meta, self.now()),
-                Head::Missing => false,
-            })
-        })
-    }
-
-    fn set_if_not_exists<'a>(
-        &'a self,
-        key: &'a str,
-        entry: AnyEntry,
-        ty: &'a dyn ValueType,
-    ) -> BoxFuture<'a, StorageResult<bool>> {
-        Box::pin(self.set_nx(key, entry, ty))
-    }
-
-    fn cleanup_expired(&self) -> BoxFuture<'_, StorageResult<usize>> {
-        Box::pin(self.cleanup())
-    }
 }
