@@ -11,6 +11,7 @@ use crate::key;
 use crate::model::*;
 
 mod background;
+mod context;
 mod control;
 mod functions;
 mod scope;
@@ -18,6 +19,7 @@ mod storages;
 mod tokens;
 
 use self::background::{loader, reader};
+use self::context::context_items;
 use self::control::*;
 use self::functions::function;
 use self::scope::*;
@@ -360,70 +362,4 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
         ]
     })?;
     Ok(format!("{HEADER}\n\n{}", prettyplease::unparse(&file)))
-}
-
-/// The generated items of the loader context (all empty without `context` in the spec).
-#[derive(Default)]
-struct ContextItems {
-    type_alias: TokenStream,
-    field: TokenStream,
-    builder_field: TokenStream,
-    builder_method: TokenStream,
-    build: TokenStream,
-    init: TokenStream,
-    methods: TokenStream,
-    free: TokenStream,
-}
-
-fn context_items(spec: &Spec) -> ContextItems {
-    let Some(context) = &spec.context else {
-        return ContextItems::default();
-    };
-    let path = path_tokens(context);
-    let doc = format!(
-        " The loader context (`context = \"{context}\"`): loaders that take `&{}` as their first parameter get it from here.",
-        context.rsplit("::").next().unwrap_or(context)
-    );
-    ContextItems {
-        type_alias: quote! {
-            #[doc = #doc]
-            pub type Context = #path;
-        },
-        field: quote! { __context: __ac::ContextSlot<Context>, },
-        builder_field: quote! { context: ::core::option::Option<__ac::Arc<Context>>, },
-        builder_method: quote! {
-            /// Supplies the loader context of the instance (its cached functions, refreshes and
-            /// background loaders all use it). Takes the context or an `Arc` of it.
-            pub fn context(mut self, context: impl ::core::convert::Into<__ac::Arc<Context>>) -> Self {
-                self.context = ::core::option::Option::Some(context.into());
-                self
-            }
-        },
-        build: quote! {
-            let __context = __ac::ContextSlot::<Context>::new();
-            if let ::core::option::Option::Some(context) = self.context.take() {
-                __context.set(context)?;
-            }
-        },
-        init: quote! { __context: __context.clone(), },
-        methods: quote! {
-            /// Supplies the loader context, once; a second call fails with
-            /// `CacheError::ContextAlreadySet` and keeps the first.
-            pub fn set_context(
-                &self,
-                context: impl ::core::convert::Into<__ac::Arc<Context>>,
-            ) -> ::core::result::Result<(), __ac::CacheError> {
-                self.__context.set(context)
-            }
-        },
-        free: quote! {
-            /// Supplies the loader context of the process-wide instance: call it once at start-up,
-            /// before the first cached call (a call before it returns `ContextMissing`).
-            pub fn init(
-                context: impl ::core::convert::Into<__ac::Arc<Context>>,
-            ) -> ::core::result::Result<(), __ac::CacheError> {
-                instance().set_context(context)
-            }
-        },
-    }
 }

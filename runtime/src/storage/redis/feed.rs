@@ -7,6 +7,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use redis::AsyncCommands;
 
 use crate::storage::ChangeFeed;
 
@@ -119,5 +120,29 @@ async fn follow(feed: &Weak<ChangeFeed>, pubsub: redis::aio::PubSub, timeout: Du
             true
         }
         None => false,
+    }
+}
+
+impl super::RedisStorage {
+    /// Announces a write or delete of `key` on the change feed, in the background, once a
+    /// chain follows the feed (the library's own `~` keys are never announced).
+    pub(super) fn announce(&self, key: &str) {
+        let Some(feed) = self.feed.get() else {
+            return;
+        };
+        if key.starts_with(crate::key::RESERVED) {
+            return;
+        }
+        let Ok(handle) = crate::rt::background_handle() else {
+            return;
+        };
+        let (mut conn, channel) = (self.conn.clone(), channel(&self.prefix));
+        let message = message(feed.origin(), key);
+        handle.spawn(async move {
+            let published: redis::RedisResult<i64> = conn.publish(channel, message).await;
+            if let Err(e) = published {
+                tracing::debug!(error = %e, "change not announced");
+            }
+        });
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 mod builder;
 mod cluster;
 mod feed;
+mod guard;
 mod scripts;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -186,112 +187,6 @@ impl RedisStorage {
         k.push_str(&self.prefix);
         k.push_str(key);
         k
-    }
-
-    /// The node (and breaker) of `full_key`, as sent to Redis.
-    fn node_of(&self, full_key: &str) -> Arc<Node> {
-        self.breakers.for_key(full_key)
-    }
-
-    /// True while the breaker of `key` skips it.
-    fn skips(&self, key: &str) -> bool {
-        self.node_of(&self.full_key(key)).breaker.skips_now()
-    }
-
-    /// Runs one command on `node` (the node of its key, or the whole storage for a command of
-    /// many keys), unless its breaker says the node is down: then the call fails at once with
-    /// [`StorageError::Unavailable`] (and, when the back-off window has ended, starts the
-    /// probe).
-    fn run<T, F, Fut>(
-        &self,
-        node: Arc<Node>,
-        op: F,
-    ) -> impl Future<Output = StorageResult<T>> + Send + 'static
-    where
-        T: Send + 'static,
-        F: FnOnce(Conn) -> Fut,
-        Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
-    {
-        let admission = node.breaker.admit();
-        if admission == Admission::Probe {
-            self.probe(node.clone());
-        }
-        // Commands run on the caller's task (no hop to another thread): the connection's
-        // driver lives on the background runtime, where `build` first connected.
-        let fut = (admission == Admission::Pass).then(|| op(self.conn.clone()));
-        let (breakers, conn) = (self.breakers.clone(), self.conn.clone());
-        async move {
-            let Some(fut) = fut else {
-                return Err(UNAVAILABLE);
-            };
-            match fut.await {
-                Ok(v) => {
-                    node.breaker.succeeded();
-                    Ok(v)
-                }
-                Err(e) => {
-                    if is_outage(&e) {
-                        node.breaker.failed(e.is_timeout());
-                        // A node that fails may have been replaced: read the slot map again.
-                        breakers.refresh_soon(&conn);
-                    } else {
-                        // The server answered (with an error of its own): it is up.
-                        node.breaker.succeeded();
-                    }
-                    Err(backend(e))
-                }
-            }
-        }
-    }
-
-    /// The probe of `node`, in the background: a PING to it bounded by the command timeout,
-    /// tried up to three times 50 ms apart (a connection that died with the server reconnects on
-    /// the first); an answer closes its breaker.
-    fn probe(&self, node: Arc<Node>) {
-        let Ok(handle) = crate::rt::background_handle() else {
-            node.breaker.probe_failed();
-            return;
-        };
-        let conn = self.conn.clone();
-        let (breakers, timeout) = (self.breakers.clone(), self.timeout);
-        handle.spawn(async move {
-            for attempt in 0..3 {
-                if attempt > 0 {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                let mut conn = conn.clone();
-                let ping = conn.ping(node.addr.as_ref());
-                if let Ok(Ok(())) = tokio::time::timeout(timeout, ping).await {
-                    node.breaker.succeeded();
-                    return;
-                }
-            }
-            node.breaker.probe_failed();
-            // The node may be gone for good, its slots served by another now.
-            breakers.refresh_soon(&conn);
-        });
-    }
-
-    /// Announces a write or delete of `key` on the change feed, in the background, once a
-    /// chain follows the feed (the library's own `~` keys are never announced).
-    fn announce(&self, key: &str) {
-        let Some(feed) = self.feed.get() else {
-            return;
-        };
-        if key.starts_with(crate::key::RESERVED) {
-            return;
-        }
-        let Ok(handle) = crate::rt::background_handle() else {
-            return;
-        };
-        let (mut conn, channel) = (self.conn.clone(), feed::channel(&self.prefix));
-        let message = feed::message(feed.origin(), key);
-        handle.spawn(async move {
-            let published: redis::RedisResult<i64> = conn.publish(channel, message).await;
-            if let Err(e) = published {
-                tracing::debug!(error = %e, "change not announced");
-            }
-        });
     }
 
     fn frame(&self, entry: &AnyEntry, ty: &dyn ValueType) -> StorageResult<(Vec<u8>, Option<u64>)> {
