@@ -1,0 +1,87 @@
+//! Configuring a file storage: directory, codec, compression, dedupe, fsync.
+
+use super::*;
+
+/// Configures a [`FileStorage`].
+///
+/// ```
+/// use advanced_caching::{Codec, FileStorage};
+/// let dir = std::env::temp_dir().join("advanced-caching-doc-builder");
+/// let storage = FileStorage::builder(&dir).codec(Codec::Json).compression(true).build().unwrap();
+/// # std::fs::remove_dir_all(&dir).ok();
+/// ```
+#[derive(Debug, Clone)]
+pub struct FileStorageBuilder {
+    pub(super) dir: PathBuf,
+    pub(super) codec: Codec,
+    pub(super) compression: bool,
+    pub(super) dedupe_writes: bool,
+    pub(super) fsync: bool,
+    pub(super) clock: Option<SharedClock>,
+}
+
+impl FileStorageBuilder {
+    /// The codec of payloads (default [`Codec::Binary`]).
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// Deflates payloads.
+    pub fn compression(mut self, on: bool) -> Self {
+        self.compression = on;
+        self
+    }
+
+    /// When on, writing the same payload again only moves the entry's timestamps in place.
+    pub fn dedupe_writes(mut self, on: bool) -> Self {
+        self.dedupe_writes = on;
+        self
+    }
+
+    /// Flushes each write to disk before it becomes visible (slower, survives power loss).
+    pub fn fsync(mut self, on: bool) -> Self {
+        self.fsync = on;
+        self
+    }
+
+    /// The clock that stamps entries and decides expiry (default: the system clock).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Creates the directory if needed. `${VAR}` in the path is resolved now.
+    pub fn build(self) -> Result<FileStorage, StorageError> {
+        let raw = self.dir.to_string_lossy().into_owned();
+        let dir = PathBuf::from(
+            crate::env::expand_env(&raw)
+                .map_err(|e| StorageError::Config(format!("file storage dir: {e}")))?,
+        );
+        fs::create_dir_all(&dir).map_err(|e| {
+            StorageError::Config(format!(
+                "cannot create cache directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        Ok(FileStorage {
+            dir,
+            codec: self.codec,
+            compression: self.compression,
+            dedupe: self.dedupe_writes,
+            fsync: self.fsync,
+            clock: self.clock.unwrap_or_else(system_clock),
+            deduped: AtomicU64::new(0),
+        })
+    }
+
+    /// [`FileStorageBuilder::build`] as a shared storage; a directory that cannot be made
+    /// becomes a [`FailingStorage`](crate::FailingStorage) whose every call fails with it
+    /// (generated code uses this, so a bad directory never stops a program).
+    pub fn build_shared(self) -> crate::storage::SharedStorage {
+        let clock = self.clock.clone();
+        crate::storage::FailingStorage::or_failing("file", self.build(), || {
+            clock.unwrap_or_else(system_clock)
+        })
+    }
+}
