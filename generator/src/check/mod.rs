@@ -18,6 +18,7 @@ mod background;
 mod entries;
 mod functions;
 mod keys;
+mod references;
 mod signatures;
 mod storages;
 

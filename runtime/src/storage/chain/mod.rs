@@ -14,9 +14,11 @@ use crate::value::ValueType;
 
 mod coherence;
 mod level;
+mod ops;
 
 use self::coherence::{Coherence, read_order};
 pub use self::level::ChainLevel;
+use self::ops::{finish, first_error};
 
 /// Levels of storages, fastest first (memory → Redis → S3, say).
 ///
@@ -63,46 +65,6 @@ impl fmt::Debug for ChainStorage {
 }
 
 impl ChainStorage {
-    /// A lock operation: the deepest level decides (as for `set_if_not_exists`); when it acts,
-    /// the copies in faster levels are dropped (one with an old expiry would read as expired
-    /// before the lock is).
-    fn on_deepest_blocking(
-        &self,
-        key: &str,
-        op: impl FnOnce(&dyn Storage) -> StorageResult<bool>,
-    ) -> StorageResult<bool> {
-        let Some((deepest, faster)) = self.levels.split_last() else {
-            return Ok(false);
-        };
-        let acted = op(deepest.storage.as_ref())?;
-        if acted {
-            for level in faster {
-                let _ = level.storage.delete_blocking(key);
-            }
-        }
-        Ok(acted)
-    }
-
-    /// Async [`ChainStorage::on_deepest_blocking`].
-    fn on_deepest<'a>(
-        &'a self,
-        key: &'a str,
-        op: impl FnOnce(&'a dyn Storage) -> BoxFuture<'a, StorageResult<bool>> + Send + 'a,
-    ) -> BoxFuture<'a, StorageResult<bool>> {
-        Box::pin(async move {
-            let Some((deepest, faster)) = self.levels.split_last() else {
-                return Ok(false);
-            };
-            let acted = op(deepest.storage.as_ref()).await?;
-            if acted {
-                for level in faster {
-                    let _ = level.storage.delete(key).await;
-                }
-            }
-            Ok(acted)
-        })
-    }
-
     /// A chain of `levels`, fastest first. An empty chain holds nothing.
     pub fn new(levels: Vec<ChainLevel>) -> Self {
         let memory_l1 = levels.first().and_then(|l| {
@@ -175,59 +137,6 @@ impl ChainStorage {
     /// The levels, fastest first.
     pub fn levels(&self) -> &[ChainLevel] {
         &self.levels
-    }
-
-    fn clock_now(&self) -> Millis {
-        if let Some(l1) = &self.memory_l1 {
-            return l1.now();
-        }
-        self.levels.first().map_or_else(
-            || crate::clock::SystemClock.now_millis(),
-            |l| l.storage.now(),
-        )
-    }
-
-    fn report(&self, level: usize, op: &str, e: &StorageError) {
-        tracing::warn!(storage = self.kind, level, op, error = %e, "storage level failed");
-    }
-
-    /// Writes `entry` into the levels before `upto` (promotion and backfill); failures are logged.
-    fn fill_blocking(&self, upto: usize, key: &str, entry: &AnyEntry, ty: &dyn ValueType) {
-        let now = self.clock_now();
-        for (i, level) in self.levels[..upto].iter().enumerate() {
-            if let Err(e) = level
-                .storage
-                .set_entry_blocking(key, level.capped(entry, now), ty)
-            {
-                self.report(i, "promote", &e);
-            }
-        }
-    }
-
-    async fn fill(&self, upto: usize, key: &str, entry: &AnyEntry, ty: &dyn ValueType) {
-        let now = self.clock_now();
-        for (i, level) in self.levels[..upto].iter().enumerate() {
-            if let Err(e) = level
-                .storage
-                .set_entry(key, level.capped(entry, now), ty)
-                .await
-            {
-                self.report(i, "promote", &e);
-            }
-        }
-    }
-}
-
-fn first_error(slot: &mut Option<StorageError>, result: StorageResult<()>) {
-    if let Err(e) = result {
-        slot.get_or_insert(e);
-    }
-}
-
-fn finish<T>(value: T, error: Option<StorageError>) -> StorageResult<T> {
-    match error {
-        Some(e) => Err(e),
-        None => Ok(value),
     }
 }
 

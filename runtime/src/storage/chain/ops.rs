@@ -1,0 +1,105 @@
+//! What the chain's operations share: the deepest level deciding locks, promotion of a copy to
+//! the faster levels, the chain's clock, and how level errors are collected.
+
+use super::*;
+
+impl ChainStorage {
+    /// A lock operation: the deepest level decides (as for `set_if_not_exists`); when it acts,
+    /// the copies in faster levels are dropped (one with an old expiry would read as expired
+    /// before the lock is).
+    pub(super) fn on_deepest_blocking(
+        &self,
+        key: &str,
+        op: impl FnOnce(&dyn Storage) -> StorageResult<bool>,
+    ) -> StorageResult<bool> {
+        let Some((deepest, faster)) = self.levels.split_last() else {
+            return Ok(false);
+        };
+        let acted = op(deepest.storage.as_ref())?;
+        if acted {
+            for level in faster {
+                let _ = level.storage.delete_blocking(key);
+            }
+        }
+        Ok(acted)
+    }
+
+    /// Async [`ChainStorage::on_deepest_blocking`].
+    pub(super) fn on_deepest<'a>(
+        &'a self,
+        key: &'a str,
+        op: impl FnOnce(&'a dyn Storage) -> BoxFuture<'a, StorageResult<bool>> + Send + 'a,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            let Some((deepest, faster)) = self.levels.split_last() else {
+                return Ok(false);
+            };
+            let acted = op(deepest.storage.as_ref()).await?;
+            if acted {
+                for level in faster {
+                    let _ = level.storage.delete(key).await;
+                }
+            }
+            Ok(acted)
+        })
+    }
+
+    pub(super) fn clock_now(&self) -> Millis {
+        if let Some(l1) = &self.memory_l1 {
+            return l1.now();
+        }
+        self.levels.first().map_or_else(
+            || crate::clock::SystemClock.now_millis(),
+            |l| l.storage.now(),
+        )
+    }
+
+    pub(super) fn report(&self, level: usize, op: &str, e: &StorageError) {
+        tracing::warn!(storage = self.kind, level, op, error = %e, "storage level failed");
+    }
+
+    /// Writes `entry` into the levels before `upto` (promotion and backfill); failures are logged.
+    pub(super) fn fill_blocking(
+        &self,
+        upto: usize,
+        key: &str,
+        entry: &AnyEntry,
+        ty: &dyn ValueType,
+    ) {
+        let now = self.clock_now();
+        for (i, level) in self.levels[..upto].iter().enumerate() {
+            if let Err(e) = level
+                .storage
+                .set_entry_blocking(key, level.capped(entry, now), ty)
+            {
+                self.report(i, "promote", &e);
+            }
+        }
+    }
+
+    pub(super) async fn fill(&self, upto: usize, key: &str, entry: &AnyEntry, ty: &dyn ValueType) {
+        let now = self.clock_now();
+        for (i, level) in self.levels[..upto].iter().enumerate() {
+            if let Err(e) = level
+                .storage
+                .set_entry(key, level.capped(entry, now), ty)
+                .await
+            {
+                self.report(i, "promote", &e);
+            }
+        }
+    }
+}
+
+pub(super) fn first_error(slot: &mut Option<StorageError>, result: StorageResult<()>) {
+    if let Err(e) = result {
+        slot.get_or_insert(e);
+    }
+}
+
+pub(super) fn finish<T>(value: T, error: Option<StorageError>) -> StorageResult<T> {
+    match error {
+        Some(e) => Err(e),
+        None => Ok(value),
+    }
+}

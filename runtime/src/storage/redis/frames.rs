@@ -1,0 +1,171 @@
+//! Entries as frames in Redis: encoding and decoding them, and the commands and scripts that
+//! read, write, create and lock them.
+
+use super::*;
+
+impl RedisStorage {
+    pub(super) fn frame(
+        &self,
+        entry: &AnyEntry,
+        ty: &dyn ValueType,
+    ) -> StorageResult<(Vec<u8>, Option<u64>)> {
+        let bytes = frame::encode(entry, ty, &self.codec)?;
+        // Redis rejects an expiry past what its clock can add ("invalid expire time"): a longer
+        // life is kept without a Redis expiry (the frame's own timestamps still end it on read).
+        let ttl = entry
+            .time_to_live(self.clock.now_millis())
+            .map(duration_millis)
+            .filter(|&px| px <= MAX_EXPIRY_MS);
+        Ok((bytes, ttl))
+    }
+
+    pub(super) fn decode(
+        &self,
+        key: &str,
+        bytes: Option<Vec<u8>>,
+        ty: &dyn ValueType,
+    ) -> StorageResult<Option<AnyEntry>> {
+        let Some(bytes) = bytes else { return Ok(None) };
+        frame::decode(&bytes, ty, &self.codec, self.clock.now_millis()).map_err(|e| {
+            tracing::warn!(key, error = %e, "bad payload in redis; treated as a miss");
+            StorageError::Codec(e)
+        })
+    }
+
+    pub(super) async fn get_raw(&self, key: &str) -> StorageResult<Option<Vec<u8>>> {
+        let k = self.full_key(key);
+        self.run(self.node_of(&k), move |mut c| async move {
+            c.get::<_, Option<Vec<u8>>>(k).await
+        })
+        .await
+    }
+
+    /// Writes `entry` under `key`, and announces it on the change feed.
+    pub(super) async fn set_announced(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+    ) -> StorageResult<()> {
+        self.set_frame(key, entry, ty).await?;
+        self.announce(key);
+        Ok(())
+    }
+
+    pub(super) async fn set_frame(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+    ) -> StorageResult<()> {
+        // Redis is down: do not even encode.
+        if self.skips(key) {
+            return Err(UNAVAILABLE);
+        }
+        let (bytes, ttl) = self.frame(&entry, ty)?;
+        let k = self.full_key(key);
+        match ttl {
+            Some(0) => {
+                // Already past its life: nothing to keep.
+                self.run(self.node_of(&k), move |mut c| async move {
+                    c.del::<_, ()>(k).await
+                })
+                .await
+            }
+            _ if self.dedupe => {
+                let written = self
+                    .frame_script(&DEDUPE, k, bytes, Some(ttl.unwrap_or(0)))
+                    .await?;
+                if written == 0 {
+                    self.deduped.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            }
+            Some(px) => {
+                self.run(self.node_of(&k), move |mut c| async move {
+                    c.pset_ex::<_, _, ()>(k, bytes, px).await
+                })
+                .await
+            }
+            None => {
+                self.run(self.node_of(&k), move |mut c| async move {
+                    c.set::<_, _, ()>(k, bytes).await
+                })
+                .await
+            }
+        }
+    }
+
+    pub(super) async fn set_nx(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+    ) -> StorageResult<bool> {
+        let (bytes, ttl) = self.frame(&entry, ty)?;
+        if ttl == Some(0) {
+            return Ok(false);
+        }
+        let (k, now) = (self.full_key(key), self.clock.now_millis());
+        let created: i64 = self
+            .run(self.node_of(&k), move |mut c| async move {
+                let mut call = CREATE_IF_ABSENT.key(k);
+                call.arg(bytes).arg(ttl.unwrap_or(0)).arg(now);
+                call.invoke_async(&mut c).await
+            })
+            .await?;
+        Ok(created > 0)
+    }
+
+    /// Compare-and-delete of a lock, in one server-side script.
+    pub(super) async fn release(&self, key: &str, holder: &str) -> StorageResult<bool> {
+        let ty = crate::value::SerdeValue::<String>::new();
+        let frame = frame::encode(
+            &crate::storage::lock_entry(holder, 0, Duration::ZERO),
+            &ty,
+            &self.codec,
+        )?;
+        let token = frame[frame::HEADER_LEN..].to_vec();
+        let deleted = self
+            .frame_script(&RELEASE, self.full_key(key), token, None)
+            .await?;
+        Ok(deleted > 0)
+    }
+
+    /// Compare-and-expire of a lock, in one server-side script.
+    pub(super) async fn renew(
+        &self,
+        key: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> StorageResult<bool> {
+        let ty = crate::value::SerdeValue::<String>::new();
+        let entry = crate::storage::lock_entry(holder, self.clock.now_millis(), ttl);
+        let bytes = frame::encode(&entry, &ty, &self.codec)?;
+        let px = duration_millis(ttl).clamp(1, MAX_EXPIRY_MS);
+        let renewed = self
+            .frame_script(&RENEW, self.full_key(key), bytes, Some(px))
+            .await?;
+        Ok(renewed > 0)
+    }
+
+    /// Runs one of the frame scripts: `KEYS[1]` = `key`, `ARGV` = `bytes`, the header length
+    /// and, when given, an expiry in milliseconds.
+    pub(super) async fn frame_script(
+        &self,
+        script: &'static Script,
+        key: String,
+        bytes: Vec<u8>,
+        px: Option<u64>,
+    ) -> StorageResult<i64> {
+        self.run(self.node_of(&key), move |mut c| async move {
+            let mut call = script.key(key);
+            call.arg(bytes).arg(frame::HEADER_LEN);
+            if let Some(px) = px {
+                call.arg(px);
+            }
+            call.invoke_async(&mut c).await
+        })
+        .await
+    }
+}
