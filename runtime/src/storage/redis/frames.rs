@@ -58,23 +58,22 @@ impl RedisStorage {
         entry: AnyEntry,
         ty: &dyn ValueType,
     ) -> StorageResult<()> {
-        // Redis is down: do not even encode.
-        if self.skips(key) {
+        // The key and its node, once; Redis (that node) is down: do not even encode.
+        let k = self.full_key(key);
+        let node = self.node_of(&k);
+        if node.breaker.skips_now() {
             return Err(UNAVAILABLE);
         }
         let (bytes, ttl) = self.frame(&entry, ty)?;
-        let k = self.full_key(key);
         match ttl {
             Some(0) => {
                 // Already past its life: nothing to keep.
-                self.run(self.node_of(&k), move |mut c| async move {
-                    c.del::<_, ()>(k).await
-                })
-                .await
+                self.run(node, move |mut c| async move { c.del::<_, ()>(k).await })
+                    .await
             }
             _ if self.dedupe => {
                 let written = self
-                    .frame_script(&DEDUPE, k, bytes, Some(ttl.unwrap_or(0)))
+                    .frame_script(node, &DEDUPE, k, bytes, Some(ttl.unwrap_or(0)))
                     .await?;
                 if written == 0 {
                     self.deduped.fetch_add(1, Ordering::Relaxed);
@@ -82,13 +81,13 @@ impl RedisStorage {
                 Ok(())
             }
             Some(px) => {
-                self.run(self.node_of(&k), move |mut c| async move {
+                self.run(node, move |mut c| async move {
                     c.pset_ex::<_, _, ()>(k, bytes, px).await
                 })
                 .await
             }
             None => {
-                self.run(self.node_of(&k), move |mut c| async move {
+                self.run(node, move |mut c| async move {
                     c.set::<_, _, ()>(k, bytes).await
                 })
                 .await
@@ -126,8 +125,9 @@ impl RedisStorage {
             &self.codec,
         )?;
         let token = frame[frame::HEADER_LEN..].to_vec();
+        let k = self.full_key(key);
         let deleted = self
-            .frame_script(&RELEASE, self.full_key(key), token, None)
+            .frame_script(self.node_of(&k), &RELEASE, k, token, None)
             .await?;
         Ok(deleted > 0)
     }
@@ -143,22 +143,24 @@ impl RedisStorage {
         let entry = crate::storage::lock_entry(holder, self.clock.now_millis(), ttl);
         let bytes = frame::encode(&entry, &ty, &self.codec)?;
         let px = duration_millis(ttl).clamp(1, MAX_EXPIRY_MS);
+        let k = self.full_key(key);
         let renewed = self
-            .frame_script(&RENEW, self.full_key(key), bytes, Some(px))
+            .frame_script(self.node_of(&k), &RENEW, k, bytes, Some(px))
             .await?;
         Ok(renewed > 0)
     }
 
-    /// Runs one of the frame scripts: `KEYS[1]` = `key`, `ARGV` = `bytes`, the header length
-    /// and, when given, an expiry in milliseconds.
+    /// Runs one of the frame scripts on `node` (the node of `key`): `KEYS[1]` = `key`, `ARGV` =
+    /// `bytes`, the header length and, when given, an expiry in milliseconds.
     pub(super) async fn frame_script(
         &self,
+        node: Arc<Node>,
         script: &'static Script,
         key: String,
         bytes: Vec<u8>,
         px: Option<u64>,
     ) -> StorageResult<i64> {
-        self.run(self.node_of(&key), move |mut c| async move {
+        self.run(node, move |mut c| async move {
             let mut call = script.key(key);
             call.arg(bytes).arg(frame::HEADER_LEN);
             if let Some(px) = px {

@@ -75,7 +75,6 @@ fn backend(e: impl fmt::Display) -> StorageError {
     StorageError::backend("s3", e)
 }
 
-/// What a HEAD found.
 impl S3Bucket {
     /// Runs one request on the background runtime, where the client keeps its connections.
     async fn run<T, F, Fut>(&self, op: F) -> StorageResult<Result<T, Failure>>
