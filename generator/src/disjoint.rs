@@ -4,7 +4,9 @@
 
 use std::ops::Range;
 
-use crate::model::{StorageDef, StorageKind};
+use crate::model::StorageDef;
+#[cfg(test)]
+use crate::model::StorageKind;
 
 /// The keys an entry can write, over-approximated by its literal prefix.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,54 +91,12 @@ fn leaves(storages: &[StorageDef], storage: &str, depth: usize, out: &mut Vec<Le
     else {
         return;
     };
-    let leaf = |space: String, prefix: &str| Leaf {
-        space,
-        prefix: prefix.to_owned(),
-    };
-    match &def.kind {
-        StorageKind::Memory { .. } => out.push(leaf(format!("memory {storage}"), "")),
-        StorageKind::Redis {
-            url,
-            cluster,
-            prefix,
-            ..
-        } => {
-            // A cluster reaches the keyspace of each of its seed nodes.
-            if cluster.is_empty() {
-                out.push(leaf(format!("redis {}", url.trim()), prefix));
-            }
-            for node in cluster {
-                out.push(leaf(format!("redis {}", node.trim()), prefix));
-            }
-        }
-        StorageKind::S3 {
-            bucket,
-            prefix,
-            endpoint,
-            ..
-        } => out.push(leaf(
-            format!("s3 {}/{bucket}", endpoint.as_deref().unwrap_or_default()),
-            prefix,
-        )),
-        StorageKind::Gcs {
-            bucket,
-            prefix,
-            endpoint,
-            ..
-        } => out.push(leaf(
-            format!("gcs {}/{bucket}", endpoint.as_deref().unwrap_or_default()),
-            prefix,
-        )),
-        StorageKind::File { dir, .. } => out.push(leaf(format!("file {}", dir.trim()), "")),
-        StorageKind::Hybrid { l1, l2, .. } => {
-            leaves(storages, l1, depth + 1, out);
-            leaves(storages, l2, depth + 1, out);
-        }
-        StorageKind::Chain { levels, .. } => {
-            for level in levels {
-                leaves(storages, &level.storage, depth + 1, out);
-            }
-        }
+    let model = def.kind.model();
+    for (space, prefix) in model.keyspaces(storage) {
+        out.push(Leaf { space, prefix });
+    }
+    for level in model.levels() {
+        leaves(storages, level.storage, depth + 1, out);
     }
 }
 
@@ -189,20 +149,20 @@ pub(crate) fn clashes(storages: &[StorageDef], entries: &[Entry]) -> Vec<Clash> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Hybrid, Memory, Redis};
 
     fn memory(name: &str) -> StorageDef {
         StorageDef {
             name: name.into(),
-            kind: StorageKind::Memory { max_entries: 10 },
+            kind: StorageKind::Memory(Memory { max_entries: 10 }),
             kind_span: None,
-            cleanup_interval: None,
         }
     }
 
     fn redis(name: &str, prefix: &str) -> StorageDef {
         StorageDef {
             name: name.into(),
-            kind: StorageKind::Redis {
+            kind: StorageKind::Redis(Redis {
                 url: "${REDIS_URL}".into(),
                 cluster: Vec::new(),
                 prefix: prefix.into(),
@@ -210,9 +170,8 @@ mod tests {
                 dedupe_writes: false,
                 timeout: None,
                 connect_timeout: None,
-            },
+            }),
             kind_span: None,
-            cleanup_interval: None,
         }
     }
 
@@ -248,15 +207,14 @@ mod tests {
             redis("r2", "app:u:"),
             StorageDef {
                 name: "ha".into(),
-                kind: StorageKind::Hybrid {
+                kind: StorageKind::Hybrid(Hybrid {
                     l1: "l1a".into(),
                     l2: "r1".into(),
                     l1_ttl: std::time::Duration::from_secs(1),
                     l2_ttl: std::time::Duration::from_secs(2),
                     coherent: false,
-                },
+                }),
                 kind_span: None,
-                cleanup_interval: None,
             },
         ];
         // Two memory storages never meet.

@@ -39,39 +39,22 @@ fn reach(
     } else {
         format!("{name} ({via})")
     };
-    match &storage.kind {
-        StorageKind::Hybrid {
-            l1,
-            l2,
-            l1_ttl,
-            l2_ttl,
-            ..
-        } => {
-            let l1_cap = tighter(&cap, *l1_ttl, format!("l1_ttl of `{name}`"));
-            reach(spec, l1, &format!("L1 of {name}"), l1_cap, out);
-            let l2_cap = tighter(&cap, *l2_ttl, format!("l2_ttl of `{name}`"));
-            reach(spec, l2, &format!("L2 of {name}"), l2_cap, out);
-        }
-        StorageKind::Chain { levels, .. } => {
-            for (i, level) in levels.iter().enumerate() {
-                let level_cap = match level.ttl {
-                    Some(t) => tighter(&cap, t, format!("level {} ttl of `{name}`", i + 1)),
-                    None => cap.clone(),
-                };
-                reach(
-                    spec,
-                    &level.storage,
-                    &format!("level {} of {name}", i + 1),
-                    level_cap,
-                    out,
-                );
-            }
-        }
-        kind => out.push(Reach {
+    let levels = storage.kind.model().levels();
+    if levels.is_empty() {
+        out.push(Reach {
             path,
-            kind: kind.type_name(),
+            kind: storage.kind.type_name(),
             cap,
-        }),
+        });
+        return;
+    }
+    for level in levels {
+        let level_cap = match level.cap {
+            Some(t) => tighter(&cap, t, format!("{} of `{name}`", level.cap_setting)),
+            None => cap.clone(),
+        };
+        let via = format!("{} of {name}", level.role);
+        reach(spec, level.storage, &via, level_cap, out);
     }
 }
 
@@ -271,27 +254,17 @@ pub fn warnings(spec: &Spec) -> Vec<String> {
 /// (directly, or as a level of another storage) loses those entries whenever the chain's change
 /// feed reconnects: the chain drops every copy it cannot vouch for.
 fn shared_coherent_levels(spec: &Spec) -> Vec<String> {
-    let levels_of = |kind: &StorageKind| -> Vec<String> {
-        match kind {
-            StorageKind::Hybrid { l1, l2, .. } => vec![l1.clone(), l2.clone()],
-            StorageKind::Chain { levels, .. } => levels.iter().map(|l| l.storage.clone()).collect(),
-            _ => Vec::new(),
-        }
-    };
     let mut out = Vec::new();
     for chain in &spec.storages {
-        let coherent = matches!(
-            chain.kind,
-            StorageKind::Hybrid { coherent: true, .. } | StorageKind::Chain { coherent: true, .. }
-        );
-        if !coherent {
+        let model = chain.kind.model();
+        if !model.coherent() {
             continue;
         }
-        for level in levels_of(&chain.kind) {
+        for level in model.levels().iter().map(|l| l.storage) {
             let is_memory = spec
                 .storages
                 .iter()
-                .any(|s| s.name == level && matches!(s.kind, StorageKind::Memory { .. }));
+                .any(|s| s.name == level && matches!(s.kind, StorageKind::Memory(_)));
             let direct = spec
                 .functions
                 .iter()
@@ -299,10 +272,9 @@ fn shared_coherent_levels(spec: &Spec) -> Vec<String> {
                 .chain(spec.loaders.iter().map(|l| &l.storage))
                 .chain(spec.readers.iter().map(|r| &r.storage))
                 .any(|s| *s == level);
-            let other_chain = spec
-                .storages
-                .iter()
-                .any(|s| s.name != chain.name && levels_of(&s.kind).contains(&level));
+            let other_chain = spec.storages.iter().any(|s| {
+                s.name != chain.name && s.kind.model().levels().iter().any(|l| l.storage == level)
+            });
             if is_memory && (direct || other_chain) {
                 out.push(format!(
                     "[storages.{}] is coherent and its level `{level}` also holds other entries: they are dropped with its copies whenever its change feed reconnects; give the coherent storage a memory level of its own",

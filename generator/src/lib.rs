@@ -20,6 +20,7 @@ mod loader;
 pub mod model;
 mod raw;
 mod schema;
+pub mod storages;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

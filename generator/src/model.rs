@@ -4,6 +4,16 @@
 use std::ops::Range;
 use std::time::Duration;
 
+pub use crate::storages::StorageKind;
+pub use crate::storages::chain::{Chain, Level};
+pub use crate::storages::file::File;
+pub use crate::storages::gcs::Gcs;
+pub use crate::storages::hybrid::Hybrid;
+pub use crate::storages::memory::Memory;
+pub use crate::storages::objects::Objects;
+pub use crate::storages::redis::Redis;
+pub use crate::storages::s3::S3;
+
 /// A checked `cache.toml`.
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -42,16 +52,15 @@ impl Spec {
         if depth > 64 {
             return false;
         }
-        match self.storage(storage).map(|s| &s.kind) {
-            Some(StorageKind::Memory { .. }) | None => false,
-            Some(StorageKind::Hybrid { l1, l2, .. }) => {
-                self.needs_bytes_within(l1, depth + 1) || self.needs_bytes_within(l2, depth + 1)
-            }
-            Some(StorageKind::Chain { levels, .. }) => levels
+        let Some(def) = self.storage(storage) else {
+            return false;
+        };
+        let model = def.kind.model();
+        model.keeps_bytes()
+            || model
+                .levels()
                 .iter()
-                .any(|l| self.needs_bytes_within(&l.storage, depth + 1)),
-            Some(_) => true,
-        }
+                .any(|l| self.needs_bytes_within(l.storage, depth + 1))
     }
 }
 
@@ -64,124 +73,6 @@ pub struct StorageDef {
     pub kind: StorageKind,
     /// Where its `type` is written (for "not available" diagnostics).
     pub kind_span: Option<Range<usize>>,
-    /// How often expired entries are removed (file, S3 and GCS storages keep them until then).
-    pub cleanup_interval: Option<Duration>,
-}
-
-/// A storage's kind and settings.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StorageKind {
-    /// In-process, bounded.
-    Memory {
-        /// The bound.
-        max_entries: u64,
-    },
-    /// Redis.
-    Redis {
-        /// `redis://` URL, with `${VAR}` resolved at run time (unused for a cluster).
-        url: String,
-        /// Seed nodes of a Redis Cluster (empty: `url` is one server).
-        cluster: Vec<String>,
-        /// Key prefix.
-        prefix: String,
-        /// Codec.
-        serializer: Serializer,
-        /// Skip unchanged writes.
-        dedupe_writes: bool,
-        /// Command timeout (`None`: the runtime's default).
-        timeout: Option<Duration>,
-        /// Connection timeout (`None`: the runtime's default).
-        connect_timeout: Option<Duration>,
-    },
-    /// L1 + L2.
-    Hybrid {
-        /// The fast level.
-        l1: String,
-        /// The slow level.
-        l2: String,
-        /// TTL cap of L1 copies.
-        l1_ttl: Duration,
-        /// TTL cap of L2 copies (default 2 × l1_ttl).
-        l2_ttl: Duration,
-        /// L1 copies dropped when another process changes the key in L2 (Redis pub/sub).
-        coherent: bool,
-    },
-    /// Levels, fastest first.
-    Chain {
-        /// The levels.
-        levels: Vec<Level>,
-        /// In-memory copies dropped when another process changes the key below (Redis pub/sub).
-        coherent: bool,
-    },
-    /// Amazon S3 or compatible.
-    S3 {
-        /// Bucket.
-        bucket: String,
-        /// Key prefix.
-        prefix: String,
-        /// Region.
-        region: Option<String>,
-        /// Endpoint for compatible stores and emulators.
-        endpoint: Option<String>,
-        /// Codec.
-        serializer: Serializer,
-        /// Compress payloads.
-        compression: bool,
-        /// Skip unchanged uploads.
-        dedupe_writes: bool,
-    },
-    /// Google Cloud Storage.
-    Gcs {
-        /// Bucket.
-        bucket: String,
-        /// Key prefix.
-        prefix: String,
-        /// Endpoint for emulators.
-        endpoint: Option<String>,
-        /// Codec.
-        serializer: Serializer,
-        /// Compress payloads.
-        compression: bool,
-        /// Skip unchanged uploads.
-        dedupe_writes: bool,
-    },
-    /// One file per key under a directory.
-    File {
-        /// The directory.
-        dir: String,
-        /// Codec.
-        serializer: Serializer,
-        /// Compress payloads.
-        compression: bool,
-        /// Skip unchanged writes.
-        dedupe_writes: bool,
-        /// fsync each write.
-        fsync: bool,
-    },
-}
-
-impl StorageKind {
-    /// The `type` name.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::Memory { .. } => "memory",
-            Self::Redis { .. } => "redis",
-            Self::Hybrid { .. } => "hybrid",
-            Self::Chain { .. } => "chain",
-            Self::S3 { .. } => "s3",
-            Self::Gcs { .. } => "gcs",
-            Self::File { .. } => "file",
-        }
-    }
-}
-
-/// One chain level.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Level {
-    /// The storage of this level.
-    pub storage: String,
-    /// A TTL cap for copies kept here (`None`: the entry's own TTL).
-    pub ttl: Option<Duration>,
 }
 
 /// How a byte-level storage encodes values.

@@ -1,23 +1,83 @@
-//! The spec as written: every value keeps its place in the file, for diagnostics.
+//! The spec as written: every value keeps its place in the file, for diagnostics. The JSON schema
+//! of `cache.toml` is derived from these same types (their doc comments are its descriptions).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
-use serde::Deserialize;
-use toml::Spanned;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Deserializer};
 
-/// `cache.toml`.
-#[derive(Debug, Deserialize)]
+use crate::schema::{JitterShare, SingleFlightScope, StrategyName};
+use crate::storages::StorageSettings;
+
+/// A value and where it is written; its schema is the value's own.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Spanned<T>(toml::Spanned<T>);
+
+impl<T> Spanned<T> {
+    /// The value.
+    pub(crate) fn get_ref(&self) -> &T {
+        self.0.get_ref()
+    }
+
+    /// Its byte range in the spec.
+    pub(crate) fn span(&self) -> Range<usize> {
+        self.0.span()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        toml::Spanned::deserialize(deserializer).map(Self)
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Spanned<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// `cache.toml`: cached functions, background loaders and readers, and where they keep values.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "advanced-caching spec (cache.toml)")]
 pub(crate) struct RawSpec {
+    /// The storage of entries that name none. Without it, a memory storage named `default`
+    /// (10 000 entries) is used.
     pub(crate) default_storage: Option<Spanned<String>>,
+    /// The loader context type ("crate::AppState"): loaders whose first parameter is `&AppState`
+    /// get it from `caches::init(state)` (or `Caches::builder().context(state)`); it is not part
+    /// of the wrapper's parameters nor of the key.
     pub(crate) context: Option<Spanned<String>>,
+    /// Named storages, shared by any number of functions.
     #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, StorageSettings>>")]
     pub(crate) storages: BTreeMap<Spanned<String>, Spanned<RawStorage>>,
+    /// Cached functions: each becomes `caches::NAME` with its loader's signature.
     #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, RawFunction>>")]
     pub(crate) functions: BTreeMap<Spanned<String>, Spanned<RawFunction>>,
+    /// Background loaders (writers): a value refreshed on a schedule, `caches::NAME()`.
     #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, RawLoader>>")]
     pub(crate) loaders: BTreeMap<Spanned<String>, Spanned<RawLoader>>,
+    /// Readers: a local copy of a loader's value, pulled on an interval, `caches::NAME()`.
     #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, RawReader>>")]
     pub(crate) readers: BTreeMap<Spanned<String>, Spanned<RawReader>>,
 }
 
@@ -29,92 +89,129 @@ pub(crate) enum RawDuration {
     Number(i64),
 }
 
-/// `[storages.NAME]`: every setting of every kind; which apply is checked per kind.
+impl JsonSchema for RawDuration {
+    fn schema_name() -> Cow<'static, str> {
+        "HumanDuration".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schemars::json_schema!({
+            "description": "A human duration: \"750ms\", \"60s\", \"5m\", \"1h30m\", \"2d\" (and \"never\" where a TTL may be endless).",
+            "type": "string",
+            "pattern": "^(never|([0-9]+(ms|s|m|h|d))+)$"
+        })
+    }
+}
+
+/// `[storages.NAME]` as first read: its `type`, which says how the rest is read (see
+/// `crate::storages`).
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RawStorage {
     #[serde(rename = "type")]
     pub(crate) kind: Spanned<String>,
-    pub(crate) max_entries: Option<Spanned<i64>>,
-    pub(crate) url: Option<Spanned<String>>,
-    pub(crate) cluster: Option<Spanned<Vec<Spanned<String>>>>,
-    pub(crate) prefix: Option<Spanned<String>>,
-    pub(crate) serializer: Option<Spanned<String>>,
-    pub(crate) dedupe_writes: Option<Spanned<bool>>,
-    pub(crate) l1: Option<Spanned<String>>,
-    pub(crate) l2: Option<Spanned<String>>,
-    pub(crate) l1_ttl: Option<Spanned<RawDuration>>,
-    pub(crate) l2_ttl: Option<Spanned<RawDuration>>,
-    pub(crate) levels: Option<Spanned<Vec<Spanned<RawLevel>>>>,
-    pub(crate) coherent: Option<Spanned<bool>>,
-    pub(crate) bucket: Option<Spanned<String>>,
-    pub(crate) region: Option<Spanned<String>>,
-    pub(crate) endpoint: Option<Spanned<String>>,
-    pub(crate) compression: Option<Spanned<bool>>,
-    pub(crate) dir: Option<Spanned<String>>,
-    pub(crate) fsync: Option<Spanned<bool>>,
-    pub(crate) timeout: Option<Spanned<RawDuration>>,
-    pub(crate) connect_timeout: Option<Spanned<RawDuration>>,
-    pub(crate) cleanup_interval: Option<Spanned<RawDuration>>,
 }
 
-/// One level of a chain storage.
-#[derive(Debug, Deserialize)]
+/// A cached function.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawLevel {
-    pub(crate) storage: Spanned<String>,
-    pub(crate) ttl: Option<Spanned<RawDuration>>,
-}
-
-/// `[functions.NAME]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[schemars(rename = "FunctionSchema")]
 pub(crate) struct RawFunction {
+    /// The loader: a path in this crate ("crate::db::fetch_user"), sync or async.
     pub(crate) loader: Spanned<String>,
+    /// "ttl" (default) or "swr".
+    #[schemars(with = "Option<StrategyName>")]
     pub(crate) strategy: Option<Spanned<String>>,
+    /// Key template: the n-th "{}" = the n-th parameter, "{name}" = that parameter, "{id:08}" = an
+    /// integer with a format spec. Every parameter must be in the key (or in `not_in_key`).
+    /// Default: the function's name and every argument.
     pub(crate) key: Option<Spanned<String>>,
+    /// A function building the key from references to the arguments (instead of `key`).
     pub(crate) key_fn: Option<Spanned<String>>,
+    /// With `key_fn`: a literal prefix prepended to its keys, needed when the storage is shared.
     pub(crate) key_prefix: Option<Spanned<String>>,
+    /// Parameters deliberately left out of the key (calls that differ only in them share an entry).
     pub(crate) not_in_key: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Deliberately share the entries of another function (same keys, same value type).
     pub(crate) same_entries_as: Option<Spanned<String>>,
+    /// How long a value is fresh, or "never".
+    #[schemars(required, with = "RawDuration")]
     pub(crate) ttl: Option<Spanned<RawDuration>>,
+    /// SWR only: how long a stale value is served while it refreshes.
     pub(crate) stale_ttl: Option<Spanned<RawDuration>>,
+    /// SWR only: how long the refresh lock lives if its holder dies before releasing it (a
+    /// refresh releases it as soon as it ends). Default: the ttl, within 1s and 30s.
     pub(crate) refresh_lock_ttl: Option<Spanned<RawDuration>>,
+    /// For a loader returning `Option<T>`: how long a `None` is cached ("0s" = not cached, the
+    /// next call loads again). Default: like any value.
     pub(crate) none_ttl: Option<Spanned<RawDuration>>,
+    /// Shortens each entry's TTL by a random part up to this share, e.g. "10%", so entries
+    /// written together do not expire together.
+    #[schemars(with = "Option<JitterShare>")]
     pub(crate) jitter: Option<Spanned<String>>,
+    /// "process" (default): concurrent misses of a key in one process make one loader call.
+    /// "fleet": one loader call across every process sharing the storage (Redis): the process
+    /// that takes a short lock there loads, the others wait for its value.
+    #[schemars(with = "Option<SingleFlightScope>")]
     pub(crate) single_flight: Option<Spanned<String>>,
+    /// With single_flight = "fleet": how long a process waits for another's load before loading
+    /// itself (default 10s).
     pub(crate) fleet_wait: Option<Spanned<RawDuration>>,
+    /// Storage name (default: `default_storage`).
     pub(crate) storage: Option<Spanned<String>>,
+    /// For loaders outside this crate: parameters, e.g. ["id: u64", "name: &str"].
     pub(crate) args: Option<Spanned<Vec<Spanned<String>>>>,
+    /// For loaders outside this crate: the return type, e.g. "Result<User, Error>".
     pub(crate) returns: Option<Spanned<String>>,
+    /// For loaders outside this crate: whether the loader is async.
     #[serde(rename = "async")]
     pub(crate) is_async: Option<Spanned<bool>>,
 }
 
-/// `[loaders.NAME]`.
-#[derive(Debug, Deserialize)]
+/// A background loader (writer).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "LoaderSchema")]
 pub(crate) struct RawLoader {
+    /// The loader: a path to a function without arguments.
     pub(crate) loader: Spanned<String>,
+    /// How often to reload; "0s" or absent = load on a miss only.
     pub(crate) interval: Option<Spanned<RawDuration>>,
+    /// How long a loaded value lives (default 2 × interval).
     pub(crate) ttl: Option<Spanned<RawDuration>>,
+    /// Load once as soon as it starts (skipped when the storage already holds a fresh value, so
+    /// processes starting together do not all load).
     pub(crate) run_immediately: Option<Spanned<bool>>,
+    /// A function called with a reference to the error of each failed run, e.g.
+    /// "crate::alerts::inventory_failed" (`fn(&Error)`).
     pub(crate) on_error: Option<Spanned<String>>,
+    /// "process" (default) or "fleet": a miss of the wrapper (before the first run lands) loads
+    /// once across the processes sharing the storage. Scheduled runs are one per fleet already.
+    #[schemars(with = "Option<SingleFlightScope>")]
     pub(crate) single_flight: Option<Spanned<String>>,
+    /// With single_flight = "fleet": how long a process waits for another's load (default 10s).
     pub(crate) fleet_wait: Option<Spanned<RawDuration>>,
+    /// Storage name (default: `default_storage`).
     pub(crate) storage: Option<Spanned<String>>,
+    /// For loaders outside this crate: the return type.
     pub(crate) returns: Option<Spanned<String>>,
+    /// For loaders outside this crate: whether the loader is async.
     #[serde(rename = "async")]
     pub(crate) is_async: Option<Spanned<bool>>,
 }
 
-/// `[readers.NAME]`.
-#[derive(Debug, Deserialize)]
+/// A reader of a background loader's value.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ReaderSchema")]
 pub(crate) struct RawReader {
+    /// The `[loaders.*]` entry to read.
     pub(crate) source: Spanned<String>,
+    /// How often to pull from the loader's storage.
     pub(crate) interval: Option<Spanned<RawDuration>>,
+    /// Pull once as soon as it starts, instead of one interval later.
     pub(crate) run_immediately: Option<Spanned<bool>>,
+    /// How long a pulled copy lives locally (default 2 × interval).
     pub(crate) ttl: Option<Spanned<RawDuration>>,
+    /// The reader's own storage (default: `default_storage`).
     pub(crate) storage: Option<Spanned<String>>,
 }

@@ -4,8 +4,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::time::Duration;
 
-use toml::Spanned;
-
 use crate::diagnostic::{Diagnostic, closest};
 use crate::disjoint::{self, Entry, KeySet};
 use crate::duration;
@@ -13,6 +11,8 @@ use crate::key::{self, RawPart, Slot};
 use crate::loader::{LoaderError, SourceTree, read_signature};
 use crate::model::*;
 use crate::raw::*;
+
+pub(crate) use self::storages::{KindCheck, flag, text};
 
 mod background;
 mod entries;
@@ -28,7 +28,7 @@ use self::signatures::type_name;
 /// The implicit storage of entries that name none, when no `default_storage` is given.
 pub(crate) const IMPLICIT_DEFAULT: &str = "default";
 /// Its bound.
-pub(crate) const IMPLICIT_MAX_ENTRIES: u64 = 10_000;
+pub(crate) const IMPLICIT_MAX_ENTRIES: u64 = crate::storages::memory::DEFAULT_MAX_ENTRIES;
 
 const RESERVED: [&str; 14] = [
     "cleanup",
@@ -64,6 +64,11 @@ pub(crate) fn check(text: &str, tree: &mut SourceTree) -> Result<Spec, Vec<Diagn
         Ok(raw) => raw,
         Err(e) => return Err(vec![toml_error(&e)]),
     };
+    // Each storage's settings are read by its kind, from the parsed document (spans intact).
+    let document = match toml::de::DeTable::parse(text) {
+        Ok(document) => document.into_inner(),
+        Err(e) => return Err(vec![toml_error(&e)]),
+    };
     let mut checker = Checker {
         diags: Vec::new(),
         tree,
@@ -71,7 +76,7 @@ pub(crate) fn check(text: &str, tree: &mut SourceTree) -> Result<Spec, Vec<Diagn
         entries: Vec::new(),
         values: BTreeMap::new(),
     };
-    let spec = checker.spec(raw);
+    let spec = checker.spec(raw, &document);
     if checker.diags.is_empty() {
         Ok(spec)
     } else {
@@ -90,11 +95,8 @@ pub(crate) fn features(spec: Spec, on: Option<&[String]>) -> Result<Spec, Vec<Di
     };
     let mut diags = Vec::new();
     for storage in &spec.storages {
-        let feature = match &storage.kind {
-            StorageKind::Redis { .. } => "redis",
-            StorageKind::S3 { .. } => "s3",
-            StorageKind::Gcs { .. } => "gcs",
-            _ => continue,
+        let Some(feature) = storage.kind.model().feature() else {
+            continue;
         };
         if on.iter().any(|f| f == feature) {
             continue;
@@ -155,10 +157,10 @@ impl Checker<'_> {
             .push(Diagnostic::new(message, Some(span), label).hint(hint));
     }
 
-    fn spec(&mut self, raw: RawSpec) -> Spec {
+    fn spec(&mut self, raw: RawSpec, document: &toml::de::DeTable<'_>) -> Spec {
         self.names(&raw);
         self.context = raw.context.as_ref().and_then(|c| self.context_type(c));
-        let mut storages = self.storages(&raw.storages);
+        let mut storages = self.storages(&raw.storages, document);
         let declared: BTreeSet<String> = raw.storages.keys().map(|k| k.get_ref().clone()).collect();
         let default_storage = match &raw.default_storage {
             Some(name) => {
@@ -170,11 +172,10 @@ impl Checker<'_> {
         if !declared.contains(IMPLICIT_DEFAULT) && raw.default_storage.is_none() {
             storages.push(StorageDef {
                 name: IMPLICIT_DEFAULT.into(),
-                kind: StorageKind::Memory {
+                kind: StorageKind::Memory(Memory {
                     max_entries: IMPLICIT_MAX_ENTRIES,
-                },
+                }),
                 kind_span: None,
-                cleanup_interval: None,
             });
         }
         let with_default = |name: &Option<Spanned<String>>, c: &mut Self| match name {

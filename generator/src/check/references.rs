@@ -34,10 +34,10 @@ impl Checker<'_> {
     }
 
     /// A `coherent` hybrid or chain has in-memory levels above a Redis level (whose pub/sub
-    /// carries the announcements).
+    /// carries the announcements); `flags` is where each storage sets `coherent`.
     pub(super) fn coherence(
         &mut self,
-        raw: &BTreeMap<Spanned<String>, Spanned<RawStorage>>,
+        flags: &BTreeMap<String, Range<usize>>,
         defs: &[StorageDef],
     ) {
         let kind_of = |name: &str| {
@@ -46,31 +46,23 @@ impl Checker<'_> {
                 .map(|d| d.kind.type_name())
         };
         for def in defs {
-            let levels: Vec<&str> = match &def.kind {
-                StorageKind::Hybrid {
-                    l1, l2, coherent, ..
-                } if *coherent => vec![l1, l2],
-                StorageKind::Chain { levels, coherent } if *coherent => {
-                    levels.iter().map(|l| l.storage.as_str()).collect()
-                }
-                _ => continue,
-            };
+            let model = def.kind.model();
+            if !model.coherent() {
+                continue;
+            }
+            let levels: Vec<&str> = model.levels().iter().map(|l| l.storage).collect();
             let shared = levels.iter().position(|l| kind_of(l) == Some("redis"));
             let fits = shared
                 .is_some_and(|k| k > 0 && levels[..k].iter().all(|l| kind_of(l) == Some("memory")));
             if fits {
                 continue;
             }
-            let Some(span) = raw
-                .iter()
-                .find(|(name, _)| name.get_ref() == &def.name)
-                .and_then(|(_, s)| s.get_ref().coherent.as_ref().map(Spanned::span))
-            else {
+            let Some(span) = flags.get(&def.name) else {
                 continue;
             };
             self.error(
                 "a coherent storage needs memory levels above a redis level",
-                span,
+                span.clone(),
                 "no redis level below memory ones",
                 "copies are kept coherent through Redis pub/sub: put `memory` storages first and a `redis` storage below them, or remove `coherent`",
             );
@@ -95,24 +87,18 @@ impl Checker<'_> {
         self.storage_ref(level, declared);
     }
 
-    /// Hybrid and chain storages must not refer to each other in a cycle.
-    pub(super) fn cycles(&mut self, raw: &BTreeMap<Spanned<String>, Spanned<RawStorage>>) {
-        let edges: BTreeMap<&str, Vec<&Spanned<String>>> = raw
+    /// Hybrid and chain storages must not refer to each other in a cycle; `levels` is the levels
+    /// each storage names.
+    pub(super) fn cycles(&mut self, levels: &BTreeMap<String, Vec<Spanned<String>>>) {
+        let edges: BTreeMap<&str, &Vec<Spanned<String>>> = levels
             .iter()
-            .map(|(name, s)| {
-                let s = s.get_ref();
-                let mut to: Vec<&Spanned<String>> = [&s.l1, &s.l2].into_iter().flatten().collect();
-                if let Some(levels) = &s.levels {
-                    to.extend(levels.get_ref().iter().map(|l| &l.get_ref().storage));
-                }
-                (name.get_ref().as_str(), to)
-            })
+            .map(|(name, to)| (name.as_str(), to))
             .collect();
         let mut reported = BTreeSet::new();
         for start in edges.keys() {
             let mut stack = vec![(*start, vec![*start])];
             while let Some((at, path)) = stack.pop() {
-                for next in edges.get(at).into_iter().flatten() {
+                for next in edges.get(at).into_iter().copied().flatten() {
                     let n = next.get_ref().as_str();
                     if n == *start && path.len() > 1 {
                         let mut cycle = path.clone();

@@ -16,7 +16,7 @@ mod control;
 mod functions;
 mod scope;
 mod storages;
-mod tokens;
+pub(crate) mod tokens;
 
 use self::background::{loader, reader};
 use self::context::context_items;
@@ -138,15 +138,10 @@ pub(crate) fn generate(spec: &Spec, spec_name: &str) -> Result<String, Vec<Diagn
     let cleanup_targets = spec
         .storages
         .iter()
-        .filter(|s| {
-            !matches!(
-                s.kind,
-                StorageKind::Hybrid { .. } | StorageKind::Chain { .. }
-            )
-        })
+        .filter(|s| s.kind.model().levels().is_empty())
         .map(|s| {
             let (name, var) = (&s.name, storage_ident(&s.name));
-            let every = opt_millis(s.cleanup_interval);
+            let every = opt_millis(s.kind.model().cleanup_interval());
             quote! { __ac::CleanupTarget::new(#name, #var.clone(), #every) }
         });
     let (

@@ -10,11 +10,11 @@ pub(super) fn scope_ident(name: &str) -> Ident {
     format_ident!("__{}", name)
 }
 
-pub(super) fn storage_ident(name: &str) -> Ident {
+pub(crate) fn storage_ident(name: &str) -> Ident {
     format_ident!("storage_{}", name)
 }
 
-pub(super) fn millis(d: Duration) -> TokenStream {
+pub(crate) fn millis(d: Duration) -> TokenStream {
     let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     quote! { __ac::Duration::from_millis(#ms) }
 }
@@ -30,7 +30,7 @@ pub(super) fn opt_millis(d: Option<Duration>) -> TokenStream {
 }
 
 /// The runtime codec of a spec `serializer`.
-pub(super) fn codec(serializer: &Serializer) -> TokenStream {
+pub(crate) fn codec(serializer: &Serializer) -> TokenStream {
     match serializer {
         Serializer::Json => quote! { __ac::Codec::Json },
         Serializer::Binary => quote! { __ac::Codec::Binary },
