@@ -58,6 +58,27 @@ fn reach(
     }
 }
 
+/// The schedule line of a background loader or reader (`every` absent: `otherwise`).
+fn schedule(out: &mut String, every: Option<String>, otherwise: &str, at_start: bool) {
+    let every = every.unwrap_or_else(|| otherwise.to_owned());
+    let at_start = if at_start { ", and at start" } else { "" };
+    let _ = writeln!(out, "  schedule  {every}{at_start}");
+}
+
+/// The storage lines of a background value that lives `ttl` (default 2 × `interval`).
+fn stored(
+    spec: &Spec,
+    storage: &str,
+    ttl: Option<Option<Duration>>,
+    interval: Option<Duration>,
+    out: &mut String,
+) {
+    let ttl = ttl.unwrap_or_else(|| interval.map(|i| i.saturating_mul(2)));
+    let _ = writeln!(out, "  storage   {storage}");
+    levels(spec, storage, ttl, out);
+    out.push('\n');
+}
+
 /// How long an entry asked to live `ttl` lives under `cap`.
 fn effective(ttl: Option<Duration>, cap: &Option<(Duration, String)>) -> String {
     match (ttl, cap) {
@@ -178,45 +199,29 @@ pub fn explain(spec: &Spec) -> String {
         out.push('\n');
     }
     for l in &spec.loaders {
-        let ttl = l
-            .ttl
-            .unwrap_or_else(|| l.interval.map(|i| i.saturating_mul(2)));
         let _ = writeln!(out, "[loaders.{}]  {}", l.name, l.loader);
-        let _ = writeln!(
-            out,
-            "  schedule  every {}{}",
-            l.interval
-                .map_or("— (loads on a miss only)".to_owned(), |i| render(Some(i))),
-            if l.run_immediately {
-                ", and at start"
-            } else {
-                ""
-            }
+        let every = l.interval.map(|i| format!("every {}", render(Some(i))));
+        schedule(
+            &mut out,
+            every,
+            "every — (loads on a miss only)",
+            l.run_immediately,
         );
         let _ = writeln!(out, "  key       \"{}\"", l.name);
-        let _ = writeln!(out, "  storage   {}", l.storage);
-        levels(spec, &l.storage, ttl, &mut out);
-        out.push('\n');
+        stored(spec, &l.storage, l.ttl, l.interval, &mut out);
     }
     for r in &spec.readers {
-        let ttl = r
-            .ttl
-            .unwrap_or_else(|| r.interval.map(|i| i.saturating_mul(2)));
         let _ = writeln!(out, "[readers.{}]  copy of [loaders.{}]", r.name, r.source);
-        let _ = writeln!(
-            out,
-            "  schedule  pulls every {}{}",
-            r.interval
-                .map_or("— (on a miss only)".to_owned(), |i| render(Some(i))),
-            if r.run_immediately {
-                ", and at start"
-            } else {
-                ""
-            }
+        let every = r
+            .interval
+            .map(|i| format!("pulls every {}", render(Some(i))));
+        schedule(
+            &mut out,
+            every,
+            "pulls every — (on a miss only)",
+            r.run_immediately,
         );
-        let _ = writeln!(out, "  storage   {}", r.storage);
-        levels(spec, &r.storage, ttl, &mut out);
-        out.push('\n');
+        stored(spec, &r.storage, r.ttl, r.interval, &mut out);
     }
     out
 }

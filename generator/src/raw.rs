@@ -111,11 +111,30 @@ pub(crate) struct RawStorage {
     pub(crate) kind: Spanned<String>,
 }
 
+/// Declares a table of entries that call a loader, ending with the settings they all take: their
+/// storage, and for a loader outside this crate, its return type and whether it is async.
+macro_rules! loading_entry {
+    ($(#[$meta:meta])* struct $name:ident { $($fields:tt)* }) => {
+        $(#[$meta])*
+        pub(crate) struct $name {
+            $($fields)*
+            /// Storage name (default: `default_storage`).
+            pub(crate) storage: Option<Spanned<String>>,
+            /// For loaders outside this crate: the return type, e.g. "Result<User, Error>".
+            pub(crate) returns: Option<Spanned<String>>,
+            /// For loaders outside this crate: whether the loader is async.
+            #[serde(rename = "async")]
+            pub(crate) is_async: Option<Spanned<bool>>,
+        }
+    };
+}
+
+loading_entry! {
 /// A cached function.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "FunctionSchema")]
-pub(crate) struct RawFunction {
+struct RawFunction {
     /// The loader: a path in this crate ("crate::db::fetch_user"), sync or async.
     pub(crate) loader: Spanned<String>,
     /// "ttl" (default) or "swr".
@@ -156,22 +175,16 @@ pub(crate) struct RawFunction {
     /// With single_flight = "fleet": how long a process waits for another's load before loading
     /// itself (default 10s).
     pub(crate) fleet_wait: Option<Spanned<RawDuration>>,
-    /// Storage name (default: `default_storage`).
-    pub(crate) storage: Option<Spanned<String>>,
     /// For loaders outside this crate: parameters, e.g. ["id: u64", "name: &str"].
     pub(crate) args: Option<Spanned<Vec<Spanned<String>>>>,
-    /// For loaders outside this crate: the return type, e.g. "Result<User, Error>".
-    pub(crate) returns: Option<Spanned<String>>,
-    /// For loaders outside this crate: whether the loader is async.
-    #[serde(rename = "async")]
-    pub(crate) is_async: Option<Spanned<bool>>,
-}
+}}
 
+loading_entry! {
 /// A background loader (writer).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "LoaderSchema")]
-pub(crate) struct RawLoader {
+struct RawLoader {
     /// The loader: a path to a function without arguments.
     pub(crate) loader: Spanned<String>,
     /// How often to reload; "0s" or absent = load on a miss only.
@@ -190,14 +203,7 @@ pub(crate) struct RawLoader {
     pub(crate) single_flight: Option<Spanned<String>>,
     /// With single_flight = "fleet": how long a process waits for another's load (default 10s).
     pub(crate) fleet_wait: Option<Spanned<RawDuration>>,
-    /// Storage name (default: `default_storage`).
-    pub(crate) storage: Option<Spanned<String>>,
-    /// For loaders outside this crate: the return type.
-    pub(crate) returns: Option<Spanned<String>>,
-    /// For loaders outside this crate: whether the loader is async.
-    #[serde(rename = "async")]
-    pub(crate) is_async: Option<Spanned<bool>>,
-}
+}}
 
 /// A reader of a background loader's value.
 #[derive(Debug, Deserialize, JsonSchema)]

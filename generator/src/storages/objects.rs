@@ -30,6 +30,52 @@ pub struct Objects {
     pub cleanup_interval: Option<Duration>,
 }
 
+/// Declares `Settings`, the settings of an object store as written: those every object store
+/// takes, then the string settings `$extra` of its own; `Settings::objects` checks the shared ones.
+macro_rules! object_settings {
+    ($kind:literal $(, $(#[doc = $doc:literal])* $extra:ident)*) => {
+        #[doc = concat!("`[storages.NAME]` of `type = \"", $kind, "\"`.")]
+        #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub(crate) struct Settings {
+            /// Bucket.
+            #[schemars(required, with = "String")]
+            bucket: Option<Spanned<String>>,
+            /// Prefix of every object name.
+            prefix: Option<Spanned<String>>,
+            /// Endpoint of a compatible store or an emulator.
+            endpoint: Option<Spanned<String>>,
+            /// Codec.
+            #[schemars(with = "Option<crate::schema::SerializerName>")]
+            serializer: Option<Spanned<String>>,
+            /// Compress payloads.
+            compression: Option<Spanned<bool>>,
+            /// Skip the upload when content is unchanged.
+            dedupe_writes: Option<Spanned<bool>>,
+            /// How often expired objects are removed (they are misses until then).
+            cleanup_interval: Option<Spanned<crate::raw::RawDuration>>,
+            $($(#[doc = $doc])* $extra: Option<Spanned<String>>,)*
+        }
+
+        impl Settings {
+            /// Checks the settings every object store takes.
+            fn objects(&self, c: &mut KindCheck<'_, '_>) -> Option<Objects> {
+                let written = super::objects::Written {
+                    bucket: &self.bucket,
+                    prefix: &self.prefix,
+                    endpoint: &self.endpoint,
+                    serializer: &self.serializer,
+                    compression: &self.compression,
+                    dedupe_writes: &self.dedupe_writes,
+                    cleanup_interval: &self.cleanup_interval,
+                };
+                Objects::check(written, c)
+            }
+        }
+    };
+}
+pub(crate) use object_settings;
+
 /// The settings every object store has, as written.
 pub(crate) struct Written<'a> {
     pub(crate) bucket: &'a Option<Spanned<String>>,

@@ -1,14 +1,11 @@
 //! `type = "s3"`: Amazon S3 or a compatible store (feature `s3`).
 
 use quote::quote;
-use schemars::JsonSchema;
-use serde::Deserialize;
 
-use super::objects::{Objects, Written};
+use super::objects::{Objects, object_settings};
 use super::{Kind, StorageModel};
 use crate::check::{KindCheck, text};
-use crate::raw::{RawDuration, Spanned};
-use crate::schema::SerializerName;
+use crate::raw::Spanned;
 
 /// An S3 storage.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,46 +16,17 @@ pub struct S3 {
     pub region: Option<String>,
 }
 
-/// `[storages.NAME]` of `type = "s3"`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Settings {
-    /// Bucket.
-    #[schemars(required, with = "String")]
-    bucket: Option<Spanned<String>>,
-    /// Prefix of every object key.
-    prefix: Option<Spanned<String>>,
+object_settings!("s3",
     /// Region.
-    region: Option<Spanned<String>>,
-    /// Endpoint of a compatible store or emulator (path-style).
-    endpoint: Option<Spanned<String>>,
-    /// Codec.
-    #[schemars(with = "Option<SerializerName>")]
-    serializer: Option<Spanned<String>>,
-    /// Compress payloads.
-    compression: Option<Spanned<bool>>,
-    /// Skip the upload when content is unchanged.
-    dedupe_writes: Option<Spanned<bool>>,
-    /// How often expired objects are removed (they are misses until then).
-    cleanup_interval: Option<Spanned<RawDuration>>,
-}
+    region);
 
 impl Kind for S3 {
     const NAME: &'static str = "s3";
     type Settings = Settings;
 
     fn check(s: Settings, c: &mut KindCheck<'_, '_>) -> Option<Self> {
-        let written = Written {
-            bucket: &s.bucket,
-            prefix: &s.prefix,
-            endpoint: &s.endpoint,
-            serializer: &s.serializer,
-            compression: &s.compression,
-            dedupe_writes: &s.dedupe_writes,
-            cleanup_interval: &s.cleanup_interval,
-        };
         Some(Self {
-            objects: Objects::check(written, c)?,
+            objects: s.objects(c)?,
             region: text(&s.region),
         })
     }
