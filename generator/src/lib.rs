@@ -30,6 +30,10 @@ pub use diagnostic::{Diagnostic, Diagnostics};
 pub use explain::{explain, warnings};
 pub use model::Spec;
 
+/// The path of the runtime crate in generated code, unless [`Builder::runtime_path`] says
+/// otherwise.
+pub const RUNTIME_PATH: &str = "::advanced_caching";
+
 /// The file `advanced_caching::include_generated!()` includes from `OUT_DIR`.
 pub const OUTPUT_FILE: &str = "advanced_caching_generated.rs";
 
@@ -97,6 +101,7 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     display_name: Option<String>,
     runtime_features: Option<Vec<String>>,
+    runtime_path: Option<String>,
 }
 
 impl Builder {
@@ -154,6 +159,22 @@ impl Builder {
         })
     }
 
+    /// The path of the `advanced-caching` runtime in the generated code (default
+    /// `::advanced_caching`), for a crate that renames the dependency or reaches it through a
+    /// re-export.
+    ///
+    /// ```no_run
+    /// // Cargo.toml: cache = { package = "advanced-caching", version = "…" }
+    /// advanced_caching_build::Builder::new()
+    ///     .runtime_path("::cache")
+    ///     .compile("cache.toml")
+    ///     .unwrap();
+    /// ```
+    pub fn runtime_path(mut self, path: impl Into<String>) -> Self {
+        self.runtime_path = Some(path.into());
+        self
+    }
+
     /// The spec's name in messages (default: its path as given).
     pub fn display_name(mut self, name: impl Into<String>) -> Self {
         self.display_name = Some(name.into());
@@ -207,20 +228,26 @@ impl Builder {
         }
     }
 
-    fn run(&self, spec: &Path) -> Result<(Spec, String, Vec<PathBuf>), Error> {
-        let (name, text) = self.read(spec)?;
-        let mut tree = self.tree(spec);
-        let diagnostics = |items| Diagnostics {
-            file: name.clone(),
-            source: text.clone(),
-            items,
+    /// Checks and generates `spec`; the source files read are returned either way (a loader
+    /// fixed in one of them fixes the spec).
+    fn run(&self, spec: &Path) -> (Result<(Spec, String), Error>, Vec<PathBuf>) {
+        let (name, text) = match self.read(spec) {
+            Ok(read) => read,
+            Err(e) => return (Err(e), Vec::new()),
         };
-        let checked = check::check(&text, &mut tree)
+        let mut tree = self.tree(spec);
+        let runtime = self.runtime_path.as_deref().unwrap_or(RUNTIME_PATH);
+        let result = check::check(&text, &mut tree)
             .and_then(|spec| check::features(spec, self.features().as_deref()))
-            .map_err(|items| Error::Spec(diagnostics(items)))?;
-        let code =
-            codegen::generate(&checked, &name).map_err(|items| Error::Spec(diagnostics(items)))?;
-        Ok((checked, code, tree.files_read().cloned().collect()))
+            .and_then(|spec| codegen::generate(&spec, &name, runtime).map(|code| (spec, code)))
+            .map_err(|items| {
+                Error::Spec(Diagnostics {
+                    file: name.clone(),
+                    source: text.clone(),
+                    items,
+                })
+            });
+        (result, tree.files_read().cloned().collect())
     }
 
     /// Checks `spec` without generating.
@@ -241,7 +268,7 @@ impl Builder {
 
     /// The generated Rust source of `spec`.
     pub fn expand(&self, spec: impl AsRef<Path>) -> Result<String, Error> {
-        self.run(spec.as_ref()).map(|(_, code, _)| code)
+        self.run(spec.as_ref()).0.map(|(_, code)| code)
     }
 
     /// Generates into `OUT_DIR` (written only when it changed) and prints `cargo:rerun-if-changed`
@@ -249,16 +276,12 @@ impl Builder {
     pub fn compile(&self, spec: impl AsRef<Path>) -> Result<PathBuf, Error> {
         let spec = spec.as_ref();
         println!("cargo:rerun-if-changed={}", spec.display());
-        let result = self.run(spec);
-        if let Err(Error::Spec(_)) = &result {
-            // Re-run when any source changes, not only the spec: a loader may be fixed there.
-            let tree = self.tree(spec);
-            drop(tree);
-        }
-        let (checked, code, files) = result?;
+        let (result, files) = self.run(spec);
+        // Re-run when a source file read changes, not only the spec: a loader may be fixed there.
         for file in &files {
             println!("cargo:rerun-if-changed={}", file.display());
         }
+        let (checked, code) = result?;
         for warning in warnings(&checked) {
             println!("cargo:warning={warning}");
         }
@@ -311,7 +334,7 @@ pub fn expand_str(
     crate_dir: Option<&Path>,
 ) -> Result<String, Diagnostics> {
     let spec = check_str(file_name, text, crate_dir)?;
-    codegen::generate(&spec, file_name).map_err(|items| Diagnostics {
+    codegen::generate(&spec, file_name, RUNTIME_PATH).map_err(|items| Diagnostics {
         file: file_name.to_owned(),
         source: text.to_owned(),
         items,

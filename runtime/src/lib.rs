@@ -24,7 +24,7 @@ mod swr;
 mod ttl;
 mod value;
 
-pub use crate::core::Peeked;
+pub use crate::core::{LoadAs, Peeked};
 pub use background::{BackgroundLoader, BackgroundLoaderBuilder};
 pub use breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
 pub use builder::{CacheBuilder, DEFAULT_MAX_ENTRIES};
@@ -79,6 +79,25 @@ macro_rules! include_generated {
     };
 }
 
+/// `Some(E::clone)` when the error type `E` is `Clone`, `None` otherwise, picked at compile time
+/// (generated code passes it to the builders' `error_cloner`).
+///
+/// ```
+/// let cloner: advanced_caching::ErrorCloner<String> = advanced_caching::error_cloner!(String);
+/// assert!(cloner.is_some());
+/// ```
+#[macro_export]
+macro_rules! error_cloner {
+    ($error:ty) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::{ViaClone as _, ViaNothing as _};
+        // Both borrows pick the impl (autoref specialization): they are not needless.
+        #[allow(clippy::needless_borrow)]
+        let cloner = (&&$crate::__private::CloneProbe::<$error>::new()).cloner();
+        cloner
+    }};
+}
+
 /// What generated code reaches through absolute paths. Not a stable API: exactly the items
 /// generated code uses, one by one, the contract between the generator and this crate (a test
 /// fails when generated code reaches past it).
@@ -97,6 +116,9 @@ pub mod __private {
         Scheduler, SharedClock, SharedStorage, StatsSnapshot, StorageError, StorageFactory,
         SwrCache, TtlCache, cleanup_all, compose_key, key_arg, schedule_cleanups, system_clock,
     };
+    pub use crate::{LoadAs, error_cloner};
+    pub use core::option::Option::{self, None, Some};
+    pub use core::result::Result::{self, Err, Ok};
     pub use std::sync::{Arc, OnceLock};
     pub use std::time::Duration;
 

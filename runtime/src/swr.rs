@@ -203,7 +203,7 @@ where
         }
     }
 
-    crate::core::control_methods!();
+    crate::core::control_methods!(+ Send + 'static);
 
     /// Marks `key` as refreshing in this process; `None` when a refresh is already under way.
     fn mark_refreshing(&self, key: &str) -> Option<RefreshMark> {

@@ -11,7 +11,13 @@ pub mod basic {
     include!(concat!(env!("OUT_DIR"), "/basic.rs"));
 }
 
-/// Generated from `specs/external.toml`.
+/// The runtime under another path, as a crate that renames the dependency or reaches it through a
+/// re-export sees it: the wrappers of `specs/external.toml` are generated against this path.
+pub mod runtime_alias {
+    pub use advanced_caching::__private;
+}
+
+/// Generated from `specs/external.toml` (with `runtime_path("crate::runtime_alias")`).
 pub mod external {
     include!(concat!(env!("OUT_DIR"), "/external.rs"));
 }

@@ -46,6 +46,14 @@ fn generated_code() {
 fn generated_code_stays_inside_the_private_contract() {
     for spec in specs("specs") {
         let code = builder(&spec).expand(&spec).unwrap();
+        // One alias names the runtime; everything else goes through it.
+        assert_eq!(
+            code.matches("use ::advanced_caching::__private as __ac;")
+                .count(),
+            1,
+            "{}",
+            spec.display()
+        );
         let mut rest = code.as_str();
         while let Some(at) = rest.find("::advanced_caching::") {
             rest = &rest[at + "::advanced_caching::".len()..];
@@ -130,4 +138,26 @@ fn explained_specs() {
         }
         insta::assert_snapshot!(format!("explain_{}", stem(&spec)), text);
     }
+}
+
+/// `runtime_path` names the runtime for a crate that renamed it; a path that is not one is a
+/// clear error, not broken code.
+#[test]
+fn the_runtime_path_is_an_option() {
+    let spec = std::path::Path::new("specs/external.toml");
+    let code = builder(spec)
+        .runtime_path("::cache_rt")
+        .expand(spec)
+        .unwrap();
+    assert!(code.contains("use ::cache_rt::__private as __ac;"));
+    assert!(!code.contains("::advanced_caching::"));
+    let error = builder(spec)
+        .runtime_path("not a path")
+        .expand(spec)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("the runtime path `not a path` is not a Rust path"),
+        "{error}"
+    );
 }

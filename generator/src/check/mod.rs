@@ -169,15 +169,6 @@ impl Checker<'_> {
             }
             None => IMPLICIT_DEFAULT.to_owned(),
         };
-        if !declared.contains(IMPLICIT_DEFAULT) && raw.default_storage.is_none() {
-            storages.push(StorageDef {
-                name: IMPLICIT_DEFAULT.into(),
-                kind: StorageKind::Memory(Memory {
-                    max_entries: IMPLICIT_MAX_ENTRIES,
-                }),
-                kind_span: None,
-            });
-        }
         let with_default = |name: &Option<Spanned<String>>, c: &mut Self| match name {
             Some(n) => {
                 c.storage_ref(n, &declared);
@@ -185,7 +176,7 @@ impl Checker<'_> {
             }
             None => default_storage.clone(),
         };
-        let functions = raw
+        let functions: Vec<FunctionDef> = raw
             .functions
             .iter()
             .filter_map(|(name, f)| {
@@ -201,7 +192,7 @@ impl Checker<'_> {
                 self.loader(name, l, storage)
             })
             .collect();
-        let readers = raw
+        let readers: Vec<ReaderDef> = raw
             .readers
             .iter()
             .filter_map(|(name, r)| {
@@ -209,6 +200,26 @@ impl Checker<'_> {
                 self.reader(name, r, storage, &raw.loaders)
             })
             .collect();
+        // The implicit default storage exists when something uses it.
+        let used = functions
+            .iter()
+            .map(|f| f.storage.as_str())
+            .chain(loaders.iter().map(|l| l.storage.as_str()))
+            .chain(readers.iter().map(|r| r.storage.as_str()))
+            .chain(storages.iter().flat_map(|s| {
+                let levels = s.kind.model().levels();
+                levels.into_iter().map(|l| l.storage).collect::<Vec<_>>()
+            }))
+            .any(|name| name == IMPLICIT_DEFAULT);
+        if used && !declared.contains(IMPLICIT_DEFAULT) {
+            storages.push(StorageDef {
+                name: IMPLICIT_DEFAULT.into(),
+                kind: StorageKind::Memory(Memory {
+                    max_entries: IMPLICIT_MAX_ENTRIES,
+                }),
+                kind_span: None,
+            });
+        }
         self.shares(&raw.functions);
         self.disjoint(&storages);
         Spec {

@@ -85,7 +85,7 @@ pub(super) fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> TokenStream
                 storage: __ac::SharedStorage,
                 clock: __ac::SharedClock,
                 #context_param
-            ) -> ::core::result::Result<__Cache, __ac::CacheError> {
+            ) -> __ac::Result<__Cache, __ac::CacheError> {
                 #site_check
                 __ac::BackgroundLoaderBuilder::<__Value, __Error>::new(#name_str)
                     .storage(storage)
@@ -154,7 +154,7 @@ pub(super) fn reader(spec: &Spec, r: &ReaderDef, spec_name: &str) -> TokenStream
         #[allow(unused_imports)]
         mod #module {
             #(#uses)*
-            use ::advanced_caching::__private as __ac;
+            use super::__ac;
             pub(super) type __Value = super::#source_module::__Value;
             pub(super) type __Error = super::#source_module::__Error;
             pub(super) type __Cache = __ac::Reader<__Value, __Error>;
@@ -179,13 +179,13 @@ pub(super) fn reader(spec: &Spec, r: &ReaderDef, spec_name: &str) -> TokenStream
 
             impl super::Caches {
                 #[doc = #doc]
-                pub #asyncness fn #name(&self) -> ::core::option::Option<#value> {
+                pub #asyncness fn #name(&self) -> __ac::Option<#value> {
                     self.#name.#get #await_
                 }
             }
 
             #[doc = #doc]
-            pub #asyncness fn #name() -> ::core::option::Option<#value> {
+            pub #asyncness fn #name() -> __ac::Option<#value> {
                 super::instance().#name() #await_
             }
 

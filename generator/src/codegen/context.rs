@@ -30,18 +30,18 @@ pub(super) fn context_items(spec: &Spec) -> ContextItems {
             pub type Context = #path;
         },
         field: quote! { __context: __ac::ContextSlot<Context>, },
-        builder_field: quote! { context: ::core::option::Option<__ac::Arc<Context>>, },
+        builder_field: quote! { context: __ac::Option<__ac::Arc<Context>>, },
         builder_method: quote! {
             /// Supplies the loader context of the instance (its cached functions, refreshes and
             /// background loaders all use it). Takes the context or an `Arc` of it.
             pub fn context(mut self, context: impl ::core::convert::Into<__ac::Arc<Context>>) -> Self {
-                self.context = ::core::option::Option::Some(context.into());
+                self.context = __ac::Some(context.into());
                 self
             }
         },
         build: quote! {
             let __context = __ac::ContextSlot::<Context>::new();
-            if let ::core::option::Option::Some(context) = self.context.take() {
+            if let __ac::Some(context) = self.context.take() {
                 __context.set(context)?;
             }
         },
@@ -52,7 +52,7 @@ pub(super) fn context_items(spec: &Spec) -> ContextItems {
             pub fn set_context(
                 &self,
                 context: impl ::core::convert::Into<__ac::Arc<Context>>,
-            ) -> ::core::result::Result<(), __ac::CacheError> {
+            ) -> __ac::Result<(), __ac::CacheError> {
                 self.__context.set(context)
             }
         },
@@ -61,7 +61,7 @@ pub(super) fn context_items(spec: &Spec) -> ContextItems {
             /// before the first cached call (a call before it returns `ContextMissing`).
             pub fn init(
                 context: impl ::core::convert::Into<__ac::Arc<Context>>,
-            ) -> ::core::result::Result<(), __ac::CacheError> {
+            ) -> __ac::Result<(), __ac::CacheError> {
                 instance().set_context(context)
             }
         },

@@ -8,10 +8,8 @@ pub(super) struct ControlParts<'a> {
     pub(super) output: &'a TokenStream,
     pub(super) params: &'a [TokenStream],
     pub(super) arg_names: &'a [&'a Ident],
-    pub(super) key: &'a TokenStream,
-    pub(super) owning: &'a [TokenStream],
-    pub(super) context: Option<TokenStream>,
-    pub(super) loaded: &'a TokenStream,
+    pub(super) key_params: &'a [TokenStream],
+    pub(super) key_args: &'a [&'a Ident],
 }
 
 /// The handle of the control calls of `name` on one instance (`caches::NAME::on(&caches)`).
@@ -37,55 +35,20 @@ pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
         output,
         params,
         arg_names,
-        key,
-        owning,
-        context,
-        loaded,
+        key_params,
+        key_args,
     } = parts;
     let sig = &f.signature;
     let name = ident(&f.name);
     let name_str = &f.name;
     let value = value_tokens(sig);
-    // Calls that touch only the entry take only the parameters the key is built from.
-    let keyed: Vec<&Param> = sig
-        .call_params()
-        .iter()
-        .filter(|p| !f.not_in_key.contains(&p.name.to_string()))
-        .collect();
-    let key_params: Vec<TokenStream> = keyed
-        .iter()
-        .map(|p| {
-            let (n, t) = (&p.name, &p.ty);
-            quote! { #n: #t }
-        })
-        .collect();
-    let key_args: Vec<&Ident> = keyed.iter().map(|p| &p.name).collect();
     let (asyncness, await_, suffix) = if sig.is_async {
         (quote! { async }, quote! { .await }, "")
     } else {
         (quote! {}, quote! {}, "_blocking")
     };
     let method = |base: &str| format_ident!("{base}{suffix}");
-    let (invalidate, insert, peek, refresh, bypass) = (
-        method("invalidate"),
-        method("insert"),
-        method("peek"),
-        method("refresh"),
-        method("bypass"),
-    );
-    let loader_closure = if sig.is_async {
-        quote! { move || async move { #loaded } }
-    } else {
-        quote! { move || #loaded }
-    };
-    let refreshed = from_result(
-        sig,
-        quote! { self.0.#name.#refresh(&__key, #loader_closure) #await_ },
-    );
-    let bypassed = from_result(
-        sig,
-        quote! { self.0.#name.#bypass(&__key, #loader_closure) #await_ },
-    );
+    let (invalidate, insert, peek) = (method("invalidate"), method("insert"), method("peek"));
     let module_doc = format!(
         " Control calls of [`{name_str}`](fn@super::{name_str}) (`[functions.{name_str}]`): on the process-wide instance, or on any instance with [`on`](control::on)."
     );
@@ -101,38 +64,29 @@ pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
                 /// Removes the entry of these arguments from every storage level; the next call
                 /// loads. True when something was removed.
                 pub #asyncness fn invalidate(&self, #(#key_params),*) -> bool {
-                    let __key: __ac::Key = { #key };
-                    self.0.#name.#invalidate(&__key) #await_
+                    self.0.#name.#invalidate(&super::__key(#(#key_args),*)) #await_
                 }
 
                 /// Stores `value` as the entry of these arguments, as if it had just been loaded.
                 pub #asyncness fn insert(&self, #(#key_params,)* value: #value) {
-                    let __key: __ac::Key = { #key };
-                    self.0.#name.#insert(&__key, value) #await_
+                    self.0.#name.#insert(&super::__key(#(#key_args),*), value) #await_
                 }
 
                 /// The cached value of these arguments with its age and freshness; never loads.
-                pub #asyncness fn get(&self, #(#key_params),*) -> ::core::option::Option<__ac::Peeked<#value>> {
-                    let __key: __ac::Key = { #key };
-                    self.0.#name.#peek(&__key) #await_
+                pub #asyncness fn get(&self, #(#key_params),*) -> __ac::Option<__ac::Peeked<#value>> {
+                    self.0.#name.#peek(&super::__key(#(#key_args),*)) #await_
                 }
 
                 /// Reloads now and stores the result; concurrent refreshes and misses of these
                 /// arguments share one loader call. An error is returned, not stored.
                 pub #asyncness fn refresh(&self, #(#params),*) -> #output {
-                    let __key: __ac::Key = { #key };
-                    #(#owning)*
-                    #context
-                    #refreshed
+                    super::__call(self.0, __ac::LoadAs::Refresh, #(#arg_names),*) #await_
                 }
 
                 /// Calls the loader itself, without reading the cache or joining a flight, and
                 /// stores the result.
                 pub #asyncness fn bypass(&self, #(#params),*) -> #output {
-                    let __key: __ac::Key = { #key };
-                    #(#owning)*
-                    #context
-                    #bypassed
+                    super::__call(self.0, __ac::LoadAs::Bypass, #(#arg_names),*) #await_
                 }
             }
 
@@ -147,7 +101,7 @@ pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
             }
 
             /// [`On::get`] on the process-wide instance.
-            pub #asyncness fn get(#(#key_params),*) -> ::core::option::Option<__ac::Peeked<#value>> {
+            pub #asyncness fn get(#(#key_params),*) -> __ac::Option<__ac::Peeked<#value>> {
                 on(super::super::instance()).get(#(#key_args),*) #await_
             }
 
@@ -184,7 +138,7 @@ pub(super) fn background_control(name_str: &str, sig: &Signature, writer: bool) 
     } else {
         let pull = format_ident!("pull{suffix}");
         (
-            quote! { ::core::option::Option<__Value> },
+            quote! { __ac::Option<__Value> },
             quote! { self.0.#name.#pull() #await_ },
             " Pulls the writer's current value into this reader's storage now; `None` when the writer's storage has none.",
         )
@@ -207,7 +161,7 @@ pub(super) fn background_control(name_str: &str, sig: &Signature, writer: bool) 
                 }
 
                 /// How long ago the current value was stored; `None` when there is none.
-                pub #asyncness fn age(&self) -> ::core::option::Option<__ac::Duration> {
+                pub #asyncness fn age(&self) -> __ac::Option<__ac::Duration> {
                     self.0.#name.#age() #await_
                 }
             }
@@ -218,7 +172,7 @@ pub(super) fn background_control(name_str: &str, sig: &Signature, writer: bool) 
             }
 
             /// [`On::age`] on the process-wide instance.
-            pub #asyncness fn age() -> ::core::option::Option<__ac::Duration> {
+            pub #asyncness fn age() -> __ac::Option<__ac::Duration> {
                 on(super::super::instance()).age() #await_
             }
         }

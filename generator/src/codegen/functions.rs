@@ -67,6 +67,17 @@ pub(super) fn key_code(f: &FunctionDef) -> TokenStream {
     }
 }
 
+/// The parameters a function's key is built from (all but those in `not_in_key`), with their
+/// types.
+fn key_params(f: &FunctionDef) -> Vec<(&Ident, &syn::Type)> {
+    f.signature
+        .call_params()
+        .iter()
+        .filter(|p| !f.not_in_key.contains(&p.name.to_string()))
+        .map(|p| (&p.name, &p.ty))
+        .collect()
+}
+
 pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenStream {
     let sig = &f.signature;
     let output = wrapper_output(sig);
@@ -79,7 +90,7 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
     let fleet = fleet_call(f.fleet);
     let negative = f.none_ttl.map(|t| {
         let t = millis(t);
-        quote! { .negative_ttl(::core::option::Option::is_none, #t) }
+        quote! { .negative_ttl(__ac::Option::is_none, #t) }
     });
     let (cache_type, build_call, extra) = match &f.strategy {
         Strategy::Ttl => (quote! { __ac::TtlCache }, quote! { build_ttl() }, quote! {}),
@@ -136,22 +147,30 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
             }
         })
     };
-    let context = context_of(quote! { self });
+    let context = context_of(quote! { caches });
     let loaded = loader_call(sig, name_str, &loader, &call_args);
-    let (asyncness, get, await_) = if sig.is_async {
+    let key_params = key_params(f);
+    let key_args: Vec<&Ident> = key_params.iter().map(|(n, _)| *n).collect();
+    let key_params: Vec<TokenStream> = key_params.iter().map(|(n, t)| quote! { #n: #t }).collect();
+    let (asyncness, load_as, closure, await_) = if sig.is_async {
         (
             quote! { async },
-            quote! { get_or_load(&__key, move || async move { #loaded }) },
+            quote! { load_as },
+            quote! { move || async move { #loaded } },
             quote! { .await },
         )
     } else {
         (
             quote! {},
-            quote! { get_or_load_blocking(&__key, move || #loaded) },
+            quote! { load_as_blocking },
+            quote! { move || #loaded },
             quote! {},
         )
     };
-    let result = from_result(sig, quote! { self.#name.#get #await_ });
+    let result = from_result(
+        sig,
+        quote! { caches.#name.#load_as(how, &__key, load) #await_ },
+    );
     let strategy = match &f.strategy {
         Strategy::Ttl => "ttl".to_owned(),
         Strategy::Swr { stale_ttl, .. } => {
@@ -183,10 +202,8 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
         output: &output,
         params: &params,
         arg_names: &arg_names,
-        key: &key,
-        owning: &owning,
-        context: context_of(quote! { self.0 }),
-        loaded: &loaded,
+        key_params: &key_params,
+        key_args: &key_args,
     });
     quote! {
         #[allow(unused_imports)]
@@ -211,13 +228,24 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
                     .#build_call
             }
 
+            /// The key of these arguments.
+            fn __key(#(#key_params),*) -> __ac::Key {
+                #key
+            }
+
+            /// The wrapper and its `refresh` and `bypass` control calls, as `how` says.
+            #asyncness fn __call(caches: &super::Caches, how: __ac::LoadAs, #(#params),*) -> #output {
+                let __key = __key(#(#key_args),*);
+                #(#owning)*
+                #context
+                let load = #closure;
+                #result
+            }
+
             impl super::Caches {
                 #[doc = #doc]
                 pub #asyncness fn #name(&self, #(#params),*) -> #output {
-                    let __key: __ac::Key = { #key };
-                    #(#owning)*
-                    #context
-                    #result
+                    __call(self, __ac::LoadAs::Cached, #(#arg_names),*) #await_
                 }
             }
 

@@ -1,11 +1,13 @@
 //! What every generated wrapper module shares: its value and error types, the error cloner,
 //! and the call of its loader.
 
+use std::collections::BTreeSet;
+
 use super::*;
 
 /// The pieces every scope module shares: imports, output/value/error types, the error cloner.
 pub(super) fn scope_types(sig: &Signature) -> (TokenStream, TokenStream) {
-    let uses = &sig.scope;
+    let uses = used_imports(sig);
     let loader_output = &sig.output;
     let output = wrapper_output(sig);
     let (value, error) = if sig.fallible {
@@ -20,7 +22,7 @@ pub(super) fn scope_types(sig: &Signature) -> (TokenStream, TokenStream) {
     };
     let head = quote! {
         #(#uses)*
-        use ::advanced_caching::__private as __ac;
+        use super::__ac;
         pub(super) type __Output = #output;
         pub(super) type __Value = #value;
         pub(super) type __Error = #error;
@@ -28,18 +30,58 @@ pub(super) fn scope_types(sig: &Signature) -> (TokenStream, TokenStream) {
     (head, cloner())
 }
 
-/// `Some(E::clone)` for cloneable errors, `None` otherwise, picked at compile time.
-pub(super) fn cloner() -> TokenStream {
-    quote! {
-        {
-            #[allow(unused_imports)]
-            use __ac::{ViaClone as _, ViaNothing as _};
-            // Both borrows pick the impl (autoref specialization), they are not needless.
-            #[allow(clippy::needless_borrow)]
-            let cloner = (&&__ac::CloneProbe::<__Error>::new()).cloner();
-            cloner
+/// The loader module's imports that the signature's types name (globs are kept: what they bring
+/// is not known here).
+fn used_imports(sig: &Signature) -> Vec<syn::ItemUse> {
+    let mut named = BTreeSet::new();
+    let output = &sig.output;
+    idents(quote! { #output }, &mut named);
+    for p in &sig.params {
+        let ty = &p.ty;
+        idents(quote! { #ty }, &mut named);
+    }
+    let keep =
+        |u: &syn::ItemUse| prune(&u.tree, &named).map(|tree| syn::ItemUse { tree, ..u.clone() });
+    sig.scope.iter().filter_map(keep).collect()
+}
+
+/// Every identifier in `tokens`.
+fn idents(tokens: TokenStream, out: &mut BTreeSet<String>) {
+    for token in tokens {
+        match token {
+            proc_macro2::TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            proc_macro2::TokenTree::Group(g) => idents(g.stream(), out),
+            _ => {}
         }
     }
+}
+
+/// `tree` without the names nothing uses; `None` when nothing is left.
+fn prune(tree: &syn::UseTree, used: &BTreeSet<String>) -> Option<syn::UseTree> {
+    use syn::UseTree::*;
+    match tree {
+        Path(p) => prune(&p.tree, used).map(|rest| {
+            Path(syn::UsePath {
+                tree: Box::new(rest),
+                ..p.clone()
+            })
+        }),
+        Name(n) => (n.ident == "self" || used.contains(&n.ident.to_string())).then(|| tree.clone()),
+        Rename(r) => used.contains(&r.rename.to_string()).then(|| tree.clone()),
+        Glob(_) => Some(tree.clone()),
+        Group(g) => {
+            let items: syn::punctuated::Punctuated<syn::UseTree, syn::Token![,]> =
+                g.items.iter().filter_map(|t| prune(t, used)).collect();
+            (!items.is_empty()).then(|| Group(syn::UseGroup { items, ..g.clone() }))
+        }
+    }
+}
+
+/// `Some(E::clone)` for cloneable errors, `None` otherwise, picked at compile time.
+pub(super) fn cloner() -> TokenStream {
+    quote! { __ac::error_cloner!(__Error) }
 }
 
 /// Turns a loader call expression into a `Result` (`Ok(…)` for infallible loaders).
@@ -47,7 +89,7 @@ pub(super) fn into_result(sig: &Signature, call: TokenStream) -> TokenStream {
     if sig.fallible {
         quote! { __ac::Fallible::into_result(#call) }
     } else {
-        quote! { ::core::result::Result::Ok(#call) }
+        quote! { __ac::Ok(#call) }
     }
 }
 
@@ -78,9 +120,9 @@ pub(super) fn loader_call(
     quote! {
         {
             let __ctx = match __context.require(#cache) {
-                ::core::result::Result::Ok(ctx) => ctx,
-                ::core::result::Result::Err(missing) => {
-                    return ::core::result::Result::Err(
+                __ac::Ok(ctx) => ctx,
+                __ac::Err(missing) => {
+                    return __ac::Err(
                         __ac::FromContextMissing::from_context_missing(missing),
                     );
                 }
@@ -95,7 +137,7 @@ pub(super) fn loader_call(
 pub(super) fn wrapper_output(sig: &Signature) -> TokenStream {
     let output = &sig.output;
     if sig.takes_context && !sig.fallible {
-        quote! { ::core::result::Result<#output, ::advanced_caching::__private::ContextMissing> }
+        quote! { __ac::Result<#output, __ac::ContextMissing> }
     } else {
         quote! { #output }
     }
@@ -107,7 +149,7 @@ pub(super) fn value_tokens(sig: &Signature) -> TokenStream {
         Some(value) => quote! { #value },
         None => {
             let output = &sig.output;
-            quote! { <#output as ::advanced_caching::__private::Fallible>::Value }
+            quote! { <#output as __ac::Fallible>::Value }
         }
     }
 }

@@ -25,8 +25,8 @@ pub(super) fn storages(spec: &Spec) -> TokenStream {
                 // A storage may be declared (or implied as the default) without being used.
                 #[allow(unused_variables)]
                 let #var: __ac::SharedStorage = match self.take(#name, &clock) {
-                    ::core::option::Option::Some(s) => s,
-                    ::core::option::Option::None => #make,
+                    __ac::Some(s) => s,
+                    __ac::None => #make,
                 };
             });
         }

@@ -23,9 +23,9 @@ pub(super) fn opt_millis(d: Option<Duration>) -> TokenStream {
     match d {
         Some(d) => {
             let d = millis(d);
-            quote! { ::core::option::Option::Some(#d) }
+            quote! { __ac::Some(#d) }
         }
-        None => quote! { ::core::option::Option::None },
+        None => quote! { __ac::None },
     }
 }
 

@@ -3,7 +3,40 @@
 /// The control calls every cached-function type shares (`invalidate`, `insert`, `peek`,
 /// `refresh`, `bypass`, async and blocking); `$windows` is how the type's entries are stored.
 macro_rules! control_methods {
-    () => {
+    // `$bound`: what the type's `get_or_load` asks of a loader besides being one (`+ Send +
+    // 'static` where a stale hit hands it to a background refresh).
+    ($($bound:tt)*) => {
+        /// [`Self::get_or_load`], [`Self::refresh`] or [`Self::bypass`], as `how` says: the one
+        /// body a generated wrapper and its control calls share.
+        pub async fn load_as<F, Fut>(
+            &self,
+            how: $crate::core::LoadAs,
+            key: &str,
+            loader: F,
+        ) -> Result<T, E>
+        where
+            F: FnOnce() -> Fut $($bound)*,
+            Fut: std::future::Future<Output = Result<T, E>> $($bound)*,
+        {
+            match how {
+                $crate::core::LoadAs::Cached => self.get_or_load(key, loader).await,
+                $crate::core::LoadAs::Refresh => self.refresh(key, loader).await,
+                $crate::core::LoadAs::Bypass => self.bypass(key, loader).await,
+            }
+        }
+
+        /// Blocking [`Self::load_as`].
+        pub fn load_as_blocking<F>(&self, how: $crate::core::LoadAs, key: &str, loader: F) -> Result<T, E>
+        where
+            F: FnOnce() -> Result<T, E> $($bound)*,
+        {
+            match how {
+                $crate::core::LoadAs::Cached => self.get_or_load_blocking(key, loader),
+                $crate::core::LoadAs::Refresh => self.refresh_blocking(key, loader),
+                $crate::core::LoadAs::Bypass => self.bypass_blocking(key, loader),
+            }
+        }
+
         /// Removes `key` from every level of the storage (a hybrid's L1 and L2 alike), so the
         /// next call loads. True when something was removed.
         pub async fn invalidate(&self, key: &str) -> bool {
@@ -74,3 +107,26 @@ macro_rules! control_methods {
 }
 
 pub(crate) use control_methods;
+
+/// How a cached function is asked for a value: the generated wrapper and its `refresh` and
+/// `bypass` control calls share one body that says which.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use advanced_caching::{CacheBuilder, LoadAs};
+/// use std::convert::Infallible;
+/// let cache = CacheBuilder::<u32, Infallible>::new("n").build_ttl();
+/// let loaded = cache.load_as(LoadAs::Cached, "k", || async { Ok(1) }).await;
+/// let refreshed = cache.load_as(LoadAs::Refresh, "k", || async { Ok(2) }).await;
+/// assert_eq!((loaded.unwrap(), refreshed.unwrap()), (1, 2));
+/// # });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadAs {
+    /// The cached value, loaded on a miss (`get_or_load`).
+    Cached,
+    /// Reloaded now, sharing a flight with misses (`refresh`).
+    Refresh,
+    /// The loader called directly, its value stored (`bypass`).
+    Bypass,
+}

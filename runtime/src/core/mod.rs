@@ -15,6 +15,7 @@ use crate::value::{AnyValue, ValueType};
 mod control;
 mod loading;
 
+pub use self::control::LoadAs;
 pub(crate) use self::control::control_methods;
 
 /// A value read from a storage, classified at the time of reading.
