@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use advanced_caching::{
+use advanced_caching::storage::{
     ChainStorage, MemoryStorage, RedisStorage, SharedStorage, Storage, StorageExt,
 };
 use redis::AsyncCommands;

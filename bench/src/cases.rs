@@ -7,8 +7,9 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use advanced_caching::{
-    AnyEntry, AnyValue, CacheBuilder, CacheEntry, Clock, ManualClock, MemoryStorage, SerdeValue,
-    SharedStorage, Storage,
+    clock::{Clock, ManualClock},
+    storage::{AnyEntry, AnyValue, CacheEntry, MemoryStorage, SerdeValue, SharedStorage, Storage},
+    strategy::CacheBuilder,
 };
 use dashmap::DashMap;
 use rand::SeedableRng;
@@ -73,7 +74,7 @@ fn value(i: usize) -> Value {
 fn entry(i: usize) -> AnyEntry {
     CacheEntry::new(
         Arc::new(value(i)) as AnyValue,
-        advanced_caching::SystemClock.now_millis(),
+        advanced_caching::clock::SystemClock.now_millis(),
         Some(Duration::from_secs(3_600)),
         None,
     )

@@ -4,7 +4,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use advanced_caching::{
+use advanced_caching::storage::{
     ChainStorage, Codec, FileStorage, MemoryStorage, RedisStorage, SharedStorage, StorageExt,
 };
 use redis::AsyncCommands;
@@ -236,11 +236,12 @@ pub(crate) fn outage_cases(plan: Plan, report: &mut Report) {
             return;
         }
     };
-    let cache = advanced_caching::CacheBuilder::<u64, std::convert::Infallible>::new("outage")
-        .storage(storage.clone())
-        .ttl(Some(Duration::from_secs(60)))
-        .serde()
-        .build_ttl();
+    let cache =
+        advanced_caching::strategy::CacheBuilder::<u64, std::convert::Infallible>::new("outage")
+            .storage(storage.clone())
+            .ttl(Some(Duration::from_secs(60)))
+            .serde()
+            .build_ttl();
     let keys: Vec<String> = (0..1024).map(|i| format!("outage:{i}")).collect();
     let loader = |i: u64| black_box(i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     // The first call waits one timeout and opens the breaker.

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 /// When a breaker opens and how long it waits before probing.
 ///
 /// ```
-/// use advanced_caching::BreakerSettings;
+/// use advanced_caching::storage::BreakerSettings;
 /// use std::time::Duration;
 /// let settings = BreakerSettings {
 ///     failures: 3,
@@ -89,7 +89,7 @@ struct Window {
 /// A circuit breaker (see the module documentation).
 ///
 /// ```
-/// use advanced_caching::{Admission, BreakerSettings, CircuitBreaker};
+/// use advanced_caching::storage::{Admission, BreakerSettings, CircuitBreaker};
 /// use std::time::Duration;
 /// let breaker = CircuitBreaker::new("redis", BreakerSettings::default());
 /// assert_eq!(breaker.admit(), Admission::Pass);

@@ -21,7 +21,7 @@ pub const DEFAULT_MAX_ENTRIES: usize = 10_000;
 /// Builds a [`TtlCache`] or [`SwrCache`].
 ///
 /// ```
-/// use advanced_caching::CacheBuilder;
+/// use advanced_caching::strategy::CacheBuilder;
 /// use std::time::Duration;
 /// let cache = CacheBuilder::<u64, std::io::Error>::new("square")
 ///     .ttl(Some(Duration::from_secs(60)))
@@ -71,7 +71,7 @@ where
         self
     }
 
-    /// The clock that decides freshness (use a [`crate::ManualClock`] in tests).
+    /// The clock that decides freshness (use a [`crate::clock::ManualClock`] in tests).
     pub fn clock(mut self, clock: SharedClock) -> Self {
         self.clock = Some(clock);
         self
@@ -93,7 +93,7 @@ where
     /// up to 10 %), so entries written together (a warm-up, a deploy) do not expire together.
     ///
     /// ```
-    /// use advanced_caching::CacheBuilder;
+    /// use advanced_caching::strategy::CacheBuilder;
     /// let cache = CacheBuilder::<u32, std::convert::Infallible>::new("f").jitter(0.1).build_ttl();
     /// # drop(cache);
     /// ```
@@ -113,7 +113,7 @@ where
     /// nothing but cost.
     ///
     /// ```
-    /// use advanced_caching::CacheBuilder;
+    /// use advanced_caching::strategy::CacheBuilder;
     /// use std::time::Duration;
     /// let cache = CacheBuilder::<u32, std::io::Error>::new("f")
     ///     .fleet(Duration::from_secs(5))
@@ -131,7 +131,7 @@ where
     /// them at all, so the next call loads again (`cached`'s `option = true`).
     ///
     /// ```
-    /// use advanced_caching::CacheBuilder;
+    /// use advanced_caching::strategy::CacheBuilder;
     /// use std::time::Duration;
     /// let cache = CacheBuilder::<Option<u32>, std::convert::Infallible>::new("find")
     ///     .negative_ttl(Option::is_none, Duration::ZERO)

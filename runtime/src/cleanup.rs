@@ -10,7 +10,7 @@ use crate::storage::SharedStorage;
 /// A storage to clean up, by name, with its schedule (`cleanup_interval`, if any).
 ///
 /// ```
-/// use advanced_caching::{CleanupTarget, MemoryStorage};
+/// use advanced_caching::storage::{CleanupTarget, MemoryStorage};
 /// use std::sync::Arc;
 /// let target = CleanupTarget::new("local", Arc::new(MemoryStorage::new(10)), None);
 /// assert_eq!(target.name(), "local");
@@ -61,7 +61,7 @@ async fn run(name: &str, storage: &SharedStorage) -> usize {
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use advanced_caching::{CleanupTarget, MemoryStorage, cleanup_all};
+/// use advanced_caching::storage::{CleanupTarget, MemoryStorage, cleanup_all};
 /// use std::sync::Arc;
 /// let targets = [CleanupTarget::new("local", Arc::new(MemoryStorage::new(10)), None)];
 /// assert_eq!(cleanup_all(&targets).await, 0);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Milliseconds since the Unix epoch: the unit of every timestamp in a [`crate::CacheEntry`].
+/// Milliseconds since the Unix epoch: the unit of every timestamp in a [`crate::storage::CacheEntry`].
 ///
 /// Wall-clock milliseconds (not `Instant`) because remote storages persist the timestamps and other
 /// processes read them.
@@ -14,7 +14,7 @@ pub type Millis = u64;
 /// A source of the current time.
 ///
 /// ```
-/// use advanced_caching::{Clock, ManualClock};
+/// use advanced_caching::clock::{Clock, ManualClock};
 /// let clock = ManualClock::new(1_000);
 /// clock.advance(std::time::Duration::from_millis(500));
 /// assert_eq!(clock.now_millis(), 1_500);
@@ -25,7 +25,7 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// use advanced_caching::{Clock, ManualClock};
+    /// use advanced_caching::clock::{Clock, ManualClock};
     /// let clock = ManualClock::new(0);
     /// let waiting = tokio::spawn({
     ///     let clock = clock.clone();
@@ -51,7 +51,7 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 /// (`quanta`, about 10 ns) in between. It follows wall-clock adjustments within a second.
 ///
 /// ```
-/// use advanced_caching::{Clock, SystemClock};
+/// use advanced_caching::clock::{Clock, SystemClock};
 /// assert!(SystemClock.now_millis() > 1_600_000_000_000);
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
@@ -103,7 +103,7 @@ impl Clock for SystemClock {
 /// caches it builds.
 ///
 /// ```
-/// use advanced_caching::{Clock, ManualClock};
+/// use advanced_caching::clock::{Clock, ManualClock};
 /// use std::time::Duration;
 /// let clock = ManualClock::new(0);
 /// let shared = clock.clone();
@@ -166,7 +166,7 @@ pub type SharedClock = Arc<dyn Clock>;
 /// The default clock: the system clock.
 ///
 /// ```
-/// let clock = advanced_caching::system_clock();
+/// let clock = advanced_caching::clock::system_clock();
 /// assert!(clock.now_millis() > 0);
 /// ```
 pub fn system_clock() -> SharedClock {

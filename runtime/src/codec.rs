@@ -39,7 +39,7 @@ impl std::error::Error for CodecError {}
 /// It works on type-erased serde values so one codec serves every cached type.
 ///
 /// ```
-/// use advanced_caching::{Codec, CodecError, UserCodec};
+/// use advanced_caching::storage::{Codec, CodecError, UserCodec};
 /// use std::sync::Arc;
 ///
 /// /// JSON behind a one-byte version tag.
@@ -85,7 +85,7 @@ pub trait UserCodec: Send + Sync + fmt::Debug + 'static {
 /// How a byte-level storage encodes values.
 ///
 /// ```
-/// use advanced_caching::Codec;
+/// use advanced_caching::storage::Codec;
 /// let bytes = Codec::Json.encode(&("a", 1)).unwrap();
 /// assert_eq!(bytes, br#"["a",1]"#);
 /// let back: (String, i32) = Codec::Binary.decode(&Codec::Binary.encode(&("a", 1)).unwrap()).unwrap();

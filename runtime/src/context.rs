@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 /// loader's error type, or as the error of an infallible loader) instead of panicking.
 ///
 /// ```
-/// use advanced_caching::ContextMissing;
+/// use advanced_caching::context::ContextMissing;
 /// let e = ContextMissing::new("get_user");
 /// assert!(e.to_string().contains("get_user"));
 /// ```
@@ -49,15 +49,15 @@ impl std::error::Error for ContextMissing {}
 /// with a `#[from] ContextMissing` variant).
 ///
 /// ```
-/// use advanced_caching::{ContextMissing, FromContextMissing};
+/// use advanced_caching::context::{ContextMissing, FromContextMissing};
 /// let e: Box<dyn std::error::Error + Send + Sync> =
 ///     FromContextMissing::from_context_missing(ContextMissing::new("f"));
 /// assert!(e.to_string().contains("`f`"));
 /// ```
 #[diagnostic::on_unimplemented(
     message = "the error type `{Self}` of a loader that takes the context cannot report a missing context",
-    label = "needs `impl From<advanced_caching::ContextMissing> for {Self}`",
-    note = "a cached function called before `caches::init(context)` returns `ContextMissing` through the loader's error type: add a variant for it (with thiserror: `#[error(transparent)] Context(#[from] advanced_caching::ContextMissing)`)"
+    label = "needs `impl From<advanced_caching::context::ContextMissing> for {Self}`",
+    note = "a cached function called before `caches::init(context)` returns `ContextMissing` through the loader's error type: add a variant for it (with thiserror: `#[error(transparent)] Context(#[from] advanced_caching::context::ContextMissing)`)"
 )]
 pub trait FromContextMissing {
     /// The error that reports `missing`.
@@ -74,7 +74,7 @@ impl<E: From<ContextMissing>> FromContextMissing for E {
 /// detached work. Cloning the slot shares it (the context itself is never cloned).
 ///
 /// ```
-/// use advanced_caching::ContextSlot;
+/// use advanced_caching::context::ContextSlot;
 /// struct AppState { greeting: &'static str }
 /// let slot = ContextSlot::<AppState>::new();
 /// assert!(slot.require("hello").is_err());

@@ -10,7 +10,7 @@ use crate::clock::{Millis, duration_millis};
 /// `fresh_until` for plain TTL entries). `None` means "never".
 ///
 /// ```
-/// use advanced_caching::{CacheEntry, Freshness};
+/// use advanced_caching::storage::{CacheEntry, Freshness};
 /// use std::time::Duration;
 /// let e = CacheEntry::new(7, 1_000, Some(Duration::from_secs(1)), Some(Duration::from_secs(2)));
 /// assert_eq!(e.freshness(1_500), Freshness::Fresh);

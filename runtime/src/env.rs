@@ -25,7 +25,7 @@ impl std::error::Error for EnvError {}
 /// takes the default, as in the shell); `$$` is a literal `$`.
 ///
 /// ```
-/// use advanced_caching::expand_env;
+/// use advanced_caching::storage::expand_env;
 /// assert_eq!(expand_env("redis://${AC_DOC_UNSET_HOST:-127.0.0.1}:6379").unwrap(), "redis://127.0.0.1:6379");
 /// assert!(expand_env("${AC_DOC_UNSET_VAR}").is_err());
 /// ```

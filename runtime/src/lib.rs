@@ -5,65 +5,78 @@ mod background;
 mod breaker;
 mod builder;
 mod cleanup;
-mod clock;
+pub mod clock;
 mod codec;
-mod context;
+pub mod context;
 mod core;
 mod entry;
 mod env;
 mod error;
 mod fleet;
 mod flight;
-mod key;
+pub mod key;
 mod reader;
 mod rt;
 mod scheduler;
-mod stats;
-mod storage;
+pub mod stats;
+pub mod storage;
 mod swr;
 mod ttl;
 mod value;
 
-pub use crate::core::{LoadAs, Peeked};
-pub use background::{BackgroundLoader, BackgroundLoaderBuilder};
-pub use breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
-pub use builder::{CacheBuilder, DEFAULT_MAX_ENTRIES};
-pub use cleanup::{CleanupTarget, cleanup_all, schedule_cleanups};
-pub use clock::{Clock, ManualClock, Millis, SharedClock, SystemClock, system_clock};
-pub use codec::{Codec, CodecError, UserCodec};
-pub use context::{ContextMissing, ContextSlot, FromContextMissing};
-pub use entry::{CacheEntry, Freshness};
-pub use env::{EnvError, expand_env, expand_with};
 pub use error::{CacheError, StorageError};
-pub use fleet::{DEFAULT_FLEET_WAIT, FLEET_LOCK_TTL};
-pub use flight::ErrorCloner;
-pub use key::{Key, KeyBuilder, RESERVED, compose_key, internal_key, key_arg};
-pub use reader::{Reader, ReaderBuilder};
 pub use rt::block_on;
-pub use scheduler::Scheduler;
-pub use stats::{Stats, StatsSnapshot};
-pub use storage::{
-    AnyEntry, BoxFuture, ChainLevel, ChainStorage, ChangeFeed, FailingStorage, FileStorage,
-    FileStorageBuilder, MemoryStorage, SharedStorage, Storage, StorageExt, StorageFactory,
-    StorageResult, lock_entry,
-};
-#[cfg(feature = "gcs")]
-#[cfg_attr(docsrs, doc(cfg(feature = "gcs")))]
-pub use storage::{GcsBucket, GcsStorage, GcsStorageBuilder};
-#[cfg(any(feature = "s3", feature = "gcs"))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "s3", feature = "gcs"))))]
-pub use storage::{ObjectBackend, ObjectMetadata, ObjectStorage};
-#[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use storage::{RedisStorage, RedisStorageBuilder};
-#[cfg(feature = "s3")]
-#[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
-pub use storage::{S3Bucket, S3Storage, S3StorageBuilder};
-pub use swr::{REFRESH_LOCK_TTL, SwrCache};
-pub use ttl::TtlCache;
-pub use value::{AnyValue, ObjectValue, SerdeValue, ValueType};
 
 pub use erased_serde;
+
+/// How cached values are loaded and kept fresh: the strategies behind `[functions.*]` (TTL,
+/// stale-while-revalidate), the background loaders and readers behind `[loaders.*]` and
+/// `[readers.*]`, and their builders.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use advanced_caching::strategy::CacheBuilder;
+/// use std::convert::Infallible;
+/// let cache = CacheBuilder::<u64, Infallible>::new("square").build_ttl();
+/// assert_eq!(cache.get_or_load("3", || async { Ok(9) }).await.unwrap(), 9);
+/// # });
+/// ```
+pub mod strategy {
+    pub use crate::background::{BackgroundLoader, BackgroundLoaderBuilder};
+    pub use crate::builder::{CacheBuilder, DEFAULT_MAX_ENTRIES};
+    pub use crate::core::{LoadAs, Peeked};
+    pub use crate::fleet::{DEFAULT_FLEET_WAIT, FLEET_LOCK_TTL};
+    pub use crate::flight::ErrorCloner;
+    pub use crate::reader::{Reader, ReaderBuilder};
+    pub use crate::scheduler::Scheduler;
+    pub use crate::swr::{REFRESH_LOCK_TTL, SwrCache};
+    pub use crate::ttl::TtlCache;
+}
+
+/// The items most programs use, in one import.
+///
+/// ```
+/// use advanced_caching::prelude::*;
+/// let storage: SharedStorage = std::sync::Arc::new(MemoryStorage::new(1_000));
+/// let cache = CacheBuilder::<String, CacheError>::new("names").storage(storage).build_ttl();
+/// assert_eq!(cache.stats().hits, 0);
+/// ```
+pub mod prelude {
+    pub use crate::clock::{Clock, ManualClock, SharedClock};
+    pub use crate::stats::StatsSnapshot;
+    #[cfg(feature = "gcs")]
+    pub use crate::storage::GcsStorage;
+    #[cfg(feature = "redis")]
+    pub use crate::storage::RedisStorage;
+    #[cfg(feature = "s3")]
+    pub use crate::storage::S3Storage;
+    pub use crate::storage::{
+        ChainLevel, ChainStorage, Codec, FileStorage, MemoryStorage, SharedStorage, Storage,
+        StorageExt,
+    };
+    pub use crate::strategy::{CacheBuilder, LoadAs, SwrCache, TtlCache};
+    pub use crate::{CacheError, StorageError};
+}
 
 /// Includes the wrappers that `advanced_caching_build::compile` generated into `OUT_DIR`, which
 /// define `pub mod caches`.
@@ -83,7 +96,7 @@ macro_rules! include_generated {
 /// (generated code passes it to the builders' `error_cloner`).
 ///
 /// ```
-/// let cloner: advanced_caching::ErrorCloner<String> = advanced_caching::error_cloner!(String);
+/// let cloner: advanced_caching::strategy::ErrorCloner<String> = advanced_caching::error_cloner!(String);
 /// assert!(cloner.is_some());
 /// ```
 #[macro_export]
@@ -103,20 +116,26 @@ macro_rules! error_cloner {
 /// fails when generated code reaches past it).
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::clock::{SharedClock, system_clock};
+    pub use crate::context::{ContextMissing, ContextSlot, FromContextMissing};
+    pub use crate::error_cloner;
+    pub use crate::key::{Key, KeyBuilder, compose_key, key_arg};
+    pub use crate::stats::StatsSnapshot;
     #[cfg(feature = "gcs")]
-    pub use crate::GcsStorage;
+    pub use crate::storage::GcsStorage;
     #[cfg(feature = "redis")]
-    pub use crate::RedisStorage;
+    pub use crate::storage::RedisStorage;
     #[cfg(feature = "s3")]
-    pub use crate::S3Storage;
-    pub use crate::{
-        BackgroundLoader, BackgroundLoaderBuilder, CacheBuilder, CacheError, ChainLevel,
-        ChainStorage, CleanupTarget, Codec, ContextMissing, ContextSlot, FileStorage,
-        FromContextMissing, Key, KeyBuilder, MemoryStorage, Peeked, Reader, ReaderBuilder,
-        Scheduler, SharedClock, SharedStorage, StatsSnapshot, StorageError, StorageFactory,
-        SwrCache, TtlCache, cleanup_all, compose_key, key_arg, schedule_cleanups, system_clock,
+    pub use crate::storage::S3Storage;
+    pub use crate::storage::{
+        ChainLevel, ChainStorage, CleanupTarget, Codec, FileStorage, MemoryStorage, SharedStorage,
+        StorageFactory, cleanup_all, schedule_cleanups,
     };
-    pub use crate::{LoadAs, error_cloner};
+    pub use crate::strategy::{
+        BackgroundLoader, BackgroundLoaderBuilder, CacheBuilder, LoadAs, Peeked, Reader,
+        ReaderBuilder, Scheduler, SwrCache, TtlCache,
+    };
+    pub use crate::{CacheError, StorageError};
     pub use core::option::Option::{self, None, Some};
     pub use core::result::Result::{self, Err, Ok};
     pub use std::sync::{Arc, OnceLock};
@@ -144,11 +163,11 @@ pub mod __private {
     /// The pick for cloneable errors.
     pub trait ViaClone<E> {
         /// `Some(E::clone)`.
-        fn cloner(&self) -> crate::ErrorCloner<E>;
+        fn cloner(&self) -> crate::strategy::ErrorCloner<E>;
     }
 
     impl<E: Clone> ViaClone<E> for &CloneProbe<E> {
-        fn cloner(&self) -> crate::ErrorCloner<E> {
+        fn cloner(&self) -> crate::strategy::ErrorCloner<E> {
             Some(E::clone)
         }
     }
@@ -156,11 +175,11 @@ pub mod __private {
     /// The pick for other errors.
     pub trait ViaNothing<E> {
         /// `None`.
-        fn cloner(&self) -> crate::ErrorCloner<E>;
+        fn cloner(&self) -> crate::strategy::ErrorCloner<E>;
     }
 
     impl<E> ViaNothing<E> for CloneProbe<E> {
-        fn cloner(&self) -> crate::ErrorCloner<E> {
+        fn cloner(&self) -> crate::strategy::ErrorCloner<E> {
             None
         }
     }

@@ -18,7 +18,7 @@ use crate::value::{ObjectValue, SerdeValue, ValueType};
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use advanced_caching::{MemoryStorage, ReaderBuilder, StorageExt};
+/// use advanced_caching::{storage::{MemoryStorage, StorageExt}, strategy::ReaderBuilder};
 /// use std::{convert::Infallible, sync::Arc, time::Duration};
 /// let shared = Arc::new(MemoryStorage::new(100));
 /// shared.set_typed("inventory", &vec![1u32, 2], None).await.unwrap();

@@ -18,7 +18,7 @@ use crate::error::CacheError;
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use advanced_caching::Scheduler;
+/// use advanced_caching::strategy::Scheduler;
 /// use std::sync::{Arc, atomic::{AtomicU32, Ordering}};
 /// use std::time::Duration;
 /// let runs = Arc::new(AtomicU32::new(0));
@@ -51,7 +51,7 @@ impl Scheduler {
         Self::with_clock(crate::clock::system_clock())
     }
 
-    /// A scheduler whose intervals are measured on `clock`: on a [`crate::ManualClock`], moving
+    /// A scheduler whose intervals are measured on `clock`: on a [`crate::clock::ManualClock`], moving
     /// the clock past a run's time makes the run happen, without waiting.
     pub fn with_clock(clock: SharedClock) -> Self {
         Self {

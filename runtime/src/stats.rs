@@ -7,7 +7,7 @@ use std::time::Duration;
 /// Live counters of one cached function, loader or reader.
 ///
 /// ```
-/// use advanced_caching::Stats;
+/// use advanced_caching::stats::Stats;
 /// let stats = Stats::new("get_user");
 /// stats.record_hit();
 /// assert_eq!(stats.snapshot().hits, 1);

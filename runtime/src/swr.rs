@@ -13,7 +13,7 @@ use crate::value::SerdeValue;
 
 /// The longest default life of a refresh lock (whose holder died before releasing it). The
 /// default is the function's `ttl` within [1 s, this]; set it with
-/// [`crate::CacheBuilder::refresh_lock_ttl`].
+/// [`crate::strategy::CacheBuilder::refresh_lock_ttl`].
 pub const REFRESH_LOCK_TTL: Duration = Duration::from_secs(30);
 
 /// The default refresh lock life for a function whose values are fresh for `ttl`: a refresh is
@@ -32,7 +32,7 @@ pub(crate) fn default_lock_ttl(ttl: Option<Duration>) -> Duration {
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use advanced_caching::{CacheBuilder, ManualClock};
+/// use advanced_caching::{clock::ManualClock, strategy::CacheBuilder};
 /// use std::{convert::Infallible, sync::Arc, time::Duration};
 /// let clock = ManualClock::new(0);
 /// let cache = CacheBuilder::<u32, Infallible>::new("price")

@@ -14,7 +14,7 @@ use crate::stats::{Stats, StatsSnapshot};
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use advanced_caching::CacheBuilder;
+/// use advanced_caching::strategy::CacheBuilder;
 /// use std::convert::Infallible;
 /// let cache = CacheBuilder::<String, Infallible>::new("greet").build_ttl();
 /// let v = cache.get_or_load("ada", || async { Ok("hello ada".to_string()) }).await;

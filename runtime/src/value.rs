@@ -18,7 +18,7 @@ pub type AnyValue = Arc<dyn Any + Send + Sync>;
 /// [`ObjectValue`] types that can only live in memory.
 ///
 /// ```
-/// use advanced_caching::{Codec, SerdeValue, ValueType};
+/// use advanced_caching::storage::{Codec, SerdeValue, ValueType};
 /// use std::sync::Arc;
 /// let ty = SerdeValue::<u32>::new();
 /// let bytes = ty.encode(&(Arc::new(5u32) as _), &Codec::Json).unwrap();
@@ -36,7 +36,7 @@ pub trait ValueType: Send + Sync {
 /// The [`ValueType`] of a serde type.
 ///
 /// ```
-/// let _ty = advanced_caching::SerdeValue::<String>::new();
+/// let _ty = advanced_caching::storage::SerdeValue::<String>::new();
 /// ```
 pub struct SerdeValue<T>(PhantomData<fn() -> T>);
 
@@ -77,7 +77,7 @@ where
 /// tier reports [`CodecError::NotSerializable`].
 ///
 /// ```
-/// use advanced_caching::{Codec, ObjectValue, ValueType};
+/// use advanced_caching::storage::{Codec, ObjectValue, ValueType};
 /// struct Handle;
 /// assert!(ObjectValue::<Handle>::new().decode(b"x", &Codec::Json).is_err());
 /// ```

@@ -8,7 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use advanced_caching::{BackgroundLoaderBuilder, CacheError, ReaderBuilder, Scheduler, SerdeValue};
+use advanced_caching::{
+    CacheError,
+    storage::SerdeValue,
+    strategy::{BackgroundLoaderBuilder, ReaderBuilder, Scheduler},
+};
 use common::{clock_and_memory, eventually};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,7 +237,7 @@ fn counting_loader(
     name: &str,
 ) -> (
     Arc<AtomicUsize>,
-    advanced_caching::BackgroundLoader<u64, std::convert::Infallible>,
+    advanced_caching::strategy::BackgroundLoader<u64, std::convert::Infallible>,
 ) {
     let runs = Arc::new(AtomicUsize::new(0));
     let r = runs.clone();
@@ -372,7 +376,7 @@ async fn a_start_up_run_over_a_fresh_stored_value_is_skipped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_loader_and_a_reader_run_on_a_manual_clock() {
     let (clock, storage) = clock_and_memory(100);
-    let shared: advanced_caching::SharedClock = Arc::new(clock.clone());
+    let shared: advanced_caching::clock::SharedClock = Arc::new(clock.clone());
     let runs = Arc::new(AtomicUsize::new(0));
     let r = runs.clone();
     let loader = BackgroundLoaderBuilder::<u64, std::convert::Infallible>::new("hourly")
@@ -385,7 +389,7 @@ async fn a_loader_and_a_reader_run_on_a_manual_clock() {
             async move { Ok(n as u64) }
         })
         .unwrap();
-    let local = Arc::new(advanced_caching::MemoryStorage::with_clock(
+    let local = Arc::new(advanced_caching::storage::MemoryStorage::with_clock(
         10,
         shared.clone(),
     ));

@@ -9,8 +9,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use advanced_caching::{
-    CacheBuilder, CacheEntry, ChainLevel, ChainStorage, Clock, ManualClock, MemoryStorage,
-    SerdeValue, Storage, StorageExt,
+    clock::{Clock, ManualClock},
+    storage::{
+        CacheEntry, ChainLevel, ChainStorage, MemoryStorage, SerdeValue, Storage, StorageExt,
+    },
+    strategy::CacheBuilder,
 };
 use common::Outage;
 
@@ -134,7 +137,14 @@ fn set_if_not_exists_is_decided_by_the_deepest_level_and_backfilled() {
         ChainLevel::new(deep.clone()),
     ]);
     let ty = SerdeValue::<u8>::new();
-    let entry = |v: u8| CacheEntry::new(Arc::new(v) as advanced_caching::AnyValue, 0, None, None);
+    let entry = |v: u8| {
+        CacheEntry::new(
+            Arc::new(v) as advanced_caching::storage::AnyValue,
+            0,
+            None,
+            None,
+        )
+    };
     // A stale copy in the fast level does not decide: the deep level is empty, so this wins.
     fast.set_blocking_typed("k", &9u8, None).unwrap();
     assert!(

@@ -9,8 +9,10 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, SystemTime};
 
 use advanced_caching::{
-    CacheBuilder, CacheEntry, Codec, FileStorage, ManualClock, SerdeValue, Storage, StorageError,
-    StorageExt,
+    StorageError,
+    clock::ManualClock,
+    storage::{CacheEntry, Codec, FileStorage, SerdeValue, Storage, StorageExt},
+    strategy::CacheBuilder,
 };
 
 /// A fresh directory under the system temp dir, removed when dropped.
@@ -42,7 +44,7 @@ impl Drop for TempDir {
     }
 }
 
-fn on_clock(dir: &TempDir, clock: &ManualClock) -> advanced_caching::FileStorageBuilder {
+fn on_clock(dir: &TempDir, clock: &ManualClock) -> advanced_caching::storage::FileStorageBuilder {
     FileStorage::builder(dir.path()).clock(Arc::new(clock.clone()))
 }
 
@@ -225,7 +227,7 @@ fn set_if_not_exists_from_many_threads_has_one_winner() {
                 let (files, barrier, key) = (files.clone(), barrier.clone(), key.clone());
                 std::thread::spawn(move || {
                     let entry = CacheEntry::new(
-                        Arc::new(who) as advanced_caching::AnyValue,
+                        Arc::new(who) as advanced_caching::storage::AnyValue,
                         files.now(),
                         Some(Duration::from_secs(30)),
                         None,
@@ -252,7 +254,7 @@ fn an_expired_entry_does_not_block_set_if_not_exists() {
     let ty = SerdeValue::<u8>::new();
     let entry = |v: u8, now| {
         CacheEntry::new(
-            Arc::new(v) as advanced_caching::AnyValue,
+            Arc::new(v) as advanced_caching::storage::AnyValue,
             now,
             Some(Duration::from_secs(1)),
             None,
@@ -351,7 +353,7 @@ fn a_deleted_directory_is_recreated_by_the_next_write() {
     assert_eq!(storage.get_blocking_typed::<u32>("a").unwrap(), Some(2));
     std::fs::remove_dir_all(dir.path()).unwrap();
     let entry = CacheEntry::new(
-        Arc::new(3u32) as advanced_caching::AnyValue,
+        Arc::new(3u32) as advanced_caching::storage::AnyValue,
         storage.now(),
         Some(Duration::from_secs(60)),
         None,

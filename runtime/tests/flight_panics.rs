@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use advanced_caching::CacheBuilder;
+use advanced_caching::strategy::CacheBuilder;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn waiters_of_a_panicking_async_leader_elect_one_new_leader() {

@@ -9,14 +9,22 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use advanced_caching::{
-    CacheEntry, Codec, CodecError, KeyBuilder, ManualClock, MemoryStorage, ObjectValue, SerdeValue,
-    Storage, StorageExt, compose_key, expand_with,
+    clock::ManualClock,
+    key::{KeyBuilder, compose_key},
+    storage::{
+        CacheEntry, Codec, CodecError, MemoryStorage, ObjectValue, SerdeValue, Storage, StorageExt,
+        expand_with,
+    },
 };
 
-fn entry(v: u64, clock: &ManualClock, ttl: Option<Duration>) -> advanced_caching::AnyEntry {
+fn entry(
+    v: u64,
+    clock: &ManualClock,
+    ttl: Option<Duration>,
+) -> advanced_caching::storage::AnyEntry {
     CacheEntry::new(
         Arc::new(v) as _,
-        advanced_caching::Clock::now_millis(clock),
+        advanced_caching::clock::Clock::now_millis(clock),
         ttl,
         None,
     )

@@ -8,12 +8,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use advanced_caching::{CacheBuilder, ManualClock, SwrCache};
+use advanced_caching::{
+    clock::ManualClock,
+    strategy::{CacheBuilder, SwrCache},
+};
 use common::{clock_and_memory, eventually, eventually_blocking};
 
 fn swr<E: Send + 'static>() -> (
     ManualClock,
-    advanced_caching::SharedStorage,
+    advanced_caching::storage::SharedStorage,
     Arc<SwrCache<u64, E>>,
 ) {
     let (clock, storage) = clock_and_memory(1_000);
@@ -90,7 +93,7 @@ async fn refresh_lock_is_released_when_the_refresh_ends() {
     assert!(eventually(|| cache.stats().refreshes == 1).await);
     assert!(
         eventually(|| !storage
-            .exists_blocking(&advanced_caching::internal_key("lock", "k"))
+            .exists_blocking(&advanced_caching::key::internal_key("lock", "k"))
             .unwrap())
         .await
     );
@@ -105,8 +108,8 @@ async fn a_lock_held_elsewhere_means_no_refresh_here() {
     let (clock, storage, cache) = swr::<()>();
     cache.get_or_load("k", || async { Ok(1) }).await.unwrap();
     // Another process holds the refresh lock.
-    let lock = advanced_caching::CacheEntry::new(
-        Arc::new(99u64) as advanced_caching::AnyValue,
+    let lock = advanced_caching::storage::CacheEntry::new(
+        Arc::new(99u64) as advanced_caching::storage::AnyValue,
         1_000_000,
         Some(Duration::from_secs(3600)),
         None,
@@ -114,9 +117,9 @@ async fn a_lock_held_elsewhere_means_no_refresh_here() {
     assert!(
         storage
             .set_if_not_exists_blocking(
-                &advanced_caching::internal_key("lock", "k"),
+                &advanced_caching::key::internal_key("lock", "k"),
                 lock,
-                &advanced_caching::SerdeValue::<u64>::new()
+                &advanced_caching::storage::SerdeValue::<u64>::new()
             )
             .unwrap()
     );

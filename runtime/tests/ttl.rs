@@ -8,10 +8,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use advanced_caching::{CacheBuilder, StorageExt, TtlCache};
+use advanced_caching::{
+    storage::StorageExt,
+    strategy::{CacheBuilder, TtlCache},
+};
 use common::{Outage, clock_and_memory};
 
-fn ttl_cache<E>(ttl: Option<Duration>) -> (advanced_caching::ManualClock, TtlCache<u64, E>) {
+fn ttl_cache<E>(ttl: Option<Duration>) -> (advanced_caching::clock::ManualClock, TtlCache<u64, E>) {
     let (clock, storage) = clock_and_memory(1_000);
     let cache = CacheBuilder::new("t")
         .storage(storage)
@@ -173,7 +176,7 @@ fn uncloneable_error_makes_waiters_load_themselves() {
 
 #[tokio::test]
 async fn storage_outage_degrades_to_the_loader() {
-    let clock = advanced_caching::ManualClock::new(0);
+    let clock = advanced_caching::clock::ManualClock::new(0);
     let storage = Arc::new(Outage::new(&clock));
     let cache: TtlCache<u64, ()> = CacheBuilder::new("outage")
         .storage(storage.clone())

@@ -7,7 +7,10 @@
 
 use std::time::Duration;
 
-use advanced_caching::{ManualClock, SerdeValue, Storage, StorageExt, lock_entry};
+use advanced_caching::{
+    clock::ManualClock,
+    storage::{SerdeValue, Storage, StorageExt, lock_entry},
+};
 
 /// Runs the whole contract, async and blocking, on keys under `prefix` (so that several runs can
 /// share a backend).
@@ -91,8 +94,8 @@ async fn values(storage: &dyn Storage, clock: &ManualClock, label: &str, p: &str
     let once = format!("contract:{p}:once");
     let ty = SerdeValue::<String>::new();
     let entry = |v: &str| {
-        advanced_caching::CacheEntry::new(
-            std::sync::Arc::new(v.to_owned()) as advanced_caching::AnyValue,
+        advanced_caching::storage::CacheEntry::new(
+            std::sync::Arc::new(v.to_owned()) as advanced_caching::storage::AnyValue,
             storage.now(),
             Some(TTL),
             None,

@@ -145,7 +145,7 @@ mod private {
 pub mod ctx {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use advanced_caching::ContextMissing;
+    use advanced_caching::context::ContextMissing;
 
     /// State made at start-up: deliberately not `Clone`, so the caches can only share it.
     #[derive(Debug, Default)]

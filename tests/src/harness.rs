@@ -583,7 +583,7 @@ impl Drop for Emulator {
 ///
 /// # Panics
 /// When the emulator refuses.
-pub async fn create_gcs_bucket(storage: &advanced_caching::GcsStorage, name: &str) {
+pub async fn create_gcs_bucket(storage: &advanced_caching::storage::GcsStorage, name: &str) {
     use gcloud_storage::http::buckets::insert::{InsertBucketParam, InsertBucketRequest};
     storage
         .client()

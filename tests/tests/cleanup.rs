@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use advanced_caching::{FileStorage, ManualClock, SharedClock, SharedStorage};
+use advanced_caching::{
+    clock::{ManualClock, SharedClock},
+    storage::{FileStorage, SharedStorage},
+};
 use advanced_caching_tests::files_spec::caches::Caches;
 
 /// Cache files in `dir` (the storage's lock file aside).

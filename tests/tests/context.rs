@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use advanced_caching::{CacheError, ContextMissing, ManualClock};
+use advanced_caching::{CacheError, clock::ManualClock, context::ContextMissing};
 use advanced_caching_tests::context_spec::caches::{self, Caches};
 use advanced_caching_tests::fixture::ctx::{AppState, CtxError};
 

@@ -7,7 +7,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use advanced_caching::{Codec, Freshness, ManualClock, MemoryStorage, RedisStorage, SharedStorage};
+use advanced_caching::{
+    clock::ManualClock,
+    storage::{Codec, Freshness, MemoryStorage, RedisStorage, SharedStorage},
+};
 use advanced_caching_tests::basic::caches::{self, Caches};
 use advanced_caching_tests::fixture::{User, calls};
 use advanced_caching_tests::redis_or_skip;
@@ -126,7 +129,7 @@ async fn loaders_and_readers_refresh_on_demand_and_tell_their_age() {
 async fn invalidate_removes_both_levels_of_a_hybrid_over_redis() {
     let server = redis_or_skip!();
     let clock = ManualClock::new(1_700_000_000_000);
-    let shared_clock: advanced_caching::SharedClock = Arc::new(clock.clone());
+    let shared_clock: advanced_caching::clock::SharedClock = Arc::new(clock.clone());
     let redis = |prefix: &str, codec: Codec| -> SharedStorage {
         Arc::new(
             RedisStorage::builder(server.url())
@@ -218,8 +221,8 @@ async fn on_error_from_the_spec_and_a_reader_that_pulls_at_start() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stand_in_storages_built_on_the_builders_clock_follow_the_test_clock() {
     let clock = ManualClock::new(1_000_000);
-    let shared: advanced_caching::SharedClock = Arc::new(clock.clone());
-    let stand_in = |clock: advanced_caching::SharedClock| -> SharedStorage {
+    let shared: advanced_caching::clock::SharedClock = Arc::new(clock.clone());
+    let stand_in = |clock: advanced_caching::clock::SharedClock| -> SharedStorage {
         Arc::new(MemoryStorage::with_clock(100, clock))
     };
     let c = redis_caches::Caches::builder()

@@ -6,7 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use advanced_caching::{ManualClock, MemoryStorage, SharedStorage, StorageExt};
+use advanced_caching::{
+    clock::ManualClock,
+    storage::{MemoryStorage, SharedStorage, StorageExt},
+};
 use advanced_caching_tests::basic::caches::{self, Caches};
 use advanced_caching_tests::fixture::{FetchError, calls};
 
@@ -298,11 +301,11 @@ fn jitter_spreads_the_expiries_of_entries_written_together() {
         .storage("default", storage.clone())
         .build()
         .unwrap();
-    let ty = advanced_caching::SerdeValue::<u64>::new();
+    let ty = advanced_caching::storage::SerdeValue::<u64>::new();
     let mut expiries = Vec::new();
     for x in 9_600..9_660u64 {
         caches.spread(x);
-        let entry = advanced_caching::Storage::get_entry_blocking(
+        let entry = advanced_caching::storage::Storage::get_entry_blocking(
             storage.as_ref(),
             &format!("spread:{x}"),
             &ty,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use advanced_caching::{FileStorage, Storage, StorageExt};
+use advanced_caching::storage::{FileStorage, Storage, StorageExt};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(

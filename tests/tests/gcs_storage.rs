@@ -7,8 +7,10 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use advanced_caching::{
-    CacheBuilder, CacheEntry, Codec, GcsStorage, ManualClock, SerdeValue, Storage, StorageError,
-    StorageExt,
+    StorageError,
+    clock::ManualClock,
+    storage::{CacheEntry, Codec, GcsStorage, SerdeValue, Storage, StorageExt},
+    strategy::CacheBuilder,
 };
 use advanced_caching_tests::emulator_or_skip;
 use advanced_caching_tests::harness::{Emulator, create_gcs_bucket};
@@ -16,7 +18,7 @@ use gcloud_storage::http::objects::Object;
 use gcloud_storage::http::objects::get::GetObjectRequest;
 use gcloud_storage::http::objects::upload::{UploadObjectRequest, UploadType};
 
-fn builder(gcs: &Emulator, bucket: &str) -> advanced_caching::GcsStorageBuilder {
+fn builder(gcs: &Emulator, bucket: &str) -> advanced_caching::storage::GcsStorageBuilder {
     GcsStorage::builder(bucket).endpoint(gcs.endpoint())
 }
 
@@ -130,7 +132,7 @@ async fn set_if_not_exists_is_one_conditional_upload() {
     let ty = SerdeValue::<u32>::new();
     let entry = |v: u32, s: &GcsStorage| {
         CacheEntry::new(
-            Arc::new(v) as advanced_caching::AnyValue,
+            Arc::new(v) as advanced_caching::storage::AnyValue,
             s.now(),
             Some(Duration::from_secs(60)),
             None,
@@ -156,7 +158,7 @@ async fn set_if_not_exists_is_one_conditional_upload() {
             let (storage, barrier) = (storage.clone(), barrier.clone());
             std::thread::spawn(move || {
                 let e = CacheEntry::new(
-                    Arc::new(who) as advanced_caching::AnyValue,
+                    Arc::new(who) as advanced_caching::storage::AnyValue,
                     storage.now(),
                     Some(Duration::from_secs(60)),
                     None,

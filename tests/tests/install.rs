@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use advanced_caching::ManualClock;
+use advanced_caching::clock::ManualClock;
 use advanced_caching_tests::basic::caches::{self, Caches};
 use advanced_caching_tests::fixture::calls;
 

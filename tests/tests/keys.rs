@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use advanced_caching::{KeyBuilder, MemoryStorage};
+use advanced_caching::{key::KeyBuilder, storage::MemoryStorage};
 use advanced_caching_build::model::{KeyPart, KeySpec};
 use advanced_caching_tests::fixture::echo;
 use advanced_caching_tests::keys_spec::caches::Caches;
@@ -241,7 +241,7 @@ proptest! {
     ) {
         let literals = vec![outer.0, seps.0, seps.1, outer.1];
         // A template may not start with the reserved `~` (the checker says so; tested elsewhere).
-        prop_assume!(!literals[0].starts_with(advanced_caching::RESERVED));
+        prop_assume!(!literals[0].starts_with(advanced_caching::key::RESERVED));
         let text = template(&order, &literals);
         let spec = format!(
             "[functions.f]\nloader = \"other::f\"\nargs = [\"a: &str\", \"b: &str\", \"c: &str\"]\nreturns = \"String\"\nttl = \"1m\"\nkey = {}\n",
@@ -261,7 +261,7 @@ proptest! {
             for args in around_ab.chain(around_bc) {
                 let key = build_key(parts, specials, escape, &args);
                 prop_assert!(
-                    !key.starts_with(advanced_caching::RESERVED),
+                    !key.starts_with(advanced_caching::key::RESERVED),
                     "template {:?} built a reserved key {:?}", text, key
                 );
                 if let Some(before) = seen.get(&key) {
@@ -295,7 +295,7 @@ fn the_generator_reserves_the_runtimes_internal_key_start() {
             toml_string(key)
         )
     };
-    let reserved = advanced_caching::RESERVED;
+    let reserved = advanced_caching::key::RESERVED;
     let rejected =
         advanced_caching_build::check_str("cache.toml", &spec(&format!("{reserved}x:{{a}}")), None)
             .expect_err("a key may not start with the runtime's reserved character");

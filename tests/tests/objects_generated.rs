@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use advanced_caching::{
+use advanced_caching::storage::{
     Codec, FileStorage, GcsStorage, MemoryStorage, S3Storage, SharedStorage, Storage,
 };
 use advanced_caching_tests::emulator_or_skip;

@@ -6,7 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use advanced_caching::{ManualClock, MemoryStorage, RedisStorage, SharedClock};
+use advanced_caching::{
+    clock::{ManualClock, SharedClock},
+    storage::{MemoryStorage, RedisStorage},
+};
 use advanced_caching_tests::cluster_spec::caches::{self, Caches};
 use advanced_caching_tests::fixture::calls;
 use advanced_caching_tests::harness::RedisCluster;
@@ -96,7 +99,7 @@ async fn every_strategy_works_with_keys_on_every_master() {
         .map(|ids| format!("user:{}", ids[0]))
         .collect();
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let ty = advanced_caching::SerdeValue::<advanced_caching_tests::fixture::User>::new();
+    let ty = advanced_caching::storage::SerdeValue::<advanced_caching_tests::fixture::User>::new();
     let entries = s.storage.get_many(&keys, &ty).await.unwrap();
     assert_eq!(entries.iter().filter(|e| e.is_some()).count(), 3);
 

@@ -8,8 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use advanced_caching::{
-    CacheBuilder, CacheEntry, ChainLevel, ChainStorage, MemoryStorage, RedisStorage, SerdeValue,
-    SharedStorage, Storage, StorageExt,
+    storage::{
+        CacheEntry, ChainLevel, ChainStorage, MemoryStorage, RedisStorage, SerdeValue,
+        SharedStorage, Storage, StorageExt,
+    },
+    strategy::CacheBuilder,
 };
 use advanced_caching_tests::redis_or_skip;
 use redis::Commands;
@@ -88,7 +91,7 @@ fn chain_promotes_hits_and_backfills_set_if_not_exists() {
 
     let entry = |v: u64| {
         CacheEntry::new(
-            Arc::new(v) as advanced_caching::AnyValue,
+            Arc::new(v) as advanced_caching::storage::AnyValue,
             chain.now(),
             Some(Duration::from_secs(60)),
             None,

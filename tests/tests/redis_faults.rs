@@ -11,8 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use advanced_caching::{
-    BreakerSettings, BreakerState, CacheBuilder, ManualClock, RedisStorage, SerdeValue, Storage,
-    StorageExt, TtlCache, lock_entry,
+    clock::ManualClock,
+    storage::{
+        BreakerSettings, BreakerState, RedisStorage, SerdeValue, Storage, StorageExt, lock_entry,
+    },
+    strategy::{CacheBuilder, TtlCache},
 };
 use advanced_caching_tests::harness::{BlackHole, free_port};
 use advanced_caching_tests::redis_or_skip;
@@ -207,7 +210,10 @@ async fn a_refused_port_opens_the_breaker_after_a_few_fast_failures() {
 fn swr_on_redis(
     url: &str,
     name: &str,
-) -> (ManualClock, advanced_caching::SwrCache<u64, Infallible>) {
+) -> (
+    ManualClock,
+    advanced_caching::strategy::SwrCache<u64, Infallible>,
+) {
     let clock = ManualClock::new(1_000_000);
     let storage = storage_with_clock(url, Some(&clock));
     let cache = CacheBuilder::<u64, Infallible>::new(name)
@@ -310,7 +316,7 @@ fn takeover_leaves_the_new_lock_alone(storage: &dyn Storage) {
 
 #[test]
 fn an_unlock_after_a_takeover_leaves_the_new_lock_alone() {
-    takeover_leaves_the_new_lock_alone(&advanced_caching::MemoryStorage::new(10));
+    takeover_leaves_the_new_lock_alone(&advanced_caching::storage::MemoryStorage::new(10));
     let server = redis_or_skip!();
     takeover_leaves_the_new_lock_alone(storage(&server.url()).as_ref());
 }

@@ -6,7 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use advanced_caching::{Codec, ManualClock, MemoryStorage, RedisStorage, SharedStorage};
+use advanced_caching::{
+    clock::ManualClock,
+    storage::{Codec, MemoryStorage, RedisStorage, SharedStorage},
+};
 use advanced_caching_tests::fixture::{User, calls};
 use advanced_caching_tests::harness::RedisServer;
 use advanced_caching_tests::redis_or_skip;
@@ -22,7 +25,7 @@ struct Setup {
 /// Caches whose Redis storages (as the spec declares them: prefix, codec) use `server`.
 fn setup(server: &RedisServer) -> Setup {
     let clock = ManualClock::new(1_700_000_000_000);
-    let shared_clock: advanced_caching::SharedClock = Arc::new(clock.clone());
+    let shared_clock: advanced_caching::clock::SharedClock = Arc::new(clock.clone());
     let redis = |prefix: &str, codec: Codec| -> SharedStorage {
         Arc::new(
             RedisStorage::builder(server.url())

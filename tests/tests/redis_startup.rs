@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use advanced_caching::{Codec, MemoryStorage, RedisStorage, SharedStorage};
+use advanced_caching::storage::{Codec, MemoryStorage, RedisStorage, SharedStorage};
 use advanced_caching_tests::fixture::calls;
 use advanced_caching_tests::harness::RedisServer;
 use advanced_caching_tests::redis_or_skip;

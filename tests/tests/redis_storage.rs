@@ -7,7 +7,9 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use advanced_caching::{
-    CacheBuilder, CacheEntry, Codec, RedisStorage, SerdeValue, Storage, StorageError, StorageExt,
+    StorageError,
+    storage::{CacheEntry, Codec, RedisStorage, SerdeValue, Storage, StorageExt},
+    strategy::CacheBuilder,
 };
 use advanced_caching_tests::redis_or_skip;
 use redis::Commands;
@@ -152,21 +154,21 @@ fn both_codecs_round_trip_and_json_is_readable_in_redis() {
 #[derive(Debug)]
 struct TaggedJson;
 
-impl advanced_caching::UserCodec for TaggedJson {
+impl advanced_caching::storage::UserCodec for TaggedJson {
     fn name(&self) -> &str {
         "tagged-json"
     }
     fn encode(
         &self,
         value: &dyn advanced_caching::erased_serde::Serialize,
-    ) -> Result<Vec<u8>, advanced_caching::CodecError> {
+    ) -> Result<Vec<u8>, advanced_caching::storage::CodecError> {
         let mut out = vec![7u8];
         let mut ser = serde_json::Serializer::new(&mut out);
         value
             .erased_serialize(
                 &mut <dyn advanced_caching::erased_serde::Serializer>::erase(&mut ser),
             )
-            .map_err(|e| advanced_caching::CodecError::Encode(e.to_string()))?;
+            .map_err(|e| advanced_caching::storage::CodecError::Encode(e.to_string()))?;
         Ok(out)
     }
     fn decode(
@@ -175,13 +177,13 @@ impl advanced_caching::UserCodec for TaggedJson {
         sink: &mut dyn FnMut(
             &mut dyn advanced_caching::erased_serde::Deserializer<'_>,
         ) -> Result<(), advanced_caching::erased_serde::Error>,
-    ) -> Result<(), advanced_caching::CodecError> {
+    ) -> Result<(), advanced_caching::storage::CodecError> {
         let body = bytes
             .strip_prefix(&[7u8])
-            .ok_or_else(|| advanced_caching::CodecError::Decode("no tag".into()))?;
+            .ok_or_else(|| advanced_caching::storage::CodecError::Decode("no tag".into()))?;
         let mut de = serde_json::Deserializer::from_slice(body);
         sink(&mut <dyn advanced_caching::erased_serde::Deserializer>::erase(&mut de))
-            .map_err(|e| advanced_caching::CodecError::Decode(e.to_string()))
+            .map_err(|e| advanced_caching::storage::CodecError::Decode(e.to_string()))
     }
 }
 
@@ -268,7 +270,7 @@ fn set_if_not_exists_racing_from_two_threads_has_one_winner() {
                 let (redis, barrier, key) = (redis.clone(), barrier.clone(), key.clone());
                 std::thread::spawn(move || {
                     let entry = CacheEntry::new(
-                        Arc::new(who) as advanced_caching::AnyValue,
+                        Arc::new(who) as advanced_caching::storage::AnyValue,
                         redis.now(),
                         Some(Duration::from_secs(30)),
                         None,

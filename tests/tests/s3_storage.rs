@@ -7,13 +7,15 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use advanced_caching::{
-    CacheBuilder, CacheEntry, Codec, ManualClock, S3Storage, SerdeValue, Storage, StorageError,
-    StorageExt,
+    StorageError,
+    clock::ManualClock,
+    storage::{CacheEntry, Codec, S3Storage, SerdeValue, Storage, StorageExt},
+    strategy::CacheBuilder,
 };
 use advanced_caching_tests::emulator_or_skip;
 use advanced_caching_tests::harness::Emulator;
 
-fn builder(moto: &Emulator, bucket: &str) -> advanced_caching::S3StorageBuilder {
+fn builder(moto: &Emulator, bucket: &str) -> advanced_caching::storage::S3StorageBuilder {
     S3Storage::builder(bucket)
         .endpoint(moto.endpoint())
         .credentials("test", "test")
@@ -140,7 +142,7 @@ async fn set_if_not_exists_is_one_conditional_create() {
     let ty = SerdeValue::<u32>::new();
     let entry = |v: u32, s3: &S3Storage| {
         CacheEntry::new(
-            Arc::new(v) as advanced_caching::AnyValue,
+            Arc::new(v) as advanced_caching::storage::AnyValue,
             s3.now(),
             Some(Duration::from_secs(60)),
             None,
@@ -156,7 +158,7 @@ async fn set_if_not_exists_is_one_conditional_create() {
             let (s3, barrier) = (s3.clone(), barrier.clone());
             std::thread::spawn(move || {
                 let e = CacheEntry::new(
-                    Arc::new(who) as advanced_caching::AnyValue,
+                    Arc::new(who) as advanced_caching::storage::AnyValue,
                     s3.now(),
                     Some(Duration::from_secs(60)),
                     None,

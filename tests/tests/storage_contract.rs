@@ -7,8 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use advanced_caching::{
-    ChainLevel, ChainStorage, FileStorage, GcsStorage, ManualClock, MemoryStorage, RedisStorage,
-    S3Storage, SharedClock, SharedStorage,
+    clock::{ManualClock, SharedClock},
+    storage::{
+        ChainLevel, ChainStorage, FileStorage, GcsStorage, MemoryStorage, RedisStorage, S3Storage,
+        SharedStorage,
+    },
 };
 use advanced_caching_tests::contract::check;
 use advanced_caching_tests::harness::{RedisCluster, create_gcs_bucket};

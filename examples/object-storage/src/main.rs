@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use advanced_caching::{MemoryStorage, S3Storage, SharedStorage};
+use advanced_caching::storage::{MemoryStorage, S3Storage, SharedStorage};
 
 mod reports;
 
@@ -92,7 +92,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::env::temp_dir().join(format!("object-storage-example-{}", std::process::id()));
     let disk = || -> Result<SharedStorage, advanced_caching::StorageError> {
         Ok(Arc::new(
-            advanced_caching::FileStorage::builder(&disk_dir)
+            advanced_caching::storage::FileStorage::builder(&disk_dir)
                 .compression(true)
                 .build()?,
         ))
@@ -122,7 +122,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Another host: empty memory, an empty disk of its own, the same bucket.
     let other_dir = disk_dir.with_extension("other-host");
-    let other_disk = advanced_caching::FileStorage::builder(&other_dir)
+    let other_disk = advanced_caching::storage::FileStorage::builder(&other_dir)
         .compression(true)
         .build()?;
     let other = host(

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use advanced_caching::ContextMissing;
+use advanced_caching::context::ContextMissing;
 
 /// What the loaders need, made once at start-up (`context` in cache.toml): here a pretend
 /// database; in a service, a connection pool, an HTTP client, configuration.

@@ -20,7 +20,7 @@ async fn replica() -> Result<(), Box<dyn std::error::Error>> {
     if let Ok(nodes) = std::env::var("REDIS_CLUSTER_NODES") {
         let cluster = caches::Caches::builder()
             .storage_with("shared", move |clock| {
-                advanced_caching::RedisStorage::cluster([nodes])
+                advanced_caching::storage::RedisStorage::cluster([nodes])
                     .prefix("replicas:")
                     .clock(clock)
                     .build_shared()

@@ -6,7 +6,7 @@ use super::*;
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use advanced_caching::BackgroundLoaderBuilder;
+/// use advanced_caching::strategy::BackgroundLoaderBuilder;
 /// use std::{convert::Infallible, time::Duration};
 /// let loader = BackgroundLoaderBuilder::<Vec<u32>, Infallible>::new("inventory")
 ///     .interval(Some(Duration::from_secs(300)))
@@ -90,11 +90,11 @@ where
     }
 
     /// A miss of [`BackgroundLoader::get`] loads once across the processes sharing the storage
-    /// (see [`crate::CacheBuilder::fleet`]); the scheduled runs are one per fleet already (the
+    /// (see [`crate::strategy::CacheBuilder::fleet`]); the scheduled runs are one per fleet already (the
     /// writer lease).
     ///
     /// ```
-    /// use advanced_caching::BackgroundLoaderBuilder;
+    /// use advanced_caching::strategy::BackgroundLoaderBuilder;
     /// use std::time::Duration;
     /// let rates = BackgroundLoaderBuilder::<u32, std::io::Error>::new("rates")
     ///     .fleet(Duration::from_secs(5))
@@ -116,13 +116,13 @@ where
         self
     }
 
-    /// Declares how the value becomes bytes (see [`crate::CacheBuilder::value_type`]).
+    /// Declares how the value becomes bytes (see [`crate::strategy::CacheBuilder::value_type`]).
     pub fn value_type(mut self, value_type: Box<dyn ValueType>) -> Self {
         self.value_type = Some(value_type);
         self
     }
 
-    /// How callers waiting on a failed load get the error (see [`crate::CacheBuilder::error_cloner`]).
+    /// How callers waiting on a failed load get the error (see [`crate::strategy::CacheBuilder::error_cloner`]).
     pub fn error_cloner(mut self, cloner: ErrorCloner<E>) -> Self {
         self.cloner = cloner;
         self

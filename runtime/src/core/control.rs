@@ -59,12 +59,12 @@ macro_rules! control_methods {
         }
 
         /// The stored value of `key` with its age and freshness, never loading; `None` on a miss.
-        pub async fn peek(&self, key: &str) -> Option<$crate::Peeked<T>> {
+        pub async fn peek(&self, key: &str) -> Option<$crate::core::Peeked<T>> {
             self.core.peek(key).await
         }
 
         /// Blocking [`Self::peek`].
-        pub fn peek_blocking(&self, key: &str) -> Option<$crate::Peeked<T>> {
+        pub fn peek_blocking(&self, key: &str) -> Option<$crate::core::Peeked<T>> {
             self.core.peek_blocking(key)
         }
 
@@ -113,7 +113,7 @@ pub(crate) use control_methods;
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use advanced_caching::{CacheBuilder, LoadAs};
+/// use advanced_caching::strategy::{CacheBuilder, LoadAs};
 /// use std::convert::Infallible;
 /// let cache = CacheBuilder::<u32, Infallible>::new("n").build_ttl();
 /// let loaded = cache.load_as(LoadAs::Cached, "k", || async { Ok(1) }).await;

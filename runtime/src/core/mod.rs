@@ -25,10 +25,10 @@ pub(crate) enum Lookup<T> {
     Miss,
 }
 
-/// A cached value read without loading ([`crate::TtlCache::peek`]), with its age and standing.
+/// A cached value read without loading ([`crate::strategy::TtlCache::peek`]), with its age and standing.
 ///
 /// ```
-/// use advanced_caching::{CacheBuilder, Freshness};
+/// use advanced_caching::{storage::Freshness, strategy::CacheBuilder};
 /// let cache = CacheBuilder::<u32, std::convert::Infallible>::new("f").build_ttl();
 /// assert!(cache.peek_blocking("k").is_none());
 /// cache.insert_blocking("k", 7);

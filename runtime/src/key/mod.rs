@@ -25,7 +25,7 @@ pub const RESERVED: char = '~';
 /// The storage key of the library's own record `kind` (`lock`, `lease`) about `key`.
 ///
 /// ```
-/// use advanced_caching::internal_key;
+/// use advanced_caching::key::internal_key;
 /// assert_eq!(internal_key("lock", "user:1"), "~lock:user:1");
 /// ```
 pub fn internal_key(kind: &str, key: &str) -> String {
@@ -35,7 +35,7 @@ pub fn internal_key(kind: &str, key: &str) -> String {
 /// Writes a key piece by piece: literals as they are, arguments escaped.
 ///
 /// ```
-/// use advanced_caching::KeyBuilder;
+/// use advanced_caching::key::KeyBuilder;
 /// let mut key = KeyBuilder::new(":");
 /// key.literal("user:");
 /// key.argument(format_args!("{:>04}", 7));
@@ -151,7 +151,7 @@ impl KeyBuilder {
     /// nor [`RESERVED`] (it may lead a key).
     ///
     /// ```
-    /// use advanced_caching::KeyBuilder;
+    /// use advanced_caching::key::KeyBuilder;
     /// // The template `{a}\{b}`: its separator is `\`, so `%` escapes.
     /// let key = |a: &str, b: &str| {
     ///     let mut k = KeyBuilder::with_escape("\\", '%');
@@ -181,7 +181,7 @@ impl KeyBuilder {
     /// integer arguments, which skips the formatting machinery.
     ///
     /// ```
-    /// use advanced_caching::KeyBuilder;
+    /// use advanced_caching::key::KeyBuilder;
     /// let mut key = KeyBuilder::new(":");
     /// key.literal("path:");
     /// key.argument_str("a:b");
@@ -232,8 +232,8 @@ impl KeyBuilder {
 /// specialization). Both give the same text as `format_args!("{}", arg)`.
 ///
 /// ```
-/// use advanced_caching::KeyBuilder;
-/// use advanced_caching::key_arg::{DisplayKeyArg as _, FastKeyArg as _, KeyArg};
+/// use advanced_caching::key::KeyBuilder;
+/// use advanced_caching::key::key_arg::{DisplayKeyArg as _, FastKeyArg as _, KeyArg};
 /// let (id, name, ratio) = (42u64, "a:b", 0.5f64);
 /// let mut key = KeyBuilder::new(":");
 /// (&KeyArg(&id)).write_key(&mut key);
@@ -321,7 +321,7 @@ pub mod key_arg {
 /// escaped, so distinct arguments never collide.
 ///
 /// ```
-/// use advanced_caching::compose_key;
+/// use advanced_caching::key::compose_key;
 /// assert_eq!(compose_key("f", &[&"a:b", &1]), r"f:a\:b:1");
 /// assert_ne!(compose_key("f", &[&"a:b", &"c"]), compose_key("f", &[&"a", &"b:c"]));
 /// ```

@@ -14,7 +14,7 @@ const INLINE: usize = 96;
 /// without allocating; longer keys move to the heap. Derefs to `str`.
 ///
 /// ```
-/// use advanced_caching::Key;
+/// use advanced_caching::key::Key;
 /// let key = Key::from("user:42");
 /// assert_eq!(&*key, "user:42");
 /// assert_eq!(Key::from("x".repeat(500).as_str()).len(), 500);
@@ -74,7 +74,7 @@ impl Key {
     /// written first when it is empty or starts with `~` or `\\` (injective).
     ///
     /// ```
-    /// use advanced_caching::Key;
+    /// use advanced_caching::key::Key;
     /// assert_eq!(Key::guarded("a".into()), "a");
     /// assert_eq!(Key::guarded("~a".into()), "\\~a");
     /// assert_ne!(Key::guarded("\\".into()), Key::guarded(String::new()));

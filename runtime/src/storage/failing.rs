@@ -13,7 +13,7 @@ use crate::value::ValueType;
 /// A storage whose every call fails with the configuration error it was made with.
 ///
 /// ```
-/// use advanced_caching::{FailingStorage, Storage, StorageError, StorageExt, system_clock};
+/// use advanced_caching::{StorageError, clock::system_clock, storage::{FailingStorage, Storage, StorageExt}};
 /// let storage = FailingStorage::new("redis", StorageError::Config("no REDIS_URL".into()), system_clock());
 /// assert!(matches!(storage.get_blocking_typed::<u8>("k"), Err(StorageError::Config(_))));
 /// ```

@@ -22,7 +22,7 @@ pub(crate) struct Copies {
 /// The change feed of one shared storage in this process.
 ///
 /// ```
-/// use advanced_caching::ChangeFeed;
+/// use advanced_caching::storage::ChangeFeed;
 /// let feed = ChangeFeed::new();
 /// assert!(!feed.trusted(), "untrusted until its subscription is up");
 /// feed.connected();

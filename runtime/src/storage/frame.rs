@@ -104,7 +104,7 @@ mod tests {
     fn round_trips_and_rejects_garbage() {
         let ty = SerdeValue::<String>::new();
         let entry = CacheEntry::new(
-            Arc::new("v".to_string()) as crate::AnyValue,
+            Arc::new("v".to_string()) as crate::storage::AnyValue,
             1_000,
             Some(Duration::from_secs(1)),
             None,

@@ -23,7 +23,7 @@ use crate::error::StorageError;
 /// Configures a [`GcsStorage`].
 ///
 /// ```no_run
-/// use advanced_caching::{Codec, GcsStorage};
+/// use advanced_caching::storage::{Codec, GcsStorage};
 /// let storage = GcsStorage::builder("my-cache-bucket")
 ///     .prefix("app/")
 ///     .endpoint("http://127.0.0.1:4443") // an emulator: anonymous access
@@ -127,7 +127,7 @@ impl GcsStorageBuilder {
     }
 
     /// [`GcsStorageBuilder::build`] as a shared storage; a configuration error becomes a
-    /// [`FailingStorage`](crate::FailingStorage) whose every call fails with it (generated code
+    /// [`FailingStorage`](crate::storage::FailingStorage) whose every call fails with it (generated code
     /// uses this, so bad settings never stop a program).
     pub fn build_shared(self) -> super::SharedStorage {
         let clock = self.clock.clone();
@@ -144,7 +144,7 @@ impl GcsStorageBuilder {
 ///
 /// ```no_run
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use advanced_caching::{GcsStorage, StorageExt};
+/// use advanced_caching::storage::{GcsStorage, StorageExt};
 /// let gcs = GcsStorage::builder("cache").build().unwrap();
 /// gcs.set_typed("report", &vec![1u8, 2], None).await.unwrap();
 /// # });

@@ -58,7 +58,7 @@ impl Slot {
 /// [`Storage::cleanup_expired_blocking`]; a full storage evicts before it grows past `max_entries`.
 ///
 /// ```
-/// use advanced_caching::{MemoryStorage, StorageExt};
+/// use advanced_caching::storage::{MemoryStorage, StorageExt};
 /// let storage = MemoryStorage::new(2);
 /// for i in 0..10u32 {
 ///     storage.set_blocking_typed(&format!("k{i}"), &i, None).unwrap();
@@ -89,7 +89,7 @@ impl MemoryStorage {
     /// A storage of at most `max_entries` entries that reads time from `clock`.
     ///
     /// ```
-    /// use advanced_caching::{ManualClock, MemoryStorage};
+    /// use advanced_caching::{clock::ManualClock, storage::MemoryStorage};
     /// use std::sync::Arc;
     /// let storage = MemoryStorage::with_clock(100, Arc::new(ManualClock::new(0)));
     /// assert_eq!(storage.max_entries(), 100);

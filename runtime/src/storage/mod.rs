@@ -24,6 +24,12 @@ mod redis;
 #[cfg(feature = "s3")]
 mod s3;
 
+pub use crate::breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
+pub use crate::cleanup::{CleanupTarget, cleanup_all, schedule_cleanups};
+pub use crate::codec::{Codec, CodecError, UserCodec};
+pub use crate::entry::{CacheEntry, Freshness};
+pub use crate::env::{EnvError, expand_env, expand_with};
+pub use crate::value::{AnyValue, ObjectValue, SerdeValue, ValueType};
 pub use chain::{ChainLevel, ChainStorage};
 pub use failing::FailingStorage;
 pub use feed::ChangeFeed;
@@ -52,9 +58,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::clock::{Clock, Millis};
-use crate::entry::CacheEntry;
+
 use crate::error::StorageError;
-use crate::value::{AnyValue, SerdeValue, ValueType};
 
 /// A boxed, sendable future: what the async storage methods return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -73,7 +78,7 @@ pub type AnyEntry = CacheEntry<AnyValue>;
 /// with [`CacheEntry::freshness`]) but never an expired one.
 ///
 /// ```
-/// use advanced_caching::{MemoryStorage, Storage, StorageExt};
+/// use advanced_caching::storage::{MemoryStorage, Storage, StorageExt};
 /// use std::time::Duration;
 /// let storage = MemoryStorage::new(1_000);
 /// storage.set_blocking_typed("k", &5u32, Some(Duration::from_secs(60))).unwrap();
@@ -119,7 +124,7 @@ pub trait Storage: std::any::Any + Send + Sync {
     /// [`Storage::get_entry`]".
     ///
     /// ```
-    /// use advanced_caching::{MemoryStorage, SerdeValue, Storage, StorageExt};
+    /// use advanced_caching::storage::{MemoryStorage, SerdeValue, Storage, StorageExt};
     /// use std::time::Duration;
     /// let storage = MemoryStorage::new(10);
     /// storage.set_blocking_typed("k", &1u8, Some(Duration::from_secs(1))).unwrap();
@@ -191,7 +196,7 @@ pub trait Storage: std::any::Any + Send + Sync {
     /// storages; elsewhere a read, a comparison and a delete.
     ///
     /// ```
-    /// use advanced_caching::{MemoryStorage, SerdeValue, Storage, lock_entry};
+    /// use advanced_caching::storage::{MemoryStorage, SerdeValue, Storage, lock_entry};
     /// use std::time::Duration;
     /// let storage = MemoryStorage::new(10);
     /// let ty = SerdeValue::<String>::new();
@@ -262,7 +267,7 @@ pub trait Storage: std::any::Any + Send + Sync {
 /// [`SerdeValue<String>`]).
 ///
 /// ```
-/// use advanced_caching::lock_entry;
+/// use advanced_caching::storage::lock_entry;
 /// let entry = lock_entry("owner-1", 1_000, std::time::Duration::from_secs(2));
 /// assert_eq!(entry.fresh_until, Some(3_000));
 /// ```
@@ -306,7 +311,7 @@ pub type StorageFactory = Box<dyn FnOnce(crate::clock::SharedClock) -> SharedSto
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use advanced_caching::{MemoryStorage, StorageExt};
+/// use advanced_caching::storage::{MemoryStorage, StorageExt};
 /// use std::time::Duration;
 /// let storage = MemoryStorage::new(10);
 /// storage.set_typed("user:1", &"ada".to_string(), Some(Duration::from_secs(5))).await.unwrap();

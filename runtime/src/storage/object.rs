@@ -152,7 +152,7 @@ mod tests {
     fn metadata_round_trips_and_expires() {
         let ty = SerdeValue::<String>::new();
         let entry = CacheEntry::new(
-            Arc::new("v".repeat(100)) as crate::AnyValue,
+            Arc::new("v".repeat(100)) as crate::storage::AnyValue,
             1_000,
             Some(Duration::from_secs(1)),
             None,

@@ -65,7 +65,7 @@ pub trait ObjectBackend: fmt::Debug + Send + Sync + 'static {
     ) -> impl Future<Output = StorageResult<Vec<(String, Option<ObjectMetadata>)>>> + Send;
 }
 
-/// A storage on an object store ([`crate::S3Storage`], [`crate::GcsStorage`]).
+/// A storage on an object store ([`crate::storage::S3Storage`], [`crate::storage::GcsStorage`]).
 pub struct ObjectStorage<B> {
     backend: B,
     prefix: String,

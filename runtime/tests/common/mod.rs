@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use advanced_caching::{
-    AnyEntry, ManualClock, MemoryStorage, SharedStorage, Storage, StorageError, StorageResult,
-    ValueType,
+    StorageError,
+    clock::ManualClock,
+    storage::{AnyEntry, MemoryStorage, SharedStorage, Storage, StorageResult, ValueType},
 };
 
 /// A test clock at a round start time, and a memory storage on it.

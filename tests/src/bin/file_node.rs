@@ -8,7 +8,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use advanced_caching::{AnyValue, CacheEntry, FileStorage, SerdeValue, Storage, StorageExt};
+use advanced_caching::storage::{
+    AnyValue, CacheEntry, FileStorage, SerdeValue, Storage, StorageExt,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();

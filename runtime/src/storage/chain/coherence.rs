@@ -20,7 +20,7 @@ impl ChainStorage {
     /// has a feed, or a level above it is not in memory (logged).
     ///
     /// ```
-    /// use advanced_caching::{ChainStorage, MemoryStorage};
+    /// use advanced_caching::storage::{ChainStorage, MemoryStorage};
     /// use std::{sync::Arc, time::Duration};
     /// let l1 = Arc::new(MemoryStorage::new(100));
     /// let l2 = Arc::new(MemoryStorage::new(100)); // a RedisStorage in a real deployment

@@ -5,7 +5,7 @@ use super::*;
 /// One level of a [`ChainStorage`]: a storage and an optional cap on how long copies live there.
 ///
 /// ```
-/// use advanced_caching::{ChainLevel, MemoryStorage};
+/// use advanced_caching::storage::{ChainLevel, MemoryStorage};
 /// use std::{sync::Arc, time::Duration};
 /// let l1 = ChainLevel::new(Arc::new(MemoryStorage::new(1_000))).ttl_cap(Duration::from_secs(60));
 /// assert_eq!(l1.cap(), Some(Duration::from_secs(60)));

@@ -30,7 +30,7 @@ use self::ops::{finish, first_error};
 /// A hybrid storage is a chain of two: [`ChainStorage::hybrid`].
 ///
 /// ```
-/// use advanced_caching::{ChainLevel, ChainStorage, MemoryStorage, Storage, StorageExt};
+/// use advanced_caching::storage::{ChainLevel, ChainStorage, MemoryStorage, Storage, StorageExt};
 /// use std::{sync::Arc, time::Duration};
 /// let fast = Arc::new(MemoryStorage::new(100));
 /// let slow = Arc::new(MemoryStorage::new(10_000));
@@ -84,7 +84,7 @@ impl ChainStorage {
     /// that hits L2 repopulates L1.
     ///
     /// ```
-    /// use advanced_caching::{ChainStorage, MemoryStorage, Storage};
+    /// use advanced_caching::storage::{ChainStorage, MemoryStorage, Storage};
     /// use std::{sync::Arc, time::Duration};
     /// let hot = ChainStorage::hybrid(
     ///     Arc::new(MemoryStorage::new(1_000)),
@@ -114,7 +114,7 @@ impl ChainStorage {
     /// The common hybrid: a memory L1 of `max_entries` in front of Redis at `url`.
     ///
     /// ```no_run
-    /// use advanced_caching::ChainStorage;
+    /// use advanced_caching::storage::ChainStorage;
     /// use std::time::Duration;
     /// let hot = ChainStorage::from_redis("redis://127.0.0.1:6379", 10_000, Duration::from_secs(60)).unwrap();
     /// ```

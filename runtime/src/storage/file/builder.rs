@@ -5,7 +5,7 @@ use super::*;
 /// Configures a [`FileStorage`].
 ///
 /// ```
-/// use advanced_caching::{Codec, FileStorage};
+/// use advanced_caching::storage::{Codec, FileStorage};
 /// let dir = std::env::temp_dir().join("advanced-caching-doc-builder");
 /// let storage = FileStorage::builder(&dir).codec(Codec::Json).compression(true).build().unwrap();
 /// # std::fs::remove_dir_all(&dir).ok();
@@ -76,7 +76,7 @@ impl FileStorageBuilder {
     }
 
     /// [`FileStorageBuilder::build`] as a shared storage; a directory that cannot be made
-    /// becomes a [`FailingStorage`](crate::FailingStorage) whose every call fails with it
+    /// becomes a [`FailingStorage`](crate::storage::FailingStorage) whose every call fails with it
     /// (generated code uses this, so a bad directory never stops a program).
     pub fn build_shared(self) -> crate::storage::SharedStorage {
         let clock = self.clock.clone();

@@ -47,7 +47,7 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// writers that died. Safe for several processes sharing the directory.
 ///
 /// ```
-/// use advanced_caching::{FileStorage, StorageExt};
+/// use advanced_caching::storage::{FileStorage, StorageExt};
 /// use std::time::Duration;
 /// let dir = std::env::temp_dir().join(format!("advanced-caching-doc-{}", std::process::id()));
 /// let files = FileStorage::new(&dir).unwrap();

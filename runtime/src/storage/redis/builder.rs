@@ -5,7 +5,7 @@ use super::*;
 /// Configures a [`RedisStorage`].
 ///
 /// ```no_run
-/// use advanced_caching::{Codec, RedisStorage};
+/// use advanced_caching::storage::{Codec, RedisStorage};
 /// let storage = RedisStorage::builder("${REDIS_URL:-redis://127.0.0.1:6379}")
 ///     .prefix("app:")
 ///     .codec(Codec::Json)
@@ -203,7 +203,7 @@ impl RedisStorageBuilder {
     }
 
     /// [`RedisStorageBuilder::build`] as a shared storage; a configuration error (an unset
-    /// `${VAR}`, a bad URL) becomes a [`FailingStorage`](crate::FailingStorage) whose every call
+    /// `${VAR}`, a bad URL) becomes a [`FailingStorage`](crate::storage::FailingStorage) whose every call
     /// fails with it, so a cache around it degrades to calling its loader. Generated code uses
     /// this so a bad `REDIS_URL` never stops a program.
     pub fn build_shared(self) -> crate::storage::SharedStorage {

@@ -41,7 +41,7 @@ const MAX_EXPIRY_MS: u64 = 1 << 50;
 ///
 /// ```no_run
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use advanced_caching::{RedisStorage, StorageExt};
+/// use advanced_caching::storage::{RedisStorage, StorageExt};
 /// use std::time::Duration;
 /// let redis = RedisStorage::connect("redis://127.0.0.1:6379").unwrap();
 /// redis.set_typed("greeting", &"hi".to_string(), Some(Duration::from_secs(60))).await.unwrap();
@@ -124,7 +124,7 @@ impl RedisStorage {
     /// slot; each master has its own circuit breaker, so a dead master costs only its keys.
     ///
     /// ```no_run
-    /// use advanced_caching::RedisStorage;
+    /// use advanced_caching::storage::RedisStorage;
     /// let storage = RedisStorage::cluster(["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"])
     ///     .prefix("app:")
     ///     .build()
@@ -194,7 +194,7 @@ impl RedisStorage {
     ///
     /// ```no_run
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// use advanced_caching::{RedisStorage, SerdeValue};
+    /// use advanced_caching::storage::{RedisStorage, SerdeValue};
     /// let redis = RedisStorage::connect("redis://127.0.0.1:6379").unwrap();
     /// let entries = redis.get_many(&["a", "b"], &SerdeValue::<u32>::new()).await.unwrap();
     /// assert_eq!(entries.len(), 2);

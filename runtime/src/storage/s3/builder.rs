@@ -5,7 +5,7 @@ use super::*;
 /// Configures an [`S3Storage`].
 ///
 /// ```no_run
-/// use advanced_caching::{Codec, S3Storage};
+/// use advanced_caching::storage::{Codec, S3Storage};
 /// let storage = S3Storage::builder("my-cache-bucket")
 ///     .prefix("app/")
 ///     .endpoint("http://127.0.0.1:9000") // MinIO, R2, an emulator; path-style addressing
@@ -157,7 +157,7 @@ impl S3StorageBuilder {
     }
 
     /// [`S3StorageBuilder::build`] as a shared storage; a configuration error becomes a
-    /// [`FailingStorage`](crate::FailingStorage) whose every call fails with it (generated code
+    /// [`FailingStorage`](crate::storage::FailingStorage) whose every call fails with it (generated code
     /// uses this, so bad settings never stop a program).
     pub fn build_shared(self) -> crate::storage::SharedStorage {
         let clock = self.clock.clone();

@@ -28,7 +28,7 @@ pub use self::builder::S3StorageBuilder;
 ///
 /// ```no_run
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use advanced_caching::{S3Storage, StorageExt};
+/// use advanced_caching::storage::{S3Storage, StorageExt};
 /// let s3 = S3Storage::builder("cache").credentials("id", "secret").build().unwrap();
 /// s3.set_typed("report", &vec![1u8, 2], None).await.unwrap();
 /// # });
