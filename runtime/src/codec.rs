@@ -143,3 +143,22 @@ impl Codec {
         }
     }
 }
+
+/// How a byte storage writes payloads: the codec, whether it deflates them, and whether an
+/// unchanged payload skips the rewrite.
+#[derive(Clone)]
+pub(crate) struct Encoding {
+    pub(crate) codec: Codec,
+    pub(crate) compression: bool,
+    pub(crate) dedupe: bool,
+}
+
+impl fmt::Debug for Encoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Encoding")
+            .field("codec", &self.codec.name())
+            .field("compression", &self.compression)
+            .field("dedupe_writes", &self.dedupe)
+            .finish()
+    }
+}

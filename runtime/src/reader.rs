@@ -2,14 +2,13 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::clock::{SharedClock, system_clock};
 use crate::core::{CacheCore, Lookup, Windows};
 use crate::error::CacheError;
 use crate::flight::ErrorCloner;
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Scheduler, StartOnce};
 use crate::stats::{Stats, StatsSnapshot};
 use crate::storage::{AnyEntry, MemoryStorage, SharedStorage, StorageResult};
 use crate::value::{ObjectValue, SerdeValue, ValueType};
@@ -138,8 +137,7 @@ where
                 windows: Windows { ttl, stale: None },
                 interval: self.interval,
                 run_immediately: self.run_immediately,
-                started: AtomicBool::new(false),
-                scheduler,
+                schedule: StartOnce::new(scheduler),
             }),
         }
     }
@@ -152,8 +150,7 @@ struct ReaderInner<T, E> {
     windows: Windows,
     interval: Option<Duration>,
     run_immediately: bool,
-    started: AtomicBool,
-    scheduler: Scheduler,
+    schedule: StartOnce,
 }
 
 /// A read-only view of a background loader's value (`[readers.NAME]`).
@@ -165,13 +162,7 @@ pub struct Reader<T, E> {
     inner: Arc<ReaderInner<T, E>>,
 }
 
-impl<T, E> Clone for Reader<T, E> {
-    fn clone(&self) -> Self {
-        Self {
-            inner: self.inner.clone(),
-        }
-    }
-}
+clone_handle!(Reader);
 
 impl<T, E> Reader<T, E>
 where
@@ -180,40 +171,35 @@ where
 {
     /// Starts pulling on the interval (idempotent).
     pub fn start(&self) -> Result<(), CacheError> {
-        if self.inner.started.swap(true, Ordering::SeqCst) {
-            return Ok(());
-        }
         let Some(interval) = self.inner.interval else {
             return Ok(());
         };
-        // Held weakly: dropping the reader stops its schedule (see `BackgroundLoader::start`).
-        let weak = Arc::downgrade(&self.inner);
-        let started = self.inner.scheduler.every(
-            self.inner.core.name(),
-            interval,
-            self.inner.run_immediately,
-            move || {
-                let inner = weak.upgrade();
-                async move {
-                    if let Some(inner) = inner {
-                        Self { inner }.pull().await;
+        self.inner.schedule.start(|scheduler| {
+            // Held weakly: dropping the reader stops its schedule (see `BackgroundLoader::start`).
+            let weak = Arc::downgrade(&self.inner);
+            scheduler.every(
+                self.inner.core.name(),
+                interval,
+                self.inner.run_immediately,
+                move || {
+                    let inner = weak.upgrade();
+                    async move {
+                        if let Some(inner) = inner {
+                            Self { inner }.pull().await;
+                        }
                     }
-                }
-            },
-        );
-        if started.is_err() {
-            self.inner.started.store(false, Ordering::SeqCst);
-        }
-        started
+                },
+            )
+        })
     }
 
     /// Stops pulling.
     pub async fn stop(&self) {
-        self.inner.scheduler.shutdown().await;
+        self.inner.schedule.stop().await;
     }
 
     fn start_quietly(&self) {
-        if !self.inner.started.load(Ordering::Relaxed)
+        if !self.inner.schedule.started()
             && let Err(e) = self.start()
         {
             tracing::warn!(reader = self.inner.core.name(), error = %e, "cannot start reader");

@@ -149,3 +149,46 @@ impl Drop for Scheduler {
         self.shutdown_now();
     }
 }
+
+/// A scheduler that a loader or reader starts once (on first use, or from `start`), and may start
+/// again if starting failed.
+#[derive(Debug)]
+pub(crate) struct StartOnce {
+    started: std::sync::atomic::AtomicBool,
+    scheduler: Scheduler,
+}
+
+impl StartOnce {
+    pub(crate) fn new(scheduler: Scheduler) -> Self {
+        Self {
+            started: std::sync::atomic::AtomicBool::new(false),
+            scheduler,
+        }
+    }
+
+    /// Runs `start` with the scheduler unless it ran already; a failed start may be tried again.
+    pub(crate) fn start(
+        &self,
+        start: impl FnOnce(&Scheduler) -> Result<(), CacheError>,
+    ) -> Result<(), CacheError> {
+        use std::sync::atomic::Ordering;
+        if self.started.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let started = start(&self.scheduler);
+        if started.is_err() {
+            self.started.store(false, Ordering::SeqCst);
+        }
+        started
+    }
+
+    /// Whether it started.
+    pub(crate) fn started(&self) -> bool {
+        self.started.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Stops the scheduler after its current runs.
+    pub(crate) async fn stop(&self) {
+        self.scheduler.shutdown().await;
+    }
+}

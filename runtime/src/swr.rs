@@ -5,8 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dashmap::DashMap;
+use tokio::task::JoinHandle;
 
 use crate::core::{CacheCore, Lookup, Windows};
+use crate::error::CacheError;
 use crate::stats::{Stats, StatsSnapshot};
 use crate::storage::lock_entry;
 use crate::value::SerdeValue;
@@ -102,45 +104,12 @@ where
             }
             Lookup::Stale(v) => {
                 self.core.stats.record_stale_hit();
-                if let Some(mark) = self.mark_refreshing(key) {
-                    let core = self.core.clone();
-                    let (windows, lock_ttl) = (self.windows, self.lock_ttl);
-                    let task = async move {
-                        let key = mark.key.clone();
-                        let lock = lock_key(&key);
-                        let token = crate::storage::lock_token();
-                        if !try_lock(&core, &lock, &token, lock_ttl).await {
-                            return;
-                        }
-                        // The refresh runs as a task of its own, so that a panicking loader
-                        // ends only it: the lock is released whatever the outcome.
-                        let refresh = {
-                            let (core, key) = (core.clone(), key.clone());
-                            crate::rt::spawn(async move {
-                                core.call_and_store(&key, windows, loader).await.is_ok()
-                            })
-                        };
-                        let refreshed = match refresh {
-                            Ok(task) => task.await.unwrap_or_else(|_| {
-                                tracing::warn!(
-                                    cache = core.name(),
-                                    key,
-                                    "refresh panicked; stale value kept"
-                                );
-                                false
-                            }),
-                            Err(_) => false,
-                        };
-                        if refreshed {
-                            core.stats.record_refresh();
-                        }
-                        unlock(&core, &lock, &token).await;
-                        drop(mark);
-                    };
-                    if let Err(e) = crate::rt::spawn(task) {
-                        tracing::warn!(cache = self.core.name(), key, error = %e, "cannot start refresh");
-                    }
-                }
+                let windows = self.windows;
+                self.refresh_in_background(key, move |core, key| {
+                    crate::rt::spawn(async move {
+                        core.call_and_store(&key, windows, loader).await.is_ok()
+                    })
+                });
                 Ok(v)
             }
             Lookup::Miss => {
@@ -162,44 +131,61 @@ where
             }
             Lookup::Stale(v) => {
                 self.core.stats.record_stale_hit();
-                if let Some(mark) = self.mark_refreshing(key) {
-                    let core = self.core.clone();
-                    let (windows, lock_ttl) = (self.windows, self.lock_ttl);
-                    let task = move || {
-                        let key = &mark.key;
-                        let lock = lock_key(key);
-                        let token = crate::storage::lock_token();
-                        if !try_lock_blocking(&core, &lock, &token, lock_ttl) {
-                            return;
-                        }
-                        // A panicking loader must not keep the lock: catch, release, report.
-                        let refresh =
-                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                core.call_and_store_blocking(key, windows, loader).is_ok()
-                            }));
-                        unlock_blocking(&core, &lock, &token);
-                        match refresh {
-                            Ok(true) => core.stats.record_refresh(),
-                            Ok(false) => {}
-                            Err(_) => {
-                                tracing::warn!(
-                                    cache = core.name(),
-                                    key,
-                                    "refresh panicked; stale value kept"
-                                );
-                            }
-                        }
-                    };
-                    if let Err(e) = crate::rt::spawn_blocking(task) {
-                        tracing::warn!(cache = self.core.name(), key, error = %e, "cannot start refresh");
-                    }
-                }
+                let windows = self.windows;
+                self.refresh_in_background(key, move |core, key| {
+                    crate::rt::spawn_blocking(move || {
+                        core.call_and_store_blocking(&key, windows, loader).is_ok()
+                    })
+                });
                 Ok(v)
             }
             Lookup::Miss => {
                 self.core.stats.record_miss();
                 self.core.load_blocking(key, self.windows, loader)
             }
+        }
+    }
+
+    /// Refreshes a stale `key` in the background, once per key in this process (the mark) and
+    /// across processes (the lock in the storage). `refresh` starts the loader as a task of its
+    /// own (on a blocking thread for a sync loader) and yields whether a value was stored, so a
+    /// panicking loader ends only that task: the lock is released whatever the outcome.
+    fn refresh_in_background<R>(&self, key: &str, refresh: R)
+    where
+        R: FnOnce(Arc<CacheCore<T, E>>, String) -> Result<JoinHandle<bool>, CacheError>
+            + Send
+            + 'static,
+    {
+        let Some(mark) = self.mark_refreshing(key) else {
+            return;
+        };
+        let (core, lock_ttl) = (self.core.clone(), self.lock_ttl);
+        let task = async move {
+            let key = mark.key.clone();
+            let lock = lock_key(&key);
+            let token = crate::storage::lock_token();
+            if !try_lock(&core, &lock, &token, lock_ttl).await {
+                return;
+            }
+            let refreshed = match refresh(core.clone(), key.clone()) {
+                Ok(task) => task.await.unwrap_or_else(|_| {
+                    tracing::warn!(
+                        cache = core.name(),
+                        key,
+                        "refresh panicked; stale value kept"
+                    );
+                    false
+                }),
+                Err(_) => false,
+            };
+            if refreshed {
+                core.stats.record_refresh();
+            }
+            unlock(&core, &lock, &token).await;
+            drop(mark);
+        };
+        if let Err(e) = crate::rt::spawn(task) {
+            tracing::warn!(cache = self.core.name(), key, error = %e, "cannot start refresh");
         }
     }
 
@@ -243,27 +229,6 @@ async fn try_lock<T: Clone + Send + Sync + 'static, E>(
         .storage
         .set_if_not_exists(lock, entry, &SerdeValue::<String>::new())
         .await;
-    lock_outcome(core, lock, taken)
-}
-
-fn try_lock_blocking<T: Clone + Send + Sync + 'static, E>(
-    core: &CacheCore<T, E>,
-    lock: &str,
-    token: &str,
-    lock_ttl: Duration,
-) -> bool {
-    let entry = lock_entry(token, core.clock.now_millis(), lock_ttl);
-    let taken = core
-        .storage
-        .set_if_not_exists_blocking(lock, entry, &SerdeValue::<String>::new());
-    lock_outcome(core, lock, taken)
-}
-
-fn lock_outcome<T: Clone + Send + Sync + 'static, E>(
-    core: &CacheCore<T, E>,
-    lock: &str,
-    taken: crate::storage::StorageResult<bool>,
-) -> bool {
     match taken {
         Ok(won) => won,
         Err(e) => {
@@ -283,16 +248,6 @@ async fn unlock<T: Clone + Send + Sync + 'static, E>(
     token: &str,
 ) {
     if let Err(e) = core.storage.release_lock(lock, token).await {
-        core.stats.record_storage_failure(&e);
-    }
-}
-
-fn unlock_blocking<T: Clone + Send + Sync + 'static, E>(
-    core: &CacheCore<T, E>,
-    lock: &str,
-    token: &str,
-) {
-    if let Err(e) = core.storage.release_lock_blocking(lock, token) {
         core.stats.record_storage_failure(&e);
     }
 }

@@ -1,7 +1,6 @@
 //! Background loaders (writers): a value refreshed on a schedule, served from a storage.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use crate::clock::{SharedClock, system_clock};
 use crate::core::{CacheCore, Lookup, Windows};
 use crate::error::CacheError;
 use crate::flight::ErrorCloner;
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Scheduler, StartOnce};
 use crate::stats::{Stats, StatsSnapshot};
 use crate::storage::{BoxFuture, MemoryStorage, SharedStorage};
 use crate::value::{ObjectValue, SerdeValue, ValueType};
@@ -50,8 +49,7 @@ struct LoaderInner<T, E> {
     on_error: Option<ErrorHook<E>>,
     /// One run in flight at a time.
     running: tokio::sync::Mutex<()>,
-    started: AtomicBool,
-    scheduler: Scheduler,
+    schedule: StartOnce,
     lease: Lease,
     /// When (on the loader's clock) this writer last ran a scheduled load (`None`: due at the
     /// next tick it holds the lease).
@@ -69,13 +67,7 @@ pub struct BackgroundLoader<T, E> {
     inner: Arc<LoaderInner<T, E>>,
 }
 
-impl<T, E> Clone for BackgroundLoader<T, E> {
-    fn clone(&self) -> Self {
-        Self {
-            inner: self.inner.clone(),
-        }
-    }
-}
+clone_handle!(BackgroundLoader);
 
 impl<T, E> BackgroundLoader<T, E>
 where
@@ -85,52 +77,47 @@ where
     /// Starts the schedule (idempotent). Without an interval there is nothing to schedule, but a
     /// `run_immediately` loader still loads once now.
     pub fn start(&self) -> Result<(), CacheError> {
-        if self.inner.started.swap(true, Ordering::SeqCst) {
-            return Ok(());
-        }
-        // The schedule holds the loader weakly: dropping the last handle (the `Caches` that
-        // owns it) drops the loader, whose scheduler then stops every job.
-        let weak = Arc::downgrade(&self.inner);
-        let this = self.clone();
-        if !self.inner.run_immediately {
-            // The first scheduled load is one interval from now.
-            *self.last_run() = Some(self.inner.core.clock.now_millis());
-        }
-        let started = match self.inner.interval {
-            // Ticks at a quarter of the interval: the lease is checked four times per interval,
-            // the loader runs once per interval (see `run_scheduled`).
-            Some(interval) => self.inner.scheduler.every(
-                self.inner.core.name(),
-                (interval / 4).max(Duration::from_millis(1)),
-                true,
-                move || {
-                    let inner = weak.upgrade();
-                    async move {
-                        if let Some(inner) = inner {
-                            let _ = Self { inner }.run_scheduled().await;
+        self.inner.schedule.start(|scheduler| {
+            // The schedule holds the loader weakly: dropping the last handle (the `Caches` that
+            // owns it) drops the loader, whose scheduler then stops every job.
+            let weak = Arc::downgrade(&self.inner);
+            let this = self.clone();
+            if !self.inner.run_immediately {
+                // The first scheduled load is one interval from now.
+                *self.last_run() = Some(self.inner.core.clock.now_millis());
+            }
+            match self.inner.interval {
+                // Ticks at a quarter of the interval: the lease is checked four times per
+                // interval, the loader runs once per interval (see `run_scheduled`).
+                Some(interval) => scheduler.every(
+                    self.inner.core.name(),
+                    (interval / 4).max(Duration::from_millis(1)),
+                    true,
+                    move || {
+                        let inner = weak.upgrade();
+                        async move {
+                            if let Some(inner) = inner {
+                                let _ = Self { inner }.run_scheduled().await;
+                            }
                         }
-                    }
-                },
-            ),
-            None if self.inner.run_immediately => crate::rt::spawn(async move {
-                let _ = this.run_scheduled().await;
-            })
-            .map(drop),
-            None => Ok(()),
-        };
-        if started.is_err() {
-            self.inner.started.store(false, Ordering::SeqCst);
-        }
-        started
+                    },
+                ),
+                None if self.inner.run_immediately => crate::rt::spawn(async move {
+                    let _ = this.run_scheduled().await;
+                })
+                .map(drop),
+                None => Ok(()),
+            }
+        })
     }
 
     /// Stops the schedule after its current run.
     pub async fn stop(&self) {
-        self.inner.scheduler.shutdown().await;
+        self.inner.schedule.stop().await;
     }
 
     fn start_quietly(&self) {
-        if !self.inner.started.load(Ordering::Relaxed)
+        if !self.inner.schedule.started()
             && let Err(e) = self.start()
         {
             tracing::warn!(loader = self.inner.core.name(), error = %e, "cannot start background loader");

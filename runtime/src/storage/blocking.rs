@@ -1,11 +1,10 @@
-//! The blocking methods of the remote storages, written once: each drives the async method to
-//! completion.
+//! The blocking methods of the remote and composite storages, written once: each drives the
+//! async method to completion.
 
-/// The blocking methods of a remote storage, each driving the storage's async trait method to
+/// The blocking methods of a remote or composite storage, each driving the storage's async trait method to
 /// completion with [`crate::rt::block_on`] (which works inside or outside a tokio runtime).
 /// `$backend` turns a runtime failure into the storage's error. `cleanup_expired_blocking` is left
 /// to each storage.
-#[cfg(any(feature = "redis", feature = "s3", feature = "gcs"))]
 macro_rules! blocking_via_async {
     ($backend:expr) => {
         blocking_via_async!($backend, |_storage: &Self, _key: &str| None);

@@ -15,9 +15,9 @@ use gcloud_storage::http::objects::upload::{UploadObjectRequest, UploadType};
 
 use super::StorageResult;
 use super::object::{self, Metadata};
-use super::object_storage::{ObjectBackend, ObjectSettings, ObjectStorage};
+use super::object_storage::{ObjectBackend, ObjectSettings, ObjectStorage, Resolve};
 use crate::clock::{Millis, SharedClock, system_clock};
-use crate::codec::Codec;
+use crate::codec::{Codec, Encoding};
 use crate::error::StorageError;
 
 /// Configures a [`GcsStorage`].
@@ -43,11 +43,11 @@ pub struct GcsStorageBuilder {
 }
 
 impl GcsStorageBuilder {
-    /// Prepends `prefix` to every object name.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
+    byte_storage_setters!(
+        prefix: "Prepends `prefix` to every object name.",
+        compression: "Deflates bodies (the flag lives in the object's metadata, not in `Content-Encoding`, which GCS would undo on download).",
+        dedupe_writes: "When on, a write whose content hash matches the stored object skips the upload and only patches the metadata (the object's generation stays).",
+    );
 
     /// An endpoint for emulators (`http://127.0.0.1:4443`); requests are then anonymous.
     /// Without it: Google's endpoint with application-default credentials.
@@ -56,48 +56,14 @@ impl GcsStorageBuilder {
         self
     }
 
-    /// The codec of payloads (default [`Codec::Binary`]).
-    pub fn codec(mut self, codec: Codec) -> Self {
-        self.codec = codec;
-        self
-    }
-
-    /// Deflates bodies (the flag lives in the object's metadata, not in `Content-Encoding`,
-    /// which GCS would undo on download).
-    pub fn compression(mut self, on: bool) -> Self {
-        self.compression = on;
-        self
-    }
-
-    /// When on, a write whose content hash matches the stored object skips the upload and only
-    /// patches the metadata (the object's generation stays).
-    pub fn dedupe_writes(mut self, on: bool) -> Self {
-        self.dedupe_writes = on;
-        self
-    }
-
-    /// The clock that stamps entries and decides expiry (default: the system clock).
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = Some(clock);
-        self
-    }
-
     /// Builds the storage; `${VAR}` in the settings is resolved now. Without an endpoint this
     /// loads application-default credentials.
     pub fn build(self) -> Result<GcsStorage, StorageError> {
-        let expand = |what: &str, v: &str| {
-            crate::env::expand_env(v).map_err(|e| StorageError::Config(format!("gcs {what}: {e}")))
-        };
-        let bucket = expand("bucket", &self.bucket)?;
-        if bucket.is_empty() {
-            return Err(StorageError::Config("gcs bucket is empty".into()));
-        }
-        let prefix = expand("prefix", &self.prefix)?;
+        let resolve = Resolve("gcs");
+        let bucket = resolve.bucket(&self.bucket)?;
+        let prefix = resolve.text("prefix", &self.prefix)?;
         // An endpoint that resolves to nothing (`${GCS_ENDPOINT:-}`) means Google itself.
-        let endpoint = match &self.endpoint {
-            Some(e) => Some(expand("endpoint", e)?).filter(|e| !e.is_empty()),
-            None => None,
-        };
+        let endpoint = resolve.optional("endpoint", &self.endpoint)?;
         let config = match endpoint {
             Some(storage_endpoint) => ClientConfig {
                 storage_endpoint,
@@ -118,9 +84,11 @@ impl GcsStorageBuilder {
             backend,
             ObjectSettings {
                 prefix,
-                codec: self.codec,
-                compression: self.compression,
-                dedupe: self.dedupe_writes,
+                encoding: Encoding {
+                    codec: self.codec,
+                    compression: self.compression,
+                    dedupe: self.dedupe_writes,
+                },
                 clock: self.clock.unwrap_or_else(system_clock),
             },
         ))

@@ -6,6 +6,8 @@
 
 #[macro_use]
 mod blocking;
+#[macro_use]
+mod setters;
 mod chain;
 mod deflate;
 mod failing;

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::object;
 use super::{AnyEntry, BoxFuture, Storage, StorageResult};
 use crate::clock::{Millis, SharedClock};
-use crate::codec::Codec;
+use crate::codec::Encoding;
 use crate::error::StorageError;
 use crate::value::ValueType;
 
@@ -69,19 +69,49 @@ pub trait ObjectBackend: fmt::Debug + Send + Sync + 'static {
 pub struct ObjectStorage<B> {
     backend: B,
     prefix: String,
-    codec: Codec,
-    compression: bool,
-    dedupe: bool,
+    encoding: Encoding,
     clock: SharedClock,
     skipped_uploads: AtomicU64,
+}
+
+/// Resolves `${VAR}` in an object store's settings when its builder builds; errors name the
+/// store and the setting (`s3 bucket: …`).
+pub(crate) struct Resolve(pub(crate) &'static str);
+
+impl Resolve {
+    /// A setting, resolved.
+    pub(crate) fn text(&self, what: &str, value: &str) -> Result<String, StorageError> {
+        let store = self.0;
+        crate::env::expand_env(value)
+            .map_err(|e| StorageError::Config(format!("{store} {what}: {e}")))
+    }
+
+    /// The bucket: resolved, and not empty.
+    pub(crate) fn bucket(&self, value: &str) -> Result<String, StorageError> {
+        let bucket = self.text("bucket", value)?;
+        if bucket.is_empty() {
+            return Err(StorageError::Config(format!("{} bucket is empty", self.0)));
+        }
+        Ok(bucket)
+    }
+
+    /// An optional setting; one that resolves to nothing (`${ENDPOINT:-}`) counts as absent.
+    pub(crate) fn optional(
+        &self,
+        what: &str,
+        value: &Option<String>,
+    ) -> Result<Option<String>, StorageError> {
+        match value {
+            Some(v) => Ok(Some(self.text(what, v)?).filter(|v| !v.is_empty())),
+            None => Ok(None),
+        }
+    }
 }
 
 /// The settings every object storage takes.
 pub(crate) struct ObjectSettings {
     pub(crate) prefix: String,
-    pub(crate) codec: Codec,
-    pub(crate) compression: bool,
-    pub(crate) dedupe: bool,
+    pub(crate) encoding: Encoding,
     pub(crate) clock: SharedClock,
 }
 
@@ -90,9 +120,7 @@ impl<B: ObjectBackend> fmt::Debug for ObjectStorage<B> {
         f.debug_struct("ObjectStorage")
             .field("backend", &self.backend)
             .field("prefix", &self.prefix)
-            .field("codec", &self.codec.name())
-            .field("compression", &self.compression)
-            .field("dedupe_writes", &self.dedupe)
+            .field("encoding", &self.encoding)
             .finish()
     }
 }
@@ -102,9 +130,7 @@ impl<B: ObjectBackend> ObjectStorage<B> {
         Self {
             backend,
             prefix: settings.prefix,
-            codec: settings.codec,
-            compression: settings.compression,
-            dedupe: settings.dedupe,
+            encoding: settings.encoding,
             clock: settings.clock,
             skipped_uploads: AtomicU64::new(0),
         }
@@ -130,7 +156,7 @@ impl<B: ObjectBackend> ObjectStorage<B> {
         let Some((body, meta)) = self.backend.read(&name, self.now()).await? else {
             return Ok(None);
         };
-        object::decode(&body, &meta, ty, &self.codec, self.now()).map_err(|e| {
+        object::decode(&body, &meta, ty, &self.encoding.codec, self.now()).map_err(|e| {
             tracing::warn!(storage = B::KIND, key, error = %e, "bad object; treated as a miss");
             StorageError::Codec(e)
         })
@@ -138,8 +164,9 @@ impl<B: ObjectBackend> ObjectStorage<B> {
 
     async fn set(&self, key: &str, entry: AnyEntry, ty: &dyn ValueType) -> StorageResult<()> {
         let name = self.object_name(key);
-        let (body, meta) = object::encode(&entry, ty, &self.codec, self.compression)?;
-        if self.dedupe
+        let (body, meta) =
+            object::encode(&entry, ty, &self.encoding.codec, self.encoding.compression)?;
+        if self.encoding.dedupe
             && let Some(stored) = self.backend.head(&name).await?
             && object::content_hash(&stored) == object::content_hash(&meta)
         {
@@ -152,7 +179,8 @@ impl<B: ObjectBackend> ObjectStorage<B> {
 
     async fn set_nx(&self, key: &str, entry: AnyEntry, ty: &dyn ValueType) -> StorageResult<bool> {
         let name = self.object_name(key);
-        let (body, meta) = object::encode(&entry, ty, &self.codec, self.compression)?;
+        let (body, meta) =
+            object::encode(&entry, ty, &self.encoding.codec, self.encoding.compression)?;
         if self
             .backend
             .put(&name, body.clone(), meta.clone(), true)

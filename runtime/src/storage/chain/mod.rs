@@ -145,6 +145,25 @@ impl Storage for ChainStorage {
         self.kind
     }
 
+    // Each blocking call drives the async one: the walk over the levels is written once. (A hit
+    // on a memory L1 never gets here: `get_entry_now` answers it.)
+    blocking_via_async!(|e| StorageError::backend("chain", e));
+
+    fn release_lock_blocking(&self, key: &str, holder: &str) -> StorageResult<bool> {
+        crate::rt::block_on(self.release_lock(key, holder))
+            .map_err(|e| StorageError::backend("chain", e))?
+    }
+
+    fn renew_lock_blocking(&self, key: &str, holder: &str, ttl: Duration) -> StorageResult<bool> {
+        crate::rt::block_on(self.renew_lock(key, holder, ttl))
+            .map_err(|e| StorageError::backend("chain", e))?
+    }
+
+    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
+        crate::rt::block_on(self.cleanup_expired())
+            .map_err(|e| StorageError::backend("chain", e))?
+    }
+
     fn now(&self) -> Millis {
         self.clock_now()
     }
@@ -167,30 +186,6 @@ impl Storage for ChainStorage {
         }
         let read = self.levels.first()?.storage.get_entry_now(key, ty, now);
         read.filter(|r| matches!(r, Ok(Some(_))))
-    }
-
-    fn get_entry_blocking(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {
-        let (start, epoch) = self.read_plan();
-        let mut error = None;
-        for i in read_order(start, self.levels.len()) {
-            if i < start && error.is_none() {
-                break; // untrusted copies answer only when the shared level could not
-            }
-            match self.levels[i].storage.get_entry_blocking(key, ty) {
-                Ok(Some(entry)) => {
-                    if i >= start && self.may_promote(epoch) {
-                        self.fill_blocking(i, key, &entry, ty);
-                    }
-                    return Ok(Some(entry));
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    self.report(i, "get", &e);
-                    error.get_or_insert(e);
-                }
-            }
-        }
-        finish(None, error)
     }
 
     fn get_entry<'a>(
@@ -223,25 +218,6 @@ impl Storage for ChainStorage {
         })
     }
 
-    fn set_entry_blocking(
-        &self,
-        key: &str,
-        entry: AnyEntry,
-        ty: &dyn ValueType,
-    ) -> StorageResult<()> {
-        let now = self.clock_now();
-        let mut error = None;
-        for level in &self.levels {
-            first_error(
-                &mut error,
-                level
-                    .storage
-                    .set_entry_blocking(key, level.capped(&entry, now), ty),
-            );
-        }
-        finish((), error)
-    }
-
     fn set_entry<'a>(
         &'a self,
         key: &'a str,
@@ -264,17 +240,6 @@ impl Storage for ChainStorage {
         })
     }
 
-    fn delete_blocking(&self, key: &str) -> StorageResult<bool> {
-        let (mut any, mut error) = (false, None);
-        for level in &self.levels {
-            match level.storage.delete_blocking(key) {
-                Ok(removed) => any |= removed,
-                Err(e) => first_error(&mut error, Err(e)),
-            }
-        }
-        finish(any, error)
-    }
-
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
         Box::pin(async move {
             let (mut any, mut error) = (false, None);
@@ -286,18 +251,6 @@ impl Storage for ChainStorage {
             }
             finish(any, error)
         })
-    }
-
-    fn exists_blocking(&self, key: &str) -> StorageResult<bool> {
-        let mut error = None;
-        for level in &self.levels {
-            match level.storage.exists_blocking(key) {
-                Ok(true) => return Ok(true),
-                Ok(false) => {}
-                Err(e) => first_error(&mut error, Err(e)),
-            }
-        }
-        finish(false, error)
     }
 
     fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
@@ -312,26 +265,6 @@ impl Storage for ChainStorage {
             }
             finish(false, error)
         })
-    }
-
-    fn set_if_not_exists_blocking(
-        &self,
-        key: &str,
-        entry: AnyEntry,
-        ty: &dyn ValueType,
-    ) -> StorageResult<bool> {
-        let Some((deepest, faster)) = self.levels.split_last() else {
-            return Ok(false);
-        };
-        let now = self.clock_now();
-        let won =
-            deepest
-                .storage
-                .set_if_not_exists_blocking(key, deepest.capped(&entry, now), ty)?;
-        if won {
-            self.fill_blocking(faster.len(), key, &entry, ty);
-        }
-        Ok(won)
     }
 
     fn set_if_not_exists<'a>(
@@ -356,20 +289,12 @@ impl Storage for ChainStorage {
         })
     }
 
-    fn release_lock_blocking(&self, key: &str, holder: &str) -> StorageResult<bool> {
-        self.on_deepest_blocking(key, |deepest| deepest.release_lock_blocking(key, holder))
-    }
-
     fn release_lock<'a>(
         &'a self,
         key: &'a str,
         holder: &'a str,
     ) -> BoxFuture<'a, StorageResult<bool>> {
         self.on_deepest(key, move |deepest| deepest.release_lock(key, holder))
-    }
-
-    fn renew_lock_blocking(&self, key: &str, holder: &str, ttl: Duration) -> StorageResult<bool> {
-        self.on_deepest_blocking(key, |deepest| deepest.renew_lock_blocking(key, holder, ttl))
     }
 
     fn renew_lock<'a>(
@@ -379,17 +304,6 @@ impl Storage for ChainStorage {
         ttl: Duration,
     ) -> BoxFuture<'a, StorageResult<bool>> {
         self.on_deepest(key, move |deepest| deepest.renew_lock(key, holder, ttl))
-    }
-
-    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
-        let (mut removed, mut error) = (0, None);
-        for level in &self.levels {
-            match level.storage.cleanup_expired_blocking() {
-                Ok(n) => removed += n,
-                Err(e) => first_error(&mut error, Err(e)),
-            }
-        }
-        finish(removed, error)
     }
 
     fn cleanup_expired(&self) -> BoxFuture<'_, StorageResult<usize>> {

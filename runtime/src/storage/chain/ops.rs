@@ -7,24 +7,6 @@ impl ChainStorage {
     /// A lock operation: the deepest level decides (as for `set_if_not_exists`); when it acts,
     /// the copies in faster levels are dropped (one with an old expiry would read as expired
     /// before the lock is).
-    pub(super) fn on_deepest_blocking(
-        &self,
-        key: &str,
-        op: impl FnOnce(&dyn Storage) -> StorageResult<bool>,
-    ) -> StorageResult<bool> {
-        let Some((deepest, faster)) = self.levels.split_last() else {
-            return Ok(false);
-        };
-        let acted = op(deepest.storage.as_ref())?;
-        if acted {
-            for level in faster {
-                let _ = level.storage.delete_blocking(key);
-            }
-        }
-        Ok(acted)
-    }
-
-    /// Async [`ChainStorage::on_deepest_blocking`].
     pub(super) fn on_deepest<'a>(
         &'a self,
         key: &'a str,
@@ -59,24 +41,6 @@ impl ChainStorage {
     }
 
     /// Writes `entry` into the levels before `upto` (promotion and backfill); failures are logged.
-    pub(super) fn fill_blocking(
-        &self,
-        upto: usize,
-        key: &str,
-        entry: &AnyEntry,
-        ty: &dyn ValueType,
-    ) {
-        let now = self.clock_now();
-        for (i, level) in self.levels[..upto].iter().enumerate() {
-            if let Err(e) = level
-                .storage
-                .set_entry_blocking(key, level.capped(entry, now), ty)
-            {
-                self.report(i, "promote", &e);
-            }
-        }
-    }
-
     pub(super) async fn fill(&self, upto: usize, key: &str, entry: &AnyEntry, ty: &dyn ValueType) {
         let now = self.clock_now();
         for (i, level) in self.levels[..upto].iter().enumerate() {

@@ -21,33 +21,14 @@ pub struct FileStorageBuilder {
 }
 
 impl FileStorageBuilder {
-    /// The codec of payloads (default [`Codec::Binary`]).
-    pub fn codec(mut self, codec: Codec) -> Self {
-        self.codec = codec;
-        self
-    }
-
-    /// Deflates payloads.
-    pub fn compression(mut self, on: bool) -> Self {
-        self.compression = on;
-        self
-    }
-
-    /// When on, writing the same payload again only moves the entry's timestamps in place.
-    pub fn dedupe_writes(mut self, on: bool) -> Self {
-        self.dedupe_writes = on;
-        self
-    }
+    byte_storage_setters!(
+        compression: "Deflates payloads.",
+        dedupe_writes: "When on, writing the same payload again only moves the entry's timestamps in place.",
+    );
 
     /// Flushes each write to disk before it becomes visible (slower, survives power loss).
     pub fn fsync(mut self, on: bool) -> Self {
         self.fsync = on;
-        self
-    }
-
-    /// The clock that stamps entries and decides expiry (default: the system clock).
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = Some(clock);
         self
     }
 
@@ -66,9 +47,11 @@ impl FileStorageBuilder {
         })?;
         Ok(FileStorage {
             dir,
-            codec: self.codec,
-            compression: self.compression,
-            dedupe: self.dedupe_writes,
+            encoding: Encoding {
+                codec: self.codec,
+                compression: self.compression,
+                dedupe: self.dedupe_writes,
+            },
             fsync: self.fsync,
             clock: self.clock.unwrap_or_else(system_clock),
             deduped: AtomicU64::new(0),

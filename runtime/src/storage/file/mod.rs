@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use super::{AnyEntry, Storage, StorageResult, deflate, frame};
 use crate::clock::{Millis, SharedClock, system_clock};
-use crate::codec::{Codec, CodecError};
+use crate::codec::{Codec, CodecError, Encoding};
 use crate::entry::CacheEntry;
 use crate::error::StorageError;
 use crate::value::ValueType;
@@ -57,9 +57,7 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// ```
 pub struct FileStorage {
     dir: PathBuf,
-    codec: Codec,
-    compression: bool,
-    dedupe: bool,
+    encoding: Encoding,
     fsync: bool,
     clock: SharedClock,
     deduped: AtomicU64,
@@ -69,9 +67,7 @@ impl fmt::Debug for FileStorage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FileStorage")
             .field("dir", &self.dir)
-            .field("codec", &self.codec.name())
-            .field("compression", &self.compression)
-            .field("dedupe_writes", &self.dedupe)
+            .field("encoding", &self.encoding)
             .finish()
     }
 }
@@ -174,8 +170,8 @@ impl FileStorage {
     }
 
     fn encode_payload(&self, entry: &AnyEntry, ty: &dyn ValueType) -> StorageResult<Vec<u8>> {
-        let payload = ty.encode(&entry.value, &self.codec)?;
-        if !self.compression {
+        let payload = ty.encode(&entry.value, &self.encoding.codec)?;
+        if !self.encoding.compression {
             return Ok(payload);
         }
         Ok(deflate::compress(&payload)?)
@@ -186,7 +182,11 @@ impl FileStorage {
             .map_err(|_| StorageError::Codec(CodecError::Encode("key longer than 4 GiB".into())))?;
         let mut out = Vec::with_capacity(frame::HEADER_LEN + 5 + key.len() + payload.len());
         out.extend_from_slice(&frame::header(entry));
-        out.push(if self.compression { COMPRESSED } else { 0 });
+        out.push(if self.encoding.compression {
+            COMPRESSED
+        } else {
+            0
+        });
         out.extend_from_slice(&key_len.to_le_bytes());
         out.extend_from_slice(key.as_bytes());
         out.extend_from_slice(payload);
@@ -246,7 +246,7 @@ impl FileStorage {
         let Ok(Some(stored)) = self.read(key) else {
             return false;
         };
-        if stored.payload != payload || stored.compressed != self.compression {
+        if stored.payload != payload || stored.compressed != self.encoding.compression {
             return false;
         }
         let path = self.path_of(key);
@@ -269,7 +269,7 @@ impl FileStorage {
         } else {
             stored.payload
         };
-        let value = ty.decode(&payload, &self.codec)?;
+        let value = ty.decode(&payload, &self.encoding.codec)?;
         Ok(stored.stamps.map(|()| value))
     }
 
@@ -303,7 +303,7 @@ impl Storage for FileStorage {
         ty: &dyn ValueType,
     ) -> StorageResult<()> {
         let payload = self.encode_payload(&entry, ty)?;
-        if self.dedupe && self.try_dedupe(key, &entry, &payload) {
+        if self.encoding.dedupe && self.try_dedupe(key, &entry, &payload) {
             return Ok(());
         }
         let bytes = self.file_bytes(key, &entry, &payload)?;

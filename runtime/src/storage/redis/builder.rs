@@ -33,30 +33,10 @@ pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_millis(200);
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 
 impl RedisStorageBuilder {
-    /// Prepends `prefix` to every key, so several applications can share one Redis.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// The codec of payloads (default [`Codec::Binary`]).
-    pub fn codec(mut self, codec: Codec) -> Self {
-        self.codec = codec;
-        self
-    }
-
-    /// When on, writing a payload equal to the stored one only moves its timestamps and TTL
-    /// (atomically, in one server-side script) instead of rewriting it.
-    pub fn dedupe_writes(mut self, on: bool) -> Self {
-        self.dedupe_writes = on;
-        self
-    }
-
-    /// The clock that stamps entries and decides expiry on read (default: the system clock).
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = Some(clock);
-        self
-    }
+    byte_storage_setters!(
+        prefix: "Prepends `prefix` to every key, so several applications can share one Redis.",
+        dedupe_writes: "When on, writing a payload equal to the stored one only moves its timestamps and TTL (atomically, in one server-side script) instead of rewriting it.",
+    );
 
     /// How long one command may take before it fails (default 200 ms). A timed-out command is
     /// never retried, and it opens the circuit breaker at once: a hung server costs one timeout,
@@ -122,8 +102,11 @@ impl RedisStorageBuilder {
             timeout: self.timeout,
             url: shown,
             prefix: self.prefix,
-            codec: self.codec,
-            dedupe: self.dedupe_writes,
+            encoding: Encoding {
+                codec: self.codec,
+                compression: false,
+                dedupe: self.dedupe_writes,
+            },
             clock: self.clock.unwrap_or_else(system_clock),
             deduped: AtomicU64::new(0),
         })

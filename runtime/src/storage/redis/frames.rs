@@ -9,7 +9,7 @@ impl RedisStorage {
         entry: &AnyEntry,
         ty: &dyn ValueType,
     ) -> StorageResult<(Vec<u8>, Option<u64>)> {
-        let bytes = frame::encode(entry, ty, &self.codec)?;
+        let bytes = frame::encode(entry, ty, &self.encoding.codec)?;
         // Redis rejects an expiry past what its clock can add ("invalid expire time"): a longer
         // life is kept without a Redis expiry (the frame's own timestamps still end it on read).
         let ttl = entry
@@ -26,7 +26,7 @@ impl RedisStorage {
         ty: &dyn ValueType,
     ) -> StorageResult<Option<AnyEntry>> {
         let Some(bytes) = bytes else { return Ok(None) };
-        frame::decode(&bytes, ty, &self.codec, self.clock.now_millis()).map_err(|e| {
+        frame::decode(&bytes, ty, &self.encoding.codec, self.clock.now_millis()).map_err(|e| {
             tracing::warn!(key, error = %e, "bad payload in redis; treated as a miss");
             StorageError::Codec(e)
         })
@@ -71,7 +71,7 @@ impl RedisStorage {
                 self.run(node, move |mut c| async move { c.del::<_, ()>(k).await })
                     .await
             }
-            _ if self.dedupe => {
+            _ if self.encoding.dedupe => {
                 let written = self
                     .frame_script(node, &DEDUPE, k, bytes, Some(ttl.unwrap_or(0)))
                     .await?;
@@ -122,7 +122,7 @@ impl RedisStorage {
         let frame = frame::encode(
             &crate::storage::lock_entry(holder, 0, Duration::ZERO),
             &ty,
-            &self.codec,
+            &self.encoding.codec,
         )?;
         let token = frame[frame::HEADER_LEN..].to_vec();
         let k = self.full_key(key);
@@ -141,7 +141,7 @@ impl RedisStorage {
     ) -> StorageResult<bool> {
         let ty = crate::value::SerdeValue::<String>::new();
         let entry = crate::storage::lock_entry(holder, self.clock.now_millis(), ttl);
-        let bytes = frame::encode(&entry, &ty, &self.codec)?;
+        let bytes = frame::encode(&entry, &ty, &self.encoding.codec)?;
         let px = duration_millis(ttl).clamp(1, MAX_EXPIRY_MS);
         let k = self.full_key(key);
         let renewed = self

@@ -24,7 +24,7 @@ use self::scripts::{CREATE_IF_ABSENT, DEDUPE, RELEASE, RENEW};
 use super::{AnyEntry, BoxFuture, ChangeFeed, Storage, StorageResult, frame};
 use crate::breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
 use crate::clock::{Millis, SharedClock, duration_millis, system_clock};
-use crate::codec::Codec;
+use crate::codec::{Codec, Encoding};
 use crate::error::StorageError;
 use crate::value::ValueType;
 
@@ -60,8 +60,7 @@ pub struct RedisStorage {
     timeout: Duration,
     url: String,
     prefix: String,
-    codec: Codec,
-    dedupe: bool,
+    encoding: Encoding,
     clock: SharedClock,
     deduped: AtomicU64,
 }
@@ -71,8 +70,7 @@ impl fmt::Debug for RedisStorage {
         f.debug_struct("RedisStorage")
             .field("url", &self.url)
             .field("prefix", &self.prefix)
-            .field("codec", &self.codec.name())
-            .field("dedupe_writes", &self.dedupe)
+            .field("encoding", &self.encoding)
             .finish()
     }
 }

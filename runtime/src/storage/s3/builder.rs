@@ -30,11 +30,11 @@ pub struct S3StorageBuilder {
 }
 
 impl S3StorageBuilder {
-    /// Prepends `prefix` to every object name.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
+    byte_storage_setters!(
+        prefix: "Prepends `prefix` to every object name.",
+        compression: "Deflates bodies (the flag lives in the object's metadata).",
+        dedupe_writes: "When on, a write whose content hash matches the stored object skips the upload and only replaces the metadata (a server-side copy: the ETag stays).",
+    );
 
     /// The region (default: `AWS_REGION`, else `us-east-1`).
     pub fn region(mut self, region: impl Into<String>) -> Self {
@@ -59,31 +59,6 @@ impl S3StorageBuilder {
         self
     }
 
-    /// The codec of payloads (default [`Codec::Binary`]).
-    pub fn codec(mut self, codec: Codec) -> Self {
-        self.codec = codec;
-        self
-    }
-
-    /// Deflates bodies (the flag lives in the object's metadata).
-    pub fn compression(mut self, on: bool) -> Self {
-        self.compression = on;
-        self
-    }
-
-    /// When on, a write whose content hash matches the stored object skips the upload and only
-    /// replaces the metadata (a server-side copy: the ETag stays).
-    pub fn dedupe_writes(mut self, on: bool) -> Self {
-        self.dedupe_writes = on;
-        self
-    }
-
-    /// The clock that stamps entries and decides expiry (default: the system clock).
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = Some(clock);
-        self
-    }
-
     /// How long one request may take, connection included (default 5 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -92,20 +67,13 @@ impl S3StorageBuilder {
 
     /// Builds the storage; `${VAR}` in the settings is resolved now. No request is made.
     pub fn build(self) -> Result<S3Storage, StorageError> {
-        let expand = |what: &str, v: &str| {
-            crate::env::expand_env(v).map_err(|e| StorageError::Config(format!("s3 {what}: {e}")))
-        };
-        let bucket = expand("bucket", &self.bucket)?;
-        if bucket.is_empty() {
-            return Err(StorageError::Config("s3 bucket is empty".into()));
-        }
-        let prefix = expand("prefix", &self.prefix)?;
-        let region = match &self.region {
-            Some(r) => Some(expand("region", r)?).filter(|r| !r.is_empty()),
-            None => None,
-        }
-        .or_else(|| std::env::var("AWS_REGION").ok())
-        .unwrap_or_else(|| "us-east-1".into());
+        let resolve = Resolve("s3");
+        let bucket = resolve.bucket(&self.bucket)?;
+        let prefix = resolve.text("prefix", &self.prefix)?;
+        let region = resolve
+            .optional("region", &self.region)?
+            .or_else(|| std::env::var("AWS_REGION").ok())
+            .unwrap_or_else(|| "us-east-1".into());
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let credentials = self
             .credentials
@@ -133,11 +101,7 @@ impl S3StorageBuilder {
         .timeout_config(timeouts)
         .retry_config(aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(2));
         // An endpoint that resolves to nothing (`${S3_ENDPOINT:-}`) means AWS itself.
-        let endpoint = match &self.endpoint {
-            Some(e) => Some(expand("endpoint", e)?).filter(|e| !e.is_empty()),
-            None => None,
-        };
-        if let Some(endpoint) = endpoint {
+        if let Some(endpoint) = resolve.optional("endpoint", &self.endpoint)? {
             config = config.endpoint_url(endpoint).force_path_style(true);
         }
         let backend = S3Bucket {
@@ -148,9 +112,11 @@ impl S3StorageBuilder {
             backend,
             ObjectSettings {
                 prefix,
-                codec: self.codec,
-                compression: self.compression,
-                dedupe: self.dedupe_writes,
+                encoding: Encoding {
+                    codec: self.codec,
+                    compression: self.compression,
+                    dedupe: self.dedupe_writes,
+                },
                 clock: self.clock.unwrap_or_else(system_clock),
             },
         ))

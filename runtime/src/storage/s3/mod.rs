@@ -12,9 +12,9 @@ use aws_sdk_s3::types::MetadataDirective;
 
 use super::StorageResult;
 use super::object::Metadata;
-use super::object_storage::{ObjectBackend, ObjectSettings, ObjectStorage};
+use super::object_storage::{ObjectBackend, ObjectSettings, ObjectStorage, Resolve};
 use crate::clock::{Millis, SharedClock, system_clock};
-use crate::codec::Codec;
+use crate::codec::{Codec, Encoding};
 use crate::error::StorageError;
 
 mod builder;
