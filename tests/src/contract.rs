@@ -19,6 +19,7 @@ use advanced_caching::{
 /// On the first broken clause, naming the storage (`label`) and the clause.
 pub async fn check(storage: &dyn Storage, clock: &ManualClock, label: &str) {
     values(storage, clock, label, "async").await;
+    shapes(storage, label).await;
     locks(storage, label, "async").await;
     let blocking = format!("{label} (blocking)");
     tokio::task::block_in_place(|| {
@@ -133,6 +134,49 @@ async fn values(storage: &dyn Storage, clock: &ManualClock, label: &str, p: &str
         Some("third"),
         "{label}: created over an expired entry"
     );
+}
+
+/// What a storage keeps exactly: a TTL to the millisecond, any key (path-like, with a NUL,
+/// very long, non-ASCII), and a delete of an absent key is `false`.
+async fn shapes(storage: &dyn Storage, label: &str) {
+    let key = "contract:shapes:ms";
+    storage
+        .set_typed(key, &1u8, Some(Duration::from_millis(1_500)))
+        .await
+        .unwrap();
+    let entry = storage
+        .get_entry(key, &SerdeValue::<u8>::new())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        entry.fresh_until.unwrap() - entry.created_at,
+        1_500,
+        "{label}: the TTL is kept to the millisecond"
+    );
+    assert!(storage.delete(key).await.unwrap(), "{label}: delete");
+    assert!(
+        !storage.delete(key).await.unwrap(),
+        "{label}: delete of an absent key is false"
+    );
+    let long = format!("contract:shapes:{}", "k".repeat(5_000));
+    for key in [
+        "contract:shapes:../../etc/passwd",
+        "contract:shapes:nul\0byte",
+        long.as_str(),
+        "contract:shapes:spaces and ünïcode",
+    ] {
+        storage.set_typed(key, &key.len(), None).await.unwrap();
+        assert_eq!(
+            storage.get_typed::<usize>(key).await.unwrap(),
+            Some(key.len()),
+            "{label}: the key {key:.60?} round-trips"
+        );
+        assert!(
+            storage.delete(key).await.unwrap(),
+            "{label}: {key:.60?} deleted"
+        );
+    }
 }
 
 fn values_blocking(storage: &dyn Storage, clock: &ManualClock, label: &str) {

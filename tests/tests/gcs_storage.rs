@@ -41,60 +41,6 @@ async fn object(storage: &GcsStorage, key: &str) -> Object {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn every_operation_async_and_blocking() {
-    let gcs = emulator_or_skip!(fake_gcs);
-    let storage = Arc::new(bucket(&gcs, "ops").await);
-    assert_eq!(storage.get_typed::<String>("a").await.unwrap(), None);
-    storage
-        .set_typed("a", &"one".to_string(), Some(Duration::from_secs(60)))
-        .await
-        .unwrap();
-    assert_eq!(
-        storage.get_typed::<String>("a").await.unwrap().as_deref(),
-        Some("one")
-    );
-    let entry = storage
-        .get_entry("a", &SerdeValue::<String>::new())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(entry.fresh_until.unwrap() - entry.created_at, 60_000);
-    assert!(storage.exists("a").await.unwrap());
-    assert!(storage.delete("a").await.unwrap());
-    assert!(!storage.delete("a").await.unwrap());
-    assert!(!storage.exists("a").await.unwrap());
-
-    let blocking = storage.clone();
-    tokio::task::spawn_blocking(move || {
-        blocking
-            .set_blocking_typed("b", &vec![1u32, 2], None)
-            .unwrap();
-        assert_eq!(
-            blocking.get_blocking_typed::<Vec<u32>>("b").unwrap(),
-            Some(vec![1, 2])
-        );
-        assert!(blocking.exists_blocking("b").unwrap());
-        assert!(blocking.delete_blocking("b").unwrap());
-    })
-    .await
-    .unwrap();
-
-    for key in [
-        "../../etc/passwd",
-        "nul\0byte",
-        &"k".repeat(5_000),
-        "spaces and ünïcode",
-    ] {
-        storage.set_typed(key, &key.len(), None).await.unwrap();
-        assert_eq!(
-            storage.get_typed::<usize>(key).await.unwrap(),
-            Some(key.len()),
-            "{key:?}"
-        );
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn expiry_lives_in_metadata_and_cleanup_removes_expired_objects() {
     let gcs = emulator_or_skip!(fake_gcs);
     let clock = ManualClock::new(1_000_000);

@@ -47,59 +47,6 @@ async fn etag(s3: &S3Storage, key: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn every_operation_async_and_blocking() {
-    let moto = emulator_or_skip!(moto);
-    let s3 = Arc::new(bucket(&moto, "ops").await);
-    assert_eq!(s3.get_typed::<String>("a").await.unwrap(), None);
-    s3.set_typed("a", &"one".to_string(), Some(Duration::from_secs(60)))
-        .await
-        .unwrap();
-    assert_eq!(
-        s3.get_typed::<String>("a").await.unwrap().as_deref(),
-        Some("one")
-    );
-    let entry = s3
-        .get_entry("a", &SerdeValue::<String>::new())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(entry.fresh_until.unwrap() - entry.created_at, 60_000);
-    assert!(s3.exists("a").await.unwrap());
-    assert!(s3.delete("a").await.unwrap());
-    assert!(!s3.delete("a").await.unwrap());
-    assert!(!s3.exists("a").await.unwrap());
-
-    let blocking = s3.clone();
-    tokio::task::spawn_blocking(move || {
-        blocking
-            .set_blocking_typed("b", &vec![1u32, 2], None)
-            .unwrap();
-        assert_eq!(
-            blocking.get_blocking_typed::<Vec<u32>>("b").unwrap(),
-            Some(vec![1, 2])
-        );
-        assert!(blocking.exists_blocking("b").unwrap());
-        assert!(blocking.delete_blocking("b").unwrap());
-    })
-    .await
-    .unwrap();
-
-    for key in [
-        "../../etc/passwd",
-        "nul\0byte",
-        &"k".repeat(5_000),
-        "spaces and ünïcode",
-    ] {
-        s3.set_typed(key, &key.len(), None).await.unwrap();
-        assert_eq!(
-            s3.get_typed::<usize>(key).await.unwrap(),
-            Some(key.len()),
-            "{key:?}"
-        );
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn expiry_lives_in_metadata_and_cleanup_removes_expired_objects() {
     let moto = emulator_or_skip!(moto);
     let clock = ManualClock::new(1_000_000);
