@@ -1,5 +1,6 @@
 //! End-to-end tests of advanced-caching: wrappers generated from `specs/*.toml` by `build.rs`,
-//! compiled here under `#![deny(warnings)]`, called by the tests in `tests/`.
+//! compiled here under `#![deny(warnings)]`, called by the tests in `tests/`. The semantics they pin
+//! are listed in `docs/design.md` ("The semantics contract").
 #![deny(warnings)]
 
 pub mod contract;

@@ -113,10 +113,6 @@ impl StorageModel for Chain {
         self.coherent
     }
 
-    fn keyspaces(&self, _: &str) -> Vec<(String, String)> {
-        Vec::new()
-    }
-
     fn build(&self) -> proc_macro2::TokenStream {
         let coherent = self.coherent.then(|| quote! { .coherent() });
         let levels = self.levels.iter().map(|level| {

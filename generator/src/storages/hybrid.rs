@@ -104,10 +104,6 @@ impl StorageModel for Hybrid {
         self.coherent
     }
 
-    fn keyspaces(&self, _: &str) -> Vec<(String, String)> {
-        Vec::new()
-    }
-
     fn build(&self) -> proc_macro2::TokenStream {
         let coherent = self.coherent.then(|| quote! { .coherent() });
         let (l1, l2) = (storage_ident(&self.l1), storage_ident(&self.l2));

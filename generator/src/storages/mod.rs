@@ -56,8 +56,11 @@ pub(crate) trait StorageModel {
         false
     }
     /// The keyspaces it writes into, each with the prefix its keys get there (`name` is the
-    /// storage's name); composites reach theirs through their levels.
-    fn keyspaces(&self, name: &str) -> Vec<(String, String)>;
+    /// storage's name); composites have none of their own and reach theirs through their levels.
+    fn keyspaces(&self, name: &str) -> Vec<(String, String)> {
+        let _ = name;
+        Vec::new()
+    }
     /// How often expired entries are removed (stores that keep them until removed).
     fn cleanup_interval(&self) -> Option<Duration> {
         None
