@@ -203,6 +203,22 @@ pub(crate) fn wrapper_hits(plan: Plan, report: &mut Report) {
     report.compare("wrapper_hit", o, "dashmap", p);
 }
 
+/// A background loader's value against the floor: one `arc_swap` load and a clone of the value.
+pub(crate) fn background_hits(plan: Plan, report: &mut Report) {
+    let _ = black_box(caches::settings());
+    let swap = arc_swap::ArcSwap::from_pointee(crate::loaders::settings());
+    let (o, p) = pair(
+        plan,
+        |_| {
+            let _ = black_box(caches::settings());
+        },
+        |_| {
+            black_box(String::clone(&swap.load()));
+        },
+    );
+    report.compare("bg_hit", o, "arc_swap", p);
+}
+
 pub(crate) fn inserts_and_loads(plan: Plan, report: &mut Report) {
     let keys = key_names(KEYS);
     let ours = MemoryStorage::new(KEYS * 2);

@@ -4,3 +4,8 @@
 pub(crate) fn lookup(id: u64, name: &str) -> String {
     format!("{name}#{id}")
 }
+
+/// A background loader's value: a settings text of a few hundred bytes.
+pub(crate) fn settings() -> String {
+    "feature_x=on;".repeat(20)
+}

@@ -144,6 +144,24 @@ pub(crate) fn redis_cases(plan: Plan, report: &mut Report) {
     let slow = plan.scaled(0.02);
     let (o, p) = gets(slow, &rt, &ours, &raw, &keys);
     report.compare("redis_get", o, "redis", p);
+    // The same GET and decode from blocking code: ours through `get_blocking`, the raw client
+    // through its own sync connection.
+    if let Ok(mut sync) = redis::Client::open(server.url()).and_then(|c| c.get_connection()) {
+        let (o, p) = pair(
+            slow,
+            |i| {
+                let k = &keys[i as usize % keys.len()];
+                black_box(ours.get_blocking_typed::<Record>(k).ok());
+            },
+            |i| {
+                let k = format!("raw:{}", keys[i as usize % keys.len()]);
+                let bytes: Option<Vec<u8>> = redis::Commands::get(&mut sync, k).ok().flatten();
+                let got: Option<Record> = bytes.and_then(|b| Codec::Binary.decode(&b).ok());
+                black_box(got);
+            },
+        );
+        report.compare("redis_get_sync", o, "redis_sync", p);
+    }
     let (o, p) = pair(
         slow,
         |i| {

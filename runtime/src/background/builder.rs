@@ -170,6 +170,9 @@ where
             .value_type
             .unwrap_or_else(|| Box::new(ObjectValue::<T>::new()));
         let core_clock = clock.clone();
+        // A storage in this process is written only through this loader (one writer per storage
+        // and key here): its last value can be kept at hand.
+        let latest = (storage.kind() == "memory").then(ArcSwapOption::empty);
         let mut core = CacheCore::new(&self.name, storage, clock, value_type, self.cloner);
         core.fleet = self.fleet;
         Ok(BackgroundLoader {
@@ -185,6 +188,7 @@ where
                 schedule: StartOnce::new(Scheduler::with_clock(core_clock)),
                 lease: Lease::new(&key, self.interval),
                 last_run: std::sync::Mutex::new(None),
+                latest,
                 _slot: slot,
             }),
         })

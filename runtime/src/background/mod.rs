@@ -4,9 +4,10 @@ use std::future::Future;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use arc_swap::ArcSwapOption;
 use dashmap::DashMap;
 
-use crate::clock::{SharedClock, system_clock};
+use crate::clock::{Millis, SharedClock, system_clock};
 use crate::core::{CacheCore, Lookup, Windows};
 use crate::error::CacheError;
 use crate::flight::ErrorCloner;
@@ -39,6 +40,12 @@ impl<T, E> Clone for LoaderFn<T, E> {
     }
 }
 
+/// A value this loader stored, and when it stops being fresh (on the loader's clock).
+struct Latest<T> {
+    value: T,
+    fresh_until: Millis,
+}
+
 struct LoaderInner<T, E> {
     core: CacheCore<T, E>,
     key: String,
@@ -54,6 +61,9 @@ struct LoaderInner<T, E> {
     /// When (on the loader's clock) this writer last ran a scheduled load (`None`: due at the
     /// next tick it holds the lease).
     last_run: std::sync::Mutex<Option<crate::clock::Millis>>,
+    /// The last value this loader stored, when its storage lives in this process (memory):
+    /// every write then goes through this loader, so a hit is one atomic load and no lookup.
+    latest: Option<ArcSwapOption<Latest<T>>>,
     _slot: WriterSlot,
 }
 
@@ -260,8 +270,36 @@ where
         result
     }
 
+    /// The last value this loader stored, while it is fresh (only for a storage in this
+    /// process).
+    fn latest(&self) -> Option<T> {
+        let inner = &self.inner;
+        let latest = inner.latest.as_ref()?.load();
+        let latest = latest.as_ref()?;
+        (inner.core.clock.now_millis() < latest.fresh_until).then(|| latest.value.clone())
+    }
+
+    /// Keeps a value just stored as the latest (see [`LoaderInner::latest`]); a failure keeps
+    /// the last good one, as the storage does.
+    fn remember(&self, result: &Result<T, E>) {
+        let inner = &self.inner;
+        let (Some(cell), Ok(value)) = (&inner.latest, result) else {
+            return;
+        };
+        let now = inner.core.clock.now_millis();
+        let fresh_until = match inner.windows.ttl {
+            Some(ttl) => now.saturating_add(crate::clock::duration_millis(ttl)),
+            None => Millis::MAX,
+        };
+        cell.store(Some(Arc::new(Latest {
+            value: value.clone(),
+            fresh_until,
+        })));
+    }
+
     /// Counts a run; a failure is logged and handed to `on_error`.
     fn after_run(&self, result: &Result<T, E>) {
+        self.remember(result);
         let inner = &self.inner;
         match result {
             Ok(_) => inner.core.stats.record_refresh(),
@@ -281,12 +319,16 @@ where
     pub async fn get(&self) -> Result<T, E> {
         self.start_quietly();
         let inner = &self.inner;
+        if let Some(v) = self.latest() {
+            inner.core.stats.record_hit();
+            return Ok(v);
+        }
         if let Lookup::Fresh(v) = inner.core.lookup(&inner.key).await {
             inner.core.stats.record_hit();
             return Ok(v);
         }
         inner.core.stats.record_miss();
-        match &inner.loader {
+        let loaded = match &inner.loader {
             LoaderFn::Async(f) => inner.core.load(&inner.key, inner.windows, || f()).await,
             LoaderFn::Blocking(f) => {
                 let f = f.clone();
@@ -294,7 +336,9 @@ where
                     .core
                     .load_blocking(&inner.key, inner.windows, move || f())
             }
-        }
+        };
+        self.remember(&loaded);
+        loaded
     }
 
     /// Blocking [`BackgroundLoader::get`], for blocking loaders (async ones are driven to
@@ -308,12 +352,16 @@ where
     pub fn get_blocking(&self) -> Result<T, E> {
         self.start_quietly();
         let inner = &self.inner;
+        if let Some(v) = self.latest() {
+            inner.core.stats.record_hit();
+            return Ok(v);
+        }
         if let Lookup::Fresh(v) = inner.core.lookup_blocking(&inner.key) {
             inner.core.stats.record_hit();
             return Ok(v);
         }
         inner.core.stats.record_miss();
-        match &inner.loader {
+        let loaded = match &inner.loader {
             LoaderFn::Blocking(f) => {
                 let f = f.clone();
                 inner
@@ -332,7 +380,9 @@ where
                         }
                     })
             }
-        }
+        };
+        self.remember(&loaded);
+        loaded
     }
 
     /// The storage the value is written to.
@@ -353,5 +403,36 @@ where
     /// The counters now.
     pub fn stats(&self) -> StatsSnapshot {
         self.inner.core.stats.snapshot()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::clock::ManualClock;
+
+    /// On a memory storage the last stored value answers hits until its TTL ends, then the
+    /// loader runs again; a refresh replaces it at once.
+    #[test]
+    fn the_latest_value_is_served_until_its_ttl_then_reloaded() {
+        let clock = ManualClock::new(1_000_000);
+        let calls = Arc::new(AtomicU32::new(0));
+        let counted = calls.clone();
+        let loader = BackgroundLoaderBuilder::<u32, std::convert::Infallible>::new("latest")
+            .clock(Arc::new(clock.clone()))
+            .ttl(Some(Duration::from_secs(10)))
+            .build_blocking(move || Ok(counted.fetch_add(1, Ordering::SeqCst) + 1))
+            .unwrap();
+        assert_eq!(loader.get_blocking(), Ok(1));
+        clock.advance(Duration::from_secs(9));
+        assert_eq!(loader.get_blocking(), Ok(1), "fresh: no load");
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(loader.get_blocking(), Ok(2), "past its ttl: loaded again");
+        assert_eq!(loader.refresh_now_blocking(), Ok(3));
+        assert_eq!(loader.get_blocking(), Ok(3), "a refresh replaces it");
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(loader.stats().hits, 2);
     }
 }
