@@ -407,6 +407,7 @@ where
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test fails loudly
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
