@@ -11,6 +11,14 @@ macro_rules! blocking_via_async {
     };
     // `$early` answers at once, without a hop to the runtime (a storage that is known down).
     ($backend:expr, $early:expr) => {
+        blocking_via_async!(
+            $backend,
+            $early,
+            get: |_storage: &Self, _key: &str, _ty: &dyn ValueType| None
+        );
+    };
+    // `$get` reads on the caller's thread when it can (`None`: through the async path).
+    ($backend:expr, $early:expr, get: $get:expr) => {
         fn get_entry_blocking(
             &self,
             key: &str,
@@ -18,6 +26,9 @@ macro_rules! blocking_via_async {
         ) -> StorageResult<Option<AnyEntry>> {
             if let Some(e) = ($early)(self, key) {
                 return Err(e);
+            }
+            if let Some(read) = ($get)(self, key, ty) {
+                return read;
             }
             crate::rt::block_on(self.get_entry(key, ty)).map_err($backend)?
         }

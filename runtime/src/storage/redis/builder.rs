@@ -93,11 +93,19 @@ impl RedisStorageBuilder {
                 }
             });
         }
+        // Plain TCP only: a TLS server keeps the async path, which has its TLS stack.
+        let sync = match (&conn, nodes.first()) {
+            (Conn::Single(_), Some(url)) if url.starts_with("redis://") => {
+                SyncConnections::new(url, self.connect_timeout, self.timeout)
+            }
+            _ => None,
+        };
         Ok(RedisStorage {
             conn,
             breakers,
             nodes,
             feed: OnceLock::new(),
+            sync,
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
             url: shown,

@@ -13,6 +13,7 @@ mod feed;
 mod frames;
 mod guard;
 mod scripts;
+mod sync;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
@@ -21,6 +22,7 @@ pub use self::builder::RedisStorageBuilder;
 use self::builder::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use self::cluster::{Breakers, Conn, Node};
 use self::scripts::{CREATE_IF_ABSENT, DEDUPE, RELEASE, RENEW};
+use self::sync::SyncConnections;
 use super::{AnyEntry, BoxFuture, ChangeFeed, Storage, StorageResult, frame};
 use crate::breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
 use crate::clock::{Millis, SharedClock, duration_millis, system_clock};
@@ -56,6 +58,9 @@ pub struct RedisStorage {
     /// The change feed, once a coherent chain asked for it; from then on every write and
     /// delete of a key is announced.
     feed: OnceLock<Arc<ChangeFeed>>,
+    /// Blocking connections for sync readers (one server only; a cluster's blocking calls go
+    /// through the async path).
+    sync: Option<SyncConnections>,
     connect_timeout: Duration,
     timeout: Duration,
     url: String,
@@ -230,9 +235,11 @@ impl Storage for RedisStorage {
     }
 
     // While Redis is down, blocking calls fail at once, without a hop to the runtime.
-    blocking_via_async!(backend, |s: &Self, key: &str| s
-        .skips(key)
-        .then_some(UNAVAILABLE));
+    blocking_via_async!(
+        backend,
+        |s: &Self, key: &str| s.skips(key).then_some(UNAVAILABLE),
+        get: |s: &Self, key: &str, ty: &dyn ValueType| s.get_entry_sync(key, ty)
+    );
 
     fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
         // Redis expires keys itself.
