@@ -171,6 +171,11 @@ fn cached_lookup(id: u64, name: &str) -> String {
     crate::loaders::lookup(id, name)
 }
 
+#[cached::proc_macro::cached(ttl_secs = 3600)]
+fn cached_report(id: u64) -> Vec<String> {
+    crate::loaders::report(id)
+}
+
 pub(crate) fn wrapper_hits(plan: Plan, report: &mut Report) {
     const NAMES: [&str; 4] = ["alpha", "beta", "gamma", "delta"];
     let arg = |i: u64| ((i * 7) % 10_000, NAMES[(i % 4) as usize]);
@@ -201,6 +206,22 @@ pub(crate) fn wrapper_hits(plan: Plan, report: &mut Report) {
         );
     });
     report.compare("wrapper_hit", o, "dashmap", p);
+
+    // A large value (100 rows): ours returns an `Arc` (`arc = true`), `cached` clones the rows.
+    for id in 0..1_000 {
+        caches::report(id);
+        cached_report(id);
+    }
+    let (o, p) = pair(
+        plan,
+        |i| {
+            black_box(caches::report(i % 1_000));
+        },
+        |i| {
+            black_box(cached_report(i % 1_000));
+        },
+    );
+    report.compare("wrapper_hit_arc", o, "cached", p);
 }
 
 /// A background loader's value against the floor: one `arc_swap` load and a clone of the value.

@@ -9,3 +9,10 @@ pub(crate) fn lookup(id: u64, name: &str) -> String {
 pub(crate) fn settings() -> String {
     "feature_x=on;".repeat(20)
 }
+
+/// A large value: a report of 100 rows.
+pub(crate) fn report(id: u64) -> Vec<String> {
+    (0..100)
+        .map(|i| format!("row {i} of report {id}"))
+        .collect()
+}

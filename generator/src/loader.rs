@@ -278,6 +278,7 @@ pub(crate) fn read_signature(sig: &syn::Signature) -> Result<Signature, LoaderEr
         fallible: is_result(&output),
         output,
         scope: Vec::new(),
+        arc: false,
     })
 }
 

@@ -193,6 +193,8 @@ pub struct Signature {
     pub fallible: bool,
     /// Imports that make the signature's types resolve outside the loader's module.
     pub scope: Vec<syn::ItemUse>,
+    /// The value is kept and returned as `Arc<T>` (`arc = true`): a hit clones a pointer.
+    pub arc: bool,
 }
 
 impl Signature {

@@ -112,12 +112,16 @@ pub(crate) struct RawStorage {
 }
 
 /// Declares a table of entries that call a loader, ending with the settings they all take: their
-/// storage, and for a loader outside this crate, its return type and whether it is async.
+/// storage, whether the value is shared as an `Arc`, and for a loader outside this crate, its
+/// return type and whether it is async.
 macro_rules! loading_entry {
     ($(#[$meta:meta])* struct $name:ident { $($fields:tt)* }) => {
         $(#[$meta])*
         pub(crate) struct $name {
             $($fields)*
+            /// Keep and return the value as `Arc<T>` (the wrapper returns `Arc<T>`, or
+            /// `Result<Arc<T>, E>`): a hit on a large value clones a pointer, not the value.
+            pub(crate) arc: Option<Spanned<bool>>,
             /// Storage name (default: `default_storage`).
             pub(crate) storage: Option<Spanned<String>>,
             /// For loaders outside this crate: the return type, e.g. "Result<User, Error>".

@@ -1,4 +1,4 @@
-//! The semantics of DESIGN §3, checked through generated wrappers (sync and async, ttl, swr,
+//! The semantics listed in docs/design.md, checked through generated wrappers (sync and async, ttl, swr,
 //! loader, reader), each test on its own isolated `Caches` with a test clock.
 #![allow(clippy::unwrap_used)] // a test fails loudly on an unexpected error
 #![allow(missing_docs)]

@@ -37,6 +37,7 @@ impl Checker<'_> {
         };
         let signature = self.signature(&raw.loader, &None, &raw.returns, &raw.is_async)?;
         let signature = self.with_context(signature, &raw.loader);
+        let signature = self.with_arc(signature, &raw.arc);
         if !signature.call_params().is_empty() {
             self.error(
                 format!("background loader `{}` must take no arguments", raw.loader.get_ref()),

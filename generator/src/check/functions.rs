@@ -104,7 +104,8 @@ impl Checker<'_> {
         }
         let signature = self
             .signature(&raw.loader, &raw.args, &raw.returns, &raw.is_async)
-            .map(|sig| self.with_context(sig, &raw.loader));
+            .map(|sig| self.with_context(sig, &raw.loader))
+            .map(|sig| self.with_arc(sig, &raw.arc));
         self.values.insert(
             name.get_ref().clone(),
             (

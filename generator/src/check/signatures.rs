@@ -90,6 +90,28 @@ impl Checker<'_> {
         }
     }
 
+    /// `arc = true`: the value is kept as `Arc<T>`, which needs `T` written out (`Result<T, E>`,
+    /// not a bare alias such as `io::Result`).
+    pub(super) fn with_arc(
+        &mut self,
+        mut sig: Signature,
+        arc: &Option<Spanned<bool>>,
+    ) -> Signature {
+        let Some(flag) = arc.as_ref().filter(|a| *a.get_ref()) else {
+            return sig;
+        };
+        if sig.value_type().is_none() {
+            self.error(
+                "`arc` needs the loader's value type written out",
+                flag.span(),
+                "the value type is hidden in an alias",
+                "write the return type as `Result<T, E>` (e.g. `std::io::Result<T>`), or remove `arc`",
+            );
+        }
+        sig.arc = true;
+        sig
+    }
+
     /// Marks a signature whose first parameter is `&Context`; the context elsewhere is an error.
     pub(super) fn with_context(
         &mut self,

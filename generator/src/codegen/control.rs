@@ -42,6 +42,15 @@ pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
     let name = ident(&f.name);
     let name_str = &f.name;
     let value = value_tokens(sig);
+    // An `Arc` value is inserted from the value itself or an `Arc` of it.
+    let (inserted, convert) = if sig.arc {
+        (
+            quote! { impl ::core::convert::Into<#value> },
+            Some(quote! { let value = ::core::convert::Into::into(value); }),
+        )
+    } else {
+        (value.clone(), None)
+    };
     let (asyncness, await_, suffix) = if sig.is_async {
         (quote! { async }, quote! { .await }, "")
     } else {
@@ -68,7 +77,8 @@ pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
                 }
 
                 /// Stores `value` as the entry of these arguments, as if it had just been loaded.
-                pub #asyncness fn insert(&self, #(#key_params,)* value: #value) {
+                pub #asyncness fn insert(&self, #(#key_params,)* value: #inserted) {
+                    #convert
                     self.0.#name.#insert(&super::__key(#(#key_args),*), value) #await_
                 }
 
@@ -96,7 +106,7 @@ pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
             }
 
             /// [`On::insert`] on the process-wide instance.
-            pub #asyncness fn insert(#(#key_params,)* value: #value) {
+            pub #asyncness fn insert(#(#key_params,)* value: #inserted) {
                 on(super::super::instance()).insert(#(#key_args,)* value) #await_
             }
 

@@ -90,7 +90,7 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
     let fleet = fleet_call(f.fleet);
     let negative = f.none_ttl.map(|t| {
         let t = millis(t);
-        quote! { .negative_ttl(__ac::Option::is_none, #t) }
+        quote! { .negative_ttl(|value: &__Value| value.is_none(), #t) }
     });
     let (cache_type, build_call, extra) = match &f.strategy {
         Strategy::Ttl => (quote! { __ac::TtlCache }, quote! { build_ttl() }, quote! {}),

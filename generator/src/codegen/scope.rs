@@ -8,7 +8,6 @@ use super::*;
 /// The pieces every scope module shares: imports, output/value/error types, the error cloner.
 pub(super) fn scope_types(sig: &Signature) -> (TokenStream, TokenStream) {
     let uses = used_imports(sig);
-    let loader_output = &sig.output;
     let output = wrapper_output(sig);
     let (value, error) = if sig.fallible {
         (
@@ -16,7 +15,7 @@ pub(super) fn scope_types(sig: &Signature) -> (TokenStream, TokenStream) {
             quote! { <__Output as __ac::Fallible>::Error },
         )
     } else if sig.takes_context {
-        (quote! { #loader_output }, quote! { __ac::ContextMissing })
+        (value_tokens(sig), quote! { __ac::ContextMissing })
     } else {
         (quote! { __Output }, quote! { ::core::convert::Infallible })
     };
@@ -86,10 +85,11 @@ pub(super) fn cloner() -> TokenStream {
 
 /// Turns a loader call expression into a `Result` (`Ok(…)` for infallible loaders).
 pub(super) fn into_result(sig: &Signature, call: TokenStream) -> TokenStream {
-    if sig.fallible {
-        quote! { __ac::Fallible::into_result(#call) }
-    } else {
-        quote! { __ac::Ok(#call) }
+    match (sig.fallible, sig.arc) {
+        (true, false) => quote! { __ac::Fallible::into_result(#call) },
+        (true, true) => quote! { __ac::Fallible::into_result(#call).map(__ac::Arc::new) },
+        (false, false) => quote! { __ac::Ok(#call) },
+        (false, true) => quote! { __ac::Ok(__ac::Arc::new(#call)) },
     }
 }
 
@@ -136,20 +136,34 @@ pub(super) fn loader_call(
 /// a `Result` whose error is `ContextMissing`.
 pub(super) fn wrapper_output(sig: &Signature) -> TokenStream {
     let output = &sig.output;
-    if sig.takes_context && !sig.fallible {
-        quote! { __ac::Result<#output, __ac::ContextMissing> }
+    if sig.arc && sig.fallible {
+        let value = value_tokens(sig);
+        return quote! { __ac::Result<#value, <#output as __ac::Fallible>::Error> };
+    }
+    let value = if sig.arc {
+        value_tokens(sig)
     } else {
         quote! { #output }
+    };
+    if sig.takes_context && !sig.fallible {
+        quote! { __ac::Result<#value, __ac::ContextMissing> }
+    } else {
+        value
     }
 }
 
 /// The value type of a function's entries, as the user wrote it where possible.
 pub(super) fn value_tokens(sig: &Signature) -> TokenStream {
-    match sig.value_type() {
+    let value = match sig.value_type() {
         Some(value) => quote! { #value },
         None => {
             let output = &sig.output;
             quote! { <#output as __ac::Fallible>::Value }
         }
+    };
+    if sig.arc {
+        quote! { __ac::Arc<#value> }
+    } else {
+        value
     }
 }
