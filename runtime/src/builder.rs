@@ -40,6 +40,7 @@ pub struct CacheBuilder<T, E> {
     negative: crate::core::Negative<T>,
     jitter: f64,
     fleet: Option<crate::fleet::Fleet>,
+    memo: Option<(usize, crate::memo::MakeMemo)>,
     _value: PhantomData<fn() -> T>,
 }
 
@@ -61,6 +62,7 @@ where
             negative: None,
             jitter: 0.0,
             fleet: None,
+            memo: None,
             _value: PhantomData,
         }
     }
@@ -174,6 +176,18 @@ where
         self
     }
 
+    /// Keeps up to `capacity` fresh values in a typed front tier keyed by the call's arguments
+    /// (their owned tuple `K`), when the storage is a memory storage that only this function
+    /// writes. Generated code enables it where the spec proves that; a hit then builds no key.
+    /// A capacity of 0 keeps no memo.
+    pub fn memo<K>(mut self, capacity: usize) -> Self
+    where
+        K: std::hash::Hash + Eq + Send + Sync + 'static,
+    {
+        self.memo = (capacity > 0).then_some((capacity, crate::memo::make_memo::<K, T>));
+        self
+    }
+
     /// Shorthand for `error_cloner(Some(E::clone))`.
     pub fn share_errors(self) -> Self
     where
@@ -201,6 +215,13 @@ where
         core.negative = self.negative;
         core.jitter = self.jitter;
         core.fleet = self.fleet;
+        // Only a memory storage is written through this function alone (as the generator
+        // proves); any other storage keeps no memo.
+        if let Some((capacity, make)) = self.memo
+            && core.storage.kind() == "memory"
+        {
+            core.memo = Some(make(capacity, core.clock.clone(), core.stats.clone()));
+        }
         (core, windows, self.lock_ttl)
     }
 

@@ -18,6 +18,7 @@ mod error;
 mod fleet;
 mod flight;
 pub mod key;
+mod memo;
 mod reader;
 mod rt;
 mod scheduler;
@@ -50,10 +51,12 @@ pub mod strategy {
     pub use crate::core::{LoadAs, Peeked};
     pub use crate::fleet::{DEFAULT_FLEET_WAIT, FLEET_LOCK_TTL};
     pub use crate::flight::ErrorCloner;
+    pub use crate::memo::{Args, ArgsOf, KeyPart};
     pub use crate::reader::{Reader, ReaderBuilder};
     pub use crate::scheduler::Scheduler;
     pub use crate::swr::{REFRESH_LOCK_TTL, SwrCache};
     pub use crate::ttl::TtlCache;
+    pub use quick_cache::Equivalent;
 }
 
 /// The items most programs use, in one import.
@@ -135,7 +138,7 @@ pub mod __private {
         StorageFactory, cleanup_all, schedule_cleanups,
     };
     pub use crate::strategy::{
-        BackgroundLoader, BackgroundLoaderBuilder, CacheBuilder, LoadAs, Peeked, Reader,
+        Args, BackgroundLoader, BackgroundLoaderBuilder, CacheBuilder, LoadAs, Peeked, Reader,
         ReaderBuilder, Scheduler, SwrCache, TtlCache,
     };
     pub use crate::{CacheError, StorageError};

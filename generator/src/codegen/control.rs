@@ -10,6 +10,8 @@ pub(super) struct ControlParts<'a> {
     pub(super) arg_names: &'a [&'a Ident],
     pub(super) key_params: &'a [TokenStream],
     pub(super) key_args: &'a [&'a Ident],
+    /// The function keeps a memo, which `invalidate` and `insert` bring in line.
+    pub(super) memo: bool,
 }
 
 /// The handle of the control calls of `name` on one instance (`caches::NAME::on(&caches)`).
@@ -37,6 +39,7 @@ pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
         arg_names,
         key_params,
         key_args,
+        memo,
     } = parts;
     let sig = &f.signature;
     let name = ident(&f.name);
@@ -58,6 +61,18 @@ pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
     };
     let method = |base: &str| format_ident!("{base}{suffix}");
     let (invalidate, insert, peek) = (method("invalidate"), method("insert"), method("peek"));
+    // With a memo, a change to the entry is followed by the memo.
+    let memo_sync = memo.then(|| quote! { super::__memo(self.0, &__key, #(#key_args),*); });
+    let invalidated = if *memo {
+        quote! {
+            let __key = super::__key(#(#key_args),*);
+            let removed = self.0.#name.#invalidate(&__key) #await_;
+            #memo_sync
+            removed
+        }
+    } else {
+        quote! { self.0.#name.#invalidate(&super::__key(#(#key_args),*)) #await_ }
+    };
     let module_doc = format!(
         " Control calls of [`{name_str}`](fn@super::{name_str}) (`[functions.{name_str}]`): on the process-wide instance, or on any instance with [`on`](control::on)."
     );
@@ -73,13 +88,15 @@ pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
                 /// Removes the entry of these arguments from every storage level; the next call
                 /// loads. True when something was removed.
                 pub #asyncness fn invalidate(&self, #(#key_params),*) -> bool {
-                    self.0.#name.#invalidate(&super::__key(#(#key_args),*)) #await_
+                    #invalidated
                 }
 
                 /// Stores `value` as the entry of these arguments, as if it had just been loaded.
                 pub #asyncness fn insert(&self, #(#key_params,)* value: #inserted) {
                     #convert
-                    self.0.#name.#insert(&super::__key(#(#key_args),*), value) #await_
+                    let __key = super::__key(#(#key_args),*);
+                    self.0.#name.#insert(&__key, value) #await_;
+                    #memo_sync
                 }
 
                 /// The cached value of these arguments with its age and freshness; never loads.

@@ -1,5 +1,6 @@
 //! `[functions.*]`: the key code and the wrapper of each cached function.
 
+use super::storages::memo_of;
 use super::*;
 
 pub(super) fn key_code(f: &FunctionDef) -> TokenStream {
@@ -167,10 +168,38 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
             quote! {},
         )
     };
-    let result = from_result(
-        sig,
-        quote! { caches.#name.#load_as(how, &__key, load) #await_ },
-    );
+    let result = from_result(sig, quote! { __result });
+    let memo = memo_of(spec, f);
+    let memo_param = memo.is_some().then(|| quote! { , memo: bool });
+    let memo_call = memo.as_ref().map(|(_, capacity)| {
+        quote! { .memo::<__MemoKey>(if memo { #capacity } else { 0 }) }
+    });
+    let hit = from_result(sig, quote! { __ac::Ok(hit) });
+    let (memo_items, memo_hit, memo_fill) = match &memo {
+        Some((owned, _)) => (
+            quote! {
+                /// The owned key of a memo entry: the key arguments.
+                type __MemoKey = #owned;
+
+                /// Brings the memo's entry of these arguments in line with the storage.
+                fn __memo(caches: &super::Caches, key: &str, #(#key_params),*) {
+                    caches.#name.memo_fill::<__MemoKey, _>(&__ac::Args((#(#key_args,)*)), key);
+                }
+            },
+            quote! {
+                let __args = __ac::Args((#(#key_args,)*));
+                let hit = match how {
+                    __ac::LoadAs::Cached => caches.#name.memo_get::<__MemoKey, _>(&__args),
+                    _ => __ac::None,
+                };
+                if let __ac::Some(hit) = hit {
+                    return #hit;
+                }
+            },
+            quote! { caches.#name.memo_fill::<__MemoKey, _>(&__args, &__key); },
+        ),
+        None => (quote! {}, quote! {}, quote! {}),
+    };
     let strategy = match &f.strategy {
         Strategy::Ttl => "ttl".to_owned(),
         Strategy::Swr { stale_ttl, .. } => {
@@ -204,6 +233,7 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
         arg_names: &arg_names,
         key_params: &key_params,
         key_args: &key_args,
+        memo: memo.is_some(),
     });
     quote! {
         #[allow(unused_imports)]
@@ -213,7 +243,7 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
             #shares
             #site
 
-            pub(super) fn __build(storage: __ac::SharedStorage, clock: __ac::SharedClock) -> __Cache {
+            pub(super) fn __build(storage: __ac::SharedStorage, clock: __ac::SharedClock #memo_param) -> __Cache {
                 #site_check
                 __ac::CacheBuilder::<__Value, __Error>::new(#name_str)
                     .storage(storage)
@@ -225,6 +255,7 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
                     #fleet
                     .error_cloner(#cloner)
                     #serde
+                    #memo_call
                     .#build_call
             }
 
@@ -233,12 +264,17 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
                 #key
             }
 
+            #memo_items
+
             /// The wrapper and its `refresh` and `bypass` control calls, as `how` says.
             #asyncness fn __call(caches: &super::Caches, how: __ac::LoadAs, #(#params),*) -> #output {
+                #memo_hit
                 let __key = __key(#(#key_args),*);
                 #(#owning)*
                 #context
                 let load = #closure;
+                let __result = caches.#name.#load_as(how, &__key, load) #await_;
+                #memo_fill
                 #result
             }
 

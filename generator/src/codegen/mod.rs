@@ -23,7 +23,7 @@ use self::context::context_items;
 use self::control::*;
 use self::functions::function;
 use self::scope::*;
-use self::storages::{bytes_check, storages};
+use self::storages::{bytes_check, memo_of, spec_built_ident, storages};
 use self::tokens::*;
 
 /// The first line of every generated file.
@@ -79,7 +79,12 @@ pub(crate) fn generate(
                 scope_ident(&f.name),
                 storage_ident(&f.storage),
             );
-            quote! { #field: #module::__build(#storage.clone(), clock.clone()) }
+            // A function with a memo learns whether its storage was built from the spec.
+            let memo = memo_of(spec, f).map(|_| {
+                let flag = spec_built_ident(&f.storage);
+                quote! { , #flag }
+            });
+            quote! { #field: #module::__build(#storage.clone(), clock.clone() #memo) }
         })
         .chain(spec.loaders.iter().map(|l| {
             let (field, module, storage) = (

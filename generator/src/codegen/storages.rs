@@ -21,7 +21,14 @@ pub(super) fn storages(spec: &Spec) -> TokenStream {
             let var = storage_ident(&s.name);
             let name = &s.name;
             let make = model.build();
+            // A function's memo needs a memory storage built from the spec (one given to the
+            // builder may be shared with other instances, which the memo would not see).
+            let spec_built = memo_storages(spec).contains(&s.name.as_str()).then(|| {
+                let flag = spec_built_ident(&s.name);
+                quote! { let #flag = self.storages.iter().all(|(n, _)| n != #name); }
+            });
             out.extend(quote! {
+                #spec_built
                 // A storage may be declared (or implied as the default) without being used.
                 #[allow(unused_variables)]
                 let #var: __ac::SharedStorage = match self.take(#name, &clock) {
@@ -36,6 +43,75 @@ pub(super) fn storages(spec: &Spec) -> TokenStream {
         }
     }
     out
+}
+
+/// The storages that a function with a memo uses.
+fn memo_storages(spec: &Spec) -> Vec<&str> {
+    spec.functions
+        .iter()
+        .filter(|f| memo_of(spec, f).is_some())
+        .map(|f| f.storage.as_str())
+        .collect()
+}
+
+/// The variable that says a storage was built from the spec (not given to the builder).
+pub(super) fn spec_built_ident(storage: &str) -> Ident {
+    format_ident!("spec_built_{}", storage)
+}
+
+/// The memo of `f` (its typed front tier): the owned tuple of its key arguments and the
+/// capacity, when its entries can be kept by argument — a memory storage, keys that are a
+/// lossless template (or the default) of arguments of plain types, no entries shared with
+/// another function, loads per process. `None` otherwise.
+pub(super) fn memo_of(spec: &Spec, f: &FunctionDef) -> Option<(TokenStream, usize)> {
+    let Some(StorageKind::Memory(memory)) = spec.storage(&f.storage).map(|s| &s.kind) else {
+        return None;
+    };
+    let shared = f.same_entries_as.is_some()
+        || spec
+            .functions
+            .iter()
+            .any(|g| g.same_entries_as.as_deref() == Some(f.name.as_str()));
+    if shared || f.fleet.is_some() || matches!(f.key, KeySpec::KeyFn { .. }) {
+        return None;
+    }
+    let owned: Vec<TokenStream> = f
+        .signature
+        .call_params()
+        .iter()
+        .filter(|p| !f.not_in_key.contains(&p.name.to_string()))
+        .map(|p| owned_key_part(&p.ty))
+        .collect::<Option<_>>()?;
+    if owned.is_empty() || owned.len() > 6 {
+        return None;
+    }
+    let capacity = usize::try_from(memory.max_entries).unwrap_or(usize::MAX);
+    Some((quote! { (#(#owned,)*) }, capacity))
+}
+
+/// How a memo keeps an argument of type `ty`: integers, `bool` and `char` as themselves, borrowed
+/// text as `Box<str>`; `None` for any other type (an owned `String` argument too: a lookup would
+/// have to borrow it while the loader takes it).
+fn owned_key_part(ty: &syn::Type) -> Option<TokenStream> {
+    let named = |ty: &syn::Type| match ty {
+        syn::Type::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
+        _ => None,
+    };
+    let text = quote! { ::std::boxed::Box<str> };
+    match ty {
+        syn::Type::Reference(r) if r.mutability.is_none() => match named(&r.elem)?.as_str() {
+            "str" | "String" => Some(text),
+            _ => None,
+        },
+        _ => match named(ty)?.as_str() {
+            plain @ ("u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32"
+            | "i64" | "i128" | "isize" | "bool" | "char") => {
+                let plain = format_ident!("{plain}");
+                Some(quote! { #plain })
+            }
+            _ => None,
+        },
+    }
 }
 
 /// A marker type named after an entry and its storage, and the call that proves at compile time

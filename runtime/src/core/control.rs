@@ -25,6 +25,27 @@ macro_rules! control_methods {
             }
         }
 
+        /// The fresh value of these arguments from the function's memo (its typed front tier,
+        /// kept on a memory storage when the generator enables it), counted as a hit; `None`
+        /// when there is no memo or it has no fresh value for them.
+        pub fn memo_get<K, Q>(&self, args: &Q) -> Option<T>
+        where
+            K: std::hash::Hash + Eq + Send + Sync + 'static,
+            Q: std::hash::Hash + $crate::strategy::Equivalent<K>,
+        {
+            self.core.memo::<K>()?.get(args)
+        }
+
+        /// Brings the memo's entry for `args` in line with what the storage holds under `key`
+        /// (after a load, refresh, bypass or insert).
+        pub fn memo_fill<K, Q>(&self, args: &Q, key: &str)
+        where
+            K: std::hash::Hash + Eq + Send + Sync + 'static,
+            Q: $crate::strategy::ArgsOf<K>,
+        {
+            self.core.memo_fill::<K, Q>(args, key);
+        }
+
         /// Blocking [`Self::load_as`].
         pub fn load_as_blocking<F>(&self, how: $crate::core::LoadAs, key: &str, loader: F) -> Result<T, E>
         where

@@ -82,6 +82,8 @@ pub(crate) struct CacheCore<T, E> {
     pub(crate) jitter: f64,
     /// One load per key across processes (`None`: per process).
     pub(crate) fleet: Option<crate::fleet::Fleet>,
+    /// The typed front tier (a `Memo<K, T>`), for a function on a memory storage.
+    pub(crate) memo: Option<Box<dyn std::any::Any + Send + Sync>>,
     async_flights: AsyncFlights<T, E>,
     sync_flights: SyncFlights<T, E>,
 }
@@ -106,6 +108,7 @@ where
             negative: None,
             jitter: 0.0,
             fleet: None,
+            memo: None,
             async_flights: AsyncFlights::new(),
             sync_flights: SyncFlights::new(),
         }
@@ -113,6 +116,40 @@ where
 
     pub(crate) fn name(&self) -> &str {
         self.stats.name()
+    }
+
+    /// The memo, when this function keeps one with keys `K`.
+    pub(crate) fn memo<K: std::hash::Hash + Eq + Send + Sync + 'static>(
+        &self,
+    ) -> Option<&crate::memo::Memo<K, T>> {
+        self.memo.as_ref()?.downcast_ref()
+    }
+
+    /// Fills the memo for `args` from what the storage holds under `key` now (a fresh value with
+    /// its own expiry), or forgets them when it holds none.
+    pub(crate) fn memo_fill<K, Q>(&self, args: &Q, key: &str)
+    where
+        K: std::hash::Hash + Eq + Send + Sync + 'static,
+        Q: crate::memo::ArgsOf<K>,
+    {
+        let Some(memo) = self.memo::<K>() else {
+            return;
+        };
+        let now = self.clock.now_millis();
+        let stored = self
+            .storage
+            .get_entry_now(key, self.value_type.as_ref(), now);
+        let fresh = match stored {
+            Some(Ok(Some(entry))) if entry.freshness(now) == Freshness::Fresh => entry
+                .value
+                .downcast_ref::<T>()
+                .map(|v| (v.clone(), entry.fresh_until.unwrap_or(Millis::MAX))),
+            _ => None,
+        };
+        match fresh {
+            Some((value, until)) => memo.fill(args, value, until),
+            None => memo.forget(args),
+        }
     }
 
     /// The live entry a read returned, at `now`: its value, age and freshness; `None` on a
