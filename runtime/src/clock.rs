@@ -1,7 +1,7 @@
 //! One clock for every expiry decision, so tests can move time without sleeping.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -42,6 +42,20 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 
     /// The current time in milliseconds since the Unix epoch.
     fn now_millis(&self) -> Millis;
+
+    /// The current time read as cheaply as the clock can, possibly up to a millisecond behind
+    /// (a little more when the machine is starved): what a memo hit's freshness check reads.
+    /// By default the exact time, so a test clock stays exact.
+    ///
+    /// ```
+    /// use advanced_caching::clock::{Clock, ManualClock, SystemClock};
+    /// assert_eq!(ManualClock::new(7).now_millis_coarse(), 7);
+    /// let (coarse, exact) = (SystemClock.now_millis_coarse(), SystemClock.now_millis());
+    /// assert!(exact.abs_diff(coarse) < 1_000);
+    /// ```
+    fn now_millis_coarse(&self) -> Millis {
+        self.now_millis()
+    }
 }
 
 /// The real wall clock, read cheaply.
@@ -75,7 +89,42 @@ fn wall_millis() -> Millis {
         .unwrap_or(0)
 }
 
+/// The coarse wall clock: stored every millisecond by a ticker thread (started on first use);
+/// 0 until it has ticked, or when it could not be started.
+static COARSE: AtomicU64 = AtomicU64::new(0);
+static TICKER: Once = Once::new();
+
+/// How often the ticker stores the time.
+const TICK: Duration = Duration::from_millis(1);
+
+fn coarse_millis() -> Millis {
+    let now = COARSE.load(Ordering::Relaxed);
+    if now != 0 {
+        return now;
+    }
+    TICKER.call_once(|| {
+        COARSE.store(SystemClock.now_millis(), Ordering::Relaxed);
+        let started = std::thread::Builder::new()
+            .name("advanced-caching-clock".into())
+            .spawn(|| {
+                loop {
+                    std::thread::sleep(TICK);
+                    COARSE.store(SystemClock.now_millis(), Ordering::Relaxed);
+                }
+            });
+        if started.is_err() {
+            // No thread: every coarse read is an exact one.
+            COARSE.store(0, Ordering::Relaxed);
+        }
+    });
+    SystemClock.now_millis()
+}
+
 impl Clock for SystemClock {
+    fn now_millis_coarse(&self) -> Millis {
+        coarse_millis()
+    }
+
     fn now_millis(&self) -> Millis {
         let counter = &*COUNTER;
         let raw = counter.raw();

@@ -276,7 +276,7 @@ where
         let inner = &self.inner;
         let latest = inner.latest.as_ref()?.load();
         let latest = latest.as_ref()?;
-        (inner.core.clock.now_millis() < latest.fresh_until).then(|| latest.value.clone())
+        (inner.core.clock.now_millis_coarse() < latest.fresh_until).then(|| latest.value.clone())
     }
 
     /// Keeps a value just stored as the latest (see [`LoaderInner::latest`]); a failure keeps
