@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use advanced_caching::{
     clock::{Clock, ManualClock},
     storage::{AnyEntry, AnyValue, CacheEntry, MemoryStorage, SerdeValue, SharedStorage, Storage},
-    strategy::CacheBuilder,
+    strategy::{Args, CacheBuilder},
 };
 use dashmap::DashMap;
 use rand::SeedableRng;
@@ -436,6 +436,7 @@ pub(crate) fn scale(plan: Plan, report: &mut Report, sizes: &[(usize, &str)]) {
             },
         );
         report.compare(&format!("scale_mem_hit_{label}"), ns, "dashmap", floor);
+        memo_at_scale(plan, report, n, label, &order);
         match small {
             None => small = Some((ns, floor, label)),
             Some((base, base_floor, base_label)) => {
@@ -454,6 +455,37 @@ pub(crate) fn scale(plan: Plan, report: &mut Report, sizes: &[(usize, &str)]) {
             }
         }
     }
+}
+
+/// The typed tier at `n` entries: a function's memo hit (its arguments, a `u64`, as the key)
+/// against DashMap keyed the same way.
+fn memo_at_scale(plan: Plan, report: &mut Report, n: usize, label: &str, order: &[usize]) {
+    type Key = (u64,);
+    let memo = CacheBuilder::<Value, std::convert::Infallible>::new("scale")
+        .storage(Arc::new(MemoryStorage::new(n + n / 4)))
+        .ttl(Some(Duration::from_secs(3_600)))
+        .memo::<Key>(n + n / 4)
+        .build_ttl();
+    let dashmap: DashMap<u64, Value> = DashMap::new();
+    for i in 0..n {
+        let id = i as u64;
+        let key = id.to_string();
+        let _ = memo.get_or_load_blocking(&key, || Ok(value(i)));
+        memo.memo_fill::<Key, _>(&Args((id,)), &key);
+        dashmap.insert(id, value(i));
+    }
+    let (ns, floor) = pair(
+        plan,
+        |i| {
+            let id = order[i as usize % order.len()] as u64;
+            black_box(memo.memo_get::<Key, _>(&Args((id,))));
+        },
+        |i| {
+            let id = order[i as usize % order.len()] as u64;
+            black_box(dashmap.get(&id).map(|v| v.clone()));
+        },
+    );
+    report.compare(&format!("scale_memo_hit_{label}"), ns, "dashmap", floor);
 }
 
 fn filled_ours_only(n: usize) -> (Vec<String>, MemoryStorage) {

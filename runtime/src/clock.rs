@@ -1,8 +1,8 @@
 //! One clock for every expiry decision, so tests can move time without sleeping.
 
 use std::fmt;
-use std::sync::{Arc, Once};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Once};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch: the unit of every timestamp in a [`crate::storage::CacheEntry`].
