@@ -177,9 +177,10 @@ where
     }
 
     /// Keeps up to `capacity` fresh values in a typed front tier keyed by the call's arguments
-    /// (their owned tuple `K`), when the storage is a memory storage that only this function
-    /// writes. Generated code enables it where the spec proves that; a hit then builds no key.
-    /// A capacity of 0 keeps no memo.
+    /// (their owned tuple `K`), when the storage keeps its copies in this process until they
+    /// expire ([`Storage::keeps_copies_until_expiry`](crate::storage::Storage::keeps_copies_until_expiry))
+    /// and only this function writes its keys there. Generated code enables it where the spec
+    /// proves that; a hit then builds no key. A capacity of 0 keeps no memo.
     pub fn memo<K>(mut self, capacity: usize) -> Self
     where
         K: std::hash::Hash + Eq + Send + Sync + 'static,
@@ -215,10 +216,10 @@ where
         core.negative = self.negative;
         core.jitter = self.jitter;
         core.fleet = self.fleet;
-        // Only a memory storage is written through this function alone (as the generator
-        // proves); any other storage keeps no memo.
+        // A memo mirrors an in-process tier that nothing outside this process changes; over any
+        // other storage it is not kept.
         if let Some((capacity, make)) = self.memo
-            && core.storage.kind() == "memory"
+            && core.storage.keeps_copies_until_expiry()
         {
             core.memo = Some(make(capacity, core.clock.clone(), core.stats.clone()));
         }

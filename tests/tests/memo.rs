@@ -113,3 +113,67 @@ async fn a_stale_value_is_never_served_from_the_memo() {
     }
     assert_ne!(now, first, "the refreshed value replaces the stale one");
 }
+
+/// Over a hybrid, the memo keeps what the L1 keeps: its copy's capped expiry, after which the
+/// next call reads L2 (where another process may have written); over a coherent hybrid (whose L1
+/// copies another process's write drops) it keeps nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn over_a_hybrid_the_memo_follows_the_l1_copy() {
+    use advanced_caching::storage::{ChainStorage, RedisStorage, StorageExt};
+    use advanced_caching::strategy::{Args, CacheBuilder};
+    use advanced_caching_tests::redis_or_skip;
+    type Key = (u64,);
+    let server = redis_or_skip!();
+    let clock = ManualClock::new(1_000_000);
+    let shared_clock: SharedClock = Arc::new(clock.clone());
+    let l2 = Arc::new(
+        RedisStorage::builder(server.url())
+            .clock(shared_clock.clone())
+            .build()
+            .unwrap(),
+    );
+    let hybrid = |coherent: bool| -> SharedStorage {
+        let l1 = Arc::new(MemoryStorage::with_clock(100, shared_clock.clone()));
+        let h = ChainStorage::hybrid(l1, l2.clone(), Duration::from_secs(10), None);
+        Arc::new(if coherent { h.coherent() } else { h })
+    };
+    let cache = CacheBuilder::<String, std::convert::Infallible>::new("memo_hybrid")
+        .storage(hybrid(false))
+        .clock(shared_clock.clone())
+        .ttl(Some(Duration::from_secs(300)))
+        .serde()
+        .memo::<Key>(100)
+        .build_ttl();
+    let args = Args((1u64,));
+    let v1 = cache
+        .get_or_load("k1", || async { Ok("one".to_owned()) })
+        .await;
+    assert_eq!(v1.unwrap(), "one");
+    cache.memo_fill::<Key, _>(&args, "k1");
+    assert_eq!(cache.memo_get::<Key, _>(&args).as_deref(), Some("one"));
+    // Another process writes L2; the L1 copy (and the memo) answer until the L1 cap.
+    l2.set_typed("k1", &"two".to_owned(), Some(Duration::from_secs(300)))
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(9));
+    assert_eq!(cache.memo_get::<Key, _>(&args).as_deref(), Some("one"));
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(cache.memo_get::<Key, _>(&args), None, "past the L1 cap");
+    let v2 = cache
+        .get_or_load("k1", || async { Ok("loaded".to_owned()) })
+        .await;
+    assert_eq!(v2.unwrap(), "two", "read from L2");
+
+    let coherent = CacheBuilder::<String, std::convert::Infallible>::new("memo_coherent")
+        .storage(hybrid(true))
+        .clock(shared_clock.clone())
+        .ttl(Some(Duration::from_secs(300)))
+        .serde()
+        .memo::<Key>(100)
+        .build_ttl();
+    let _ = coherent
+        .get_or_load("k2", || async { Ok("x".to_owned()) })
+        .await;
+    coherent.memo_fill::<Key, _>(&Args((2u64,)), "k2");
+    assert_eq!(coherent.memo_get::<Key, _>(&Args((2u64,))), None, "no memo");
+}

@@ -6,6 +6,19 @@ use super::*;
 pub(super) fn storages(spec: &Spec) -> TokenStream {
     let mut done: Vec<&str> = Vec::new();
     let mut out = TokenStream::new();
+    // Before any override is taken: which storages under a memo the spec builds itself (the
+    // storage, and for a chain its first level).
+    for name in memo_storages(spec) {
+        let Some(s) = spec.storage(name) else {
+            continue;
+        };
+        let flag = spec_built_ident(name);
+        let mut own: Vec<&str> = vec![name];
+        own.extend(s.kind.model().levels().first().map(|l| l.storage));
+        out.extend(quote! {
+            let #flag = self.storages.iter().all(|(n, _)| ![#(#own),*].contains(&n.as_str()));
+        });
+    }
     while done.len() < spec.storages.len() {
         let before = done.len();
         for s in &spec.storages {
@@ -23,12 +36,7 @@ pub(super) fn storages(spec: &Spec) -> TokenStream {
             let make = model.build();
             // A function's memo needs a memory storage built from the spec (one given to the
             // builder may be shared with other instances, which the memo would not see).
-            let spec_built = memo_storages(spec).contains(&s.name.as_str()).then(|| {
-                let flag = spec_built_ident(&s.name);
-                quote! { let #flag = self.storages.iter().all(|(n, _)| n != #name); }
-            });
             out.extend(quote! {
-                #spec_built
                 // A storage may be declared (or implied as the default) without being used.
                 #[allow(unused_variables)]
                 let #var: __ac::SharedStorage = match self.take(#name, &clock) {
@@ -47,11 +55,15 @@ pub(super) fn storages(spec: &Spec) -> TokenStream {
 
 /// The storages that a function with a memo uses.
 fn memo_storages(spec: &Spec) -> Vec<&str> {
-    spec.functions
+    let mut names: Vec<&str> = spec
+        .functions
         .iter()
         .filter(|f| memo_of(spec, f).is_some())
         .map(|f| f.storage.as_str())
-        .collect()
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// The variable that says a storage was built from the spec (not given to the builder).
@@ -64,9 +76,7 @@ pub(super) fn spec_built_ident(storage: &str) -> Ident {
 /// lossless template (or the default) of arguments of plain types, no entries shared with
 /// another function, loads per process. `None` otherwise.
 pub(super) fn memo_of(spec: &Spec, f: &FunctionDef) -> Option<(TokenStream, usize)> {
-    let Some(StorageKind::Memory(memory)) = spec.storage(&f.storage).map(|s| &s.kind) else {
-        return None;
-    };
+    let memory = memory_front(spec, &f.storage)?;
     let shared = f.same_entries_as.is_some()
         || spec
             .functions
@@ -87,6 +97,22 @@ pub(super) fn memo_of(spec: &Spec, f: &FunctionDef) -> Option<(TokenStream, usiz
     }
     let capacity = usize::try_from(memory.max_entries).unwrap_or(usize::MAX);
     Some((quote! { (#(#owned,)*) }, capacity))
+}
+
+/// The memory storage in front of `storage`: itself, or the first level of a chain or hybrid that
+/// is not coherent (a coherent one drops copies when another process writes, which a memo would
+/// not see).
+fn memory_front<'a>(spec: &'a Spec, storage: &str) -> Option<&'a Memory> {
+    let kind = &spec.storage(storage)?.kind;
+    let model = kind.model();
+    match kind {
+        StorageKind::Memory(memory) => Some(memory),
+        _ if model.coherent() => None,
+        _ => match &spec.storage(model.levels().first()?.storage)?.kind {
+            StorageKind::Memory(memory) => Some(memory),
+            _ => None,
+        },
+    }
 }
 
 /// How a memo keeps an argument of type `ty`: integers, `bool` and `char` as themselves, borrowed

@@ -191,6 +191,10 @@ impl Storage for MemoryStorage {
         Some(Ok(self.live(key, now)))
     }
 
+    fn keeps_copies_until_expiry(&self) -> bool {
+        true
+    }
+
     fn set_entry_blocking(
         &self,
         key: &str,

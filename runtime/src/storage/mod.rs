@@ -145,6 +145,19 @@ pub trait Storage: std::any::Any + Send + Sync {
         None
     }
 
+    /// True when a copy that [`Storage::get_entry_now`] returns may be kept by the caller until
+    /// its own expiry: nothing outside this process drops it early (a memory storage, or a chain
+    /// whose first level is memory and that is not coherent). A function's memo is kept only
+    /// over such a storage.
+    ///
+    /// ```
+    /// use advanced_caching::storage::{MemoryStorage, Storage};
+    /// assert!(MemoryStorage::new(10).keeps_copies_until_expiry());
+    /// ```
+    fn keeps_copies_until_expiry(&self) -> bool {
+        false
+    }
+
     /// Async [`Storage::get_entry_blocking`].
     fn get_entry<'a>(
         &'a self,

@@ -168,6 +168,11 @@ impl Storage for ChainStorage {
         self.clock_now()
     }
 
+    fn keeps_copies_until_expiry(&self) -> bool {
+        // A coherent chain drops copies when another process writes: a memo would not know.
+        self.memory_l1.is_some() && self.coherence.is_none()
+    }
+
     fn get_entry_now(
         &self,
         key: &str,
