@@ -72,11 +72,27 @@ pub(super) fn spec_built_ident(storage: &str) -> Ident {
 }
 
 /// The memo of `f` (its typed front tier): the owned tuple of its key arguments and the
-/// capacity, when its entries can be kept by argument — a memory storage, keys that are a
-/// lossless template (or the default) of arguments of plain types, no entries shared with
-/// another function, loads per process. `None` otherwise.
+/// capacity, when its entries can be kept by argument — a memory storage in front (itself, or a
+/// non-coherent chain's first level), keys that are a lossless template (or the default) of
+/// arguments of plain types, no entries shared with another function, loads per process. The
+/// functions with a memo over one memory storage share its `max_entries` evenly, so their memos
+/// together hold at most what the storage does. `None` otherwise.
 pub(super) fn memo_of(spec: &Spec, f: &FunctionDef) -> Option<(TokenStream, usize)> {
-    let memory = memory_front(spec, &f.storage)?;
+    let (owned, front, memory) = memo_key(spec, f)?;
+    let sharing = spec
+        .functions
+        .iter()
+        .filter(|g| memo_key(spec, g).is_some_and(|(_, other, _)| other == front))
+        .count()
+        .max(1);
+    let capacity = usize::try_from(memory.max_entries / sharing as u64).unwrap_or(usize::MAX);
+    Some((owned, capacity.max(1)))
+}
+
+/// Whether `f` can keep a memo: the owned tuple of its key arguments, and the memory storage in
+/// front (its name and settings).
+fn memo_key<'a>(spec: &'a Spec, f: &FunctionDef) -> Option<(TokenStream, &'a str, &'a Memory)> {
+    let (front, memory) = memory_front(spec, &f.storage)?;
     let shared = f.same_entries_as.is_some()
         || spec
             .functions
@@ -95,23 +111,23 @@ pub(super) fn memo_of(spec: &Spec, f: &FunctionDef) -> Option<(TokenStream, usiz
     if owned.is_empty() || owned.len() > 6 {
         return None;
     }
-    let capacity = usize::try_from(memory.max_entries).unwrap_or(usize::MAX);
-    Some((quote! { (#(#owned,)*) }, capacity))
+    Some((quote! { (#(#owned,)*) }, front, memory))
 }
 
-/// The memory storage in front of `storage`: itself, or the first level of a chain or hybrid that
-/// is not coherent (a coherent one drops copies when another process writes, which a memo would
-/// not see).
-fn memory_front<'a>(spec: &'a Spec, storage: &str) -> Option<&'a Memory> {
-    let kind = &spec.storage(storage)?.kind;
-    let model = kind.model();
-    match kind {
-        StorageKind::Memory(memory) => Some(memory),
-        _ if model.coherent() => None,
-        _ => match &spec.storage(model.levels().first()?.storage)?.kind {
-            StorageKind::Memory(memory) => Some(memory),
-            _ => None,
-        },
+/// The memory storage in front of `storage` (its name and settings): itself, or the first level
+/// of a chain or hybrid that is not coherent (a coherent one drops copies when another process
+/// writes, which a memo would not see).
+fn memory_front<'a>(spec: &'a Spec, storage: &str) -> Option<(&'a str, &'a Memory)> {
+    let def = spec.storage(storage)?;
+    let model = def.kind.model();
+    let front = match &def.kind {
+        StorageKind::Memory(_) => def,
+        _ if model.coherent() => return None,
+        _ => spec.storage(model.levels().first()?.storage)?,
+    };
+    match &front.kind {
+        StorageKind::Memory(memory) => Some((front.name.as_str(), memory)),
+        _ => None,
     }
 }
 
