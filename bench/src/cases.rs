@@ -486,6 +486,21 @@ fn memo_at_scale(plan: Plan, report: &mut Report, n: usize, label: &str, order: 
         },
     );
     report.compare(&format!("scale_memo_hit_{label}"), ns, "dashmap", floor);
+    if n == 100_000 {
+        // Two threads at once on the same entries (per-thread ns), as `mem_hit_2t_uniform`.
+        let at = |t: usize, i: u64| order[(i as usize * 2 + t) % order.len()] as u64;
+        let (ns, floor) = pair_threads(
+            plan,
+            2,
+            |t, i| {
+                black_box(memo.memo_get::<Key, _>(&Args((at(t, i),))));
+            },
+            |t, i| {
+                black_box(dashmap.get(&at(t, i)).map(|v| v.clone()));
+            },
+        );
+        report.compare("memo_hit_2t_uniform", ns, "dashmap", floor);
+    }
 }
 
 fn filled_ours_only(n: usize) -> (Vec<String>, MemoryStorage) {
