@@ -13,8 +13,7 @@
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::FileExt;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
@@ -253,7 +252,8 @@ impl FileStorage {
         let moved = OpenOptions::new()
             .write(true)
             .open(&path)
-            .and_then(|f| f.write_all_at(&frame::header(entry), 0));
+            // A fresh handle writes from offset 0: the header is rewritten in place.
+            .and_then(|mut f| f.write_all(&frame::header(entry)));
         match moved {
             Ok(()) => {
                 self.deduped.fetch_add(1, Ordering::Relaxed);
@@ -382,7 +382,7 @@ impl Storage for FileStorage {
             } else if path.extension().is_some_and(|x| x == EXTENSION) {
                 let mut head = [0u8; frame::HEADER_LEN];
                 File::open(&path)
-                    .and_then(|f| f.read_exact_at(&mut head, 0))
+                    .and_then(|mut f| f.read_exact(&mut head))
                     .ok()
                     .and_then(|()| frame::timestamps(&head).ok())
                     .is_some_and(|s| s.is_expired(now))
