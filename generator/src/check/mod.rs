@@ -11,6 +11,7 @@ use crate::key::{self, RawPart, Slot};
 use crate::loader::{LoaderError, SourceTree, read_signature};
 use crate::model::*;
 use crate::raw::*;
+use serde::Deserialize as _;
 
 pub(crate) use self::storages::{KindCheck, flag, text};
 
@@ -21,6 +22,7 @@ mod keys;
 mod references;
 mod signatures;
 mod storages;
+mod unknown;
 
 use self::keys::{RESERVED_KEY_START, template_keys};
 use self::signatures::type_name;
@@ -60,17 +62,28 @@ struct Checker<'a> {
 
 /// Parses and checks `text`; every problem becomes a diagnostic.
 pub(crate) fn check(text: &str, tree: &mut SourceTree) -> Result<Spec, Vec<Diagnostic>> {
-    let raw: RawSpec = match toml::from_str(text) {
-        Ok(raw) => raw,
-        Err(e) => return Err(vec![toml_error(&e)]),
-    };
     // Each storage's settings are read by its kind, from the parsed document (spans intact).
     let document = match toml::de::DeTable::parse(text) {
-        Ok(document) => document.into_inner(),
+        Ok(document) => document,
         Err(e) => return Err(vec![toml_error(&e)]),
     };
+    // Every unknown setting is reported (not only the first) and dropped, so the rest is checked.
+    let (document, mut unknown) = unknown::drop_unknown(document);
+    let read = RawSpec::deserialize(toml::de::ValueDeserializer::from(toml::Spanned::new(
+        document.span(),
+        toml::de::DeValue::Table(document.get_ref().clone()),
+    )));
+    let raw: RawSpec = match read {
+        Ok(raw) => raw,
+        Err(e) => {
+            unknown.push(toml_error(&e));
+            unknown.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
+            return Err(unknown);
+        }
+    };
+    let document = document.into_inner();
     let mut checker = Checker {
-        diags: Vec::new(),
+        diags: unknown,
         tree,
         context: None,
         entries: Vec::new(),

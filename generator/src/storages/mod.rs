@@ -82,8 +82,8 @@ impl StorageKind {
     }
 }
 
-/// Every setting name a kind's settings type takes.
-fn setting_names<S: JsonSchema>() -> Vec<String> {
+/// Every setting name a settings type takes (from its schema).
+pub(crate) fn setting_names<S: JsonSchema>() -> Vec<String> {
     let schema = schemars::SchemaGenerator::default().into_root_schema_for::<S>();
     schema
         .get("properties")
