@@ -13,7 +13,9 @@ use crate::raw::RawSpec;
 
 /// A share of the TTL: "10%" (above 0, below 100).
 #[derive(JsonSchema)]
-pub(crate) struct JitterShare(#[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?%$"))] String);
+pub(crate) struct JitterShare(
+    #[schemars(regex(pattern = r"^(0\.[0-9]*[1-9][0-9]*|[1-9][0-9]?(\.[0-9]+)?)%$"))] String,
+);
 
 /// The scope of single flight.
 #[derive(JsonSchema)]
@@ -25,9 +27,30 @@ pub(crate) enum SingleFlightScope {
     Fleet,
 }
 
-/// How a byte-level storage encodes values: "json", "binary" (default), or a path to your codec.
-#[derive(JsonSchema)]
-pub(crate) struct SerializerName(String);
+/// How a byte-level storage encodes values: "json", "binary" (default), or the path of your own
+/// codec ("crate::codecs::MY_CODEC").
+pub(crate) struct SerializerName;
+
+impl JsonSchema for SerializerName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SerializerName".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "How a byte-level storage encodes values: \"json\", \"binary\" (default), or the path of your own codec (\"crate::codecs::MY_CODEC\").",
+            "anyOf": [
+                { "enum": ["json", "binary"] },
+                {
+                    "type": "string",
+                    "pattern": "^[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)+$",
+                    "description": "The path of a codec of your own, e.g. \"crate::codecs::MY_CODEC\"."
+                }
+            ],
+            "examples": ["binary", "json", "crate::codecs::MY_CODEC"]
+        })
+    }
+}
 
 /// The caching strategy.
 #[derive(JsonSchema)]
@@ -41,8 +64,39 @@ pub(crate) enum StrategyName {
 
 /// The schema as pretty JSON, ending in a newline.
 pub(crate) fn schema_json() -> String {
-    let schema = schemars::schema_for!(RawSpec);
+    let mut schema = schemars::schema_for!(RawSpec);
+    describe_storage_types(&mut schema);
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// A storage's `type`: a closed set with a description, stated once on the storage schema (so a
+/// validator says "not one of memory, redis, …" for a typo, instead of "matches no variant") and on
+/// each variant's `type`.
+fn describe_storage_types(schema: &mut schemars::Schema) {
+    let kinds = crate::storages::KINDS;
+    let description = format!("The storage kind: {}.", kinds.join(", "));
+    let Some(storage) = schema
+        .get_mut("$defs")
+        .and_then(|defs| defs.get_mut("StorageSchema"))
+        .and_then(|s| s.as_object_mut())
+    else {
+        return;
+    };
+    if let Some(variants) = storage.get_mut("oneOf").and_then(|v| v.as_array_mut()) {
+        for variant in variants {
+            if let Some(kind) = variant
+                .pointer_mut("/properties/type")
+                .and_then(|t| t.as_object_mut())
+            {
+                kind.insert("description".into(), description.clone().into());
+            }
+        }
+    }
+    storage.insert(
+        "properties".into(),
+        serde_json::json!({ "type": { "description": description, "enum": kinds } }),
+    );
+    storage.insert("required".into(), serde_json::json!(["type"]));
 }

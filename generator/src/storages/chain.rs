@@ -34,7 +34,7 @@ pub struct Level {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Settings {
     /// The levels.
-    #[schemars(required, with = "Vec<RawLevel>")]
+    #[schemars(required, with = "Vec<RawLevel>", length(min = 1))]
     levels: Option<Spanned<Vec<Spanned<RawLevel>>>>,
     /// Keep the memory levels above the first redis level coherent across processes
     /// (Redis pub/sub), as for a hybrid.

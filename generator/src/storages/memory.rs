@@ -22,8 +22,8 @@ pub struct Memory {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Settings {
-    /// The most entries kept (default 10 000).
-    #[schemars(with = "Option<u64>")]
+    /// The most entries kept (default 10 000; at least 1).
+    #[schemars(with = "Option<u64>", range(min = 1))]
     max_entries: Option<Spanned<i64>>,
 }
 

@@ -42,6 +42,7 @@ pub(crate) struct Settings {
     /// Redis Cluster instead of one server: seed nodes (`redis://host:port`; one reachable
     /// node is enough). An entry may be `${VAR}` holding several nodes separated by commas.
     /// Each master gets its own circuit breaker.
+    #[schemars(length(min = 1))]
     cluster: Option<Spanned<Vec<Spanned<String>>>>,
     /// Prefix of every key.
     prefix: Option<Spanned<String>>,
