@@ -341,6 +341,57 @@ pub fn expand_str(
     })
 }
 
+/// The starter `cache.toml` that [`init`] writes.
+pub const STARTER_SPEC: &str = r#"#:schema ./cache.schema.json
+# Cached functions of this crate (the advanced-caching README, "Using it", lists every setting).
+# build.rs: fn main() { advanced_caching_build::compile("cache.toml").unwrap(); }
+# src/lib.rs or main.rs: advanced_caching::include_generated!();  then call caches::NAME(...)
+
+[storages.local]
+type = "memory"
+max_entries = 10_000
+
+# [functions.get_user]
+# loader = "crate::db::fetch_user"   # your fn, sync or async, returning T or Result<T, E>
+# key = "user:{user_id}"
+# ttl = "5m"
+# storage = "local"
+"#;
+
+/// The file name of the schema [`init`] writes beside `cache.toml`.
+pub const SCHEMA_FILE: &str = "cache.schema.json";
+
+/// Writes a starter `cache.toml` into `dir` (never over an existing one) and the JSON schema
+/// beside it (refreshed every time), so that the `#:schema ./cache.schema.json` line on the
+/// spec's first line resolves in the user's crate. Returns the files written.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("ac-init-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let written = advanced_caching_build::init(&dir).unwrap();
+/// assert_eq!(written.len(), 2);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// ```
+pub fn init(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |e: std::io::Error| Error::Io {
+            path,
+            message: e.to_string(),
+        }
+    };
+    let mut written = Vec::new();
+    let schema_path = dir.join(SCHEMA_FILE);
+    std::fs::write(&schema_path, schema::schema_json()).map_err(io(&schema_path))?;
+    written.push(schema_path);
+    let spec_path = dir.join("cache.toml");
+    if !spec_path.exists() {
+        std::fs::write(&spec_path, STARTER_SPEC).map_err(io(&spec_path))?;
+        written.push(spec_path);
+    }
+    Ok(written)
+}
+
 /// The JSON schema of `cache.toml` (what `schema/cache.schema.json` holds).
 ///
 /// ```

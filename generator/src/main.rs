@@ -13,7 +13,9 @@ commands:
   expand <cache.toml> [--crate-root FILE]   print the generated Rust
   explain <cache.toml> [--crate-root FILE]  each entry's strategy, key (with an example) and
                                             effective TTL at every storage level
-  schema                                    print the JSON schema of cache.toml";
+  schema                                    print the JSON schema of cache.toml
+  init [DIR]                                write a starter cache.toml (never over one) and
+                                            cache.schema.json beside it, for editor completion";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +36,21 @@ fn main() -> ExitCode {
         }
     }
     match positional.as_slice() {
+        [cmd, rest @ ..] if cmd == "init" && rest.len() <= 1 => {
+            let dir = PathBuf::from(rest.first().map_or(".", String::as_str));
+            match advanced_caching_build::init(&dir) {
+                Ok(written) => {
+                    for file in written {
+                        println!("wrote {}", file.display());
+                    }
+                    println!(
+                        "next: build.rs calls advanced_caching_build::compile(\"cache.toml\"); the crate calls advanced_caching::include_generated!()"
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
+        }
         [cmd] if cmd == "schema" => {
             print!("{}", advanced_caching_build::schema());
             ExitCode::SUCCESS

@@ -100,3 +100,32 @@ fn a_misspelled_storage_type_is_named_by_the_schema() {
         "{errors:#?}"
     );
 }
+
+/// `advanced-caching init` gives a crate a starter spec whose `#:schema` line resolves there:
+/// the spec checks, is valid under the schema written beside it, and is never overwritten.
+#[test]
+fn init_writes_a_starter_spec_and_its_schema() {
+    let dir = std::env::temp_dir().join(format!("ac-init-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let written = advanced_caching_build::init(&dir).unwrap();
+    assert_eq!(written.len(), 2);
+    let spec = dir.join("cache.toml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    assert!(text.starts_with("#:schema ./cache.schema.json"));
+    assert!(dir.join("cache.schema.json").exists());
+    advanced_caching_build::check_str("cache.toml", &text, None).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cache.schema.json")).unwrap())
+            .unwrap();
+    assert!(
+        jsonschema::validator_for(&schema)
+            .unwrap()
+            .is_valid(&as_json(&spec))
+    );
+    std::fs::write(&spec, "# mine\n").unwrap();
+    let again = advanced_caching_build::init(&dir).unwrap();
+    assert_eq!(again.len(), 1, "only the schema is refreshed");
+    assert_eq!(std::fs::read_to_string(&spec).unwrap(), "# mine\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
