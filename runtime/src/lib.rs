@@ -1,5 +1,38 @@
-#![doc = include_str!("../../README.md")]
+//! The runtime of advanced-caching: what the wrappers generated from `cache.toml` call.
+//!
+//! Most users write a `cache.toml`, call `advanced_caching_build::compile("cache.toml")` from
+//! `build.rs` and `advanced_caching::include_generated!()` in the crate, then call
+//! `caches::NAME(...)`. The same strategies and storages are usable directly:
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use advanced_caching::prelude::*;
+//! use std::{sync::Arc, time::Duration};
+//!
+//! let storage: SharedStorage = Arc::new(MemoryStorage::new(10_000));
+//! let users = CacheBuilder::<String, std::io::Error>::new("get_user")
+//!     .storage(storage)
+//!     .ttl(Some(Duration::from_secs(300)))
+//!     .build_ttl();
+//! // A miss loads once for all concurrent callers; a hit returns the stored value.
+//! let ada = users.get_or_load("user:1", || async { Ok("Ada".to_owned()) }).await?;
+//! let again = users.get_or_load("user:1", || async { Ok("other".to_owned()) }).await?;
+//! assert_eq!((ada.as_str(), again.as_str()), ("Ada", "Ada"));
+//! assert_eq!(users.stats().hits, 1);
+//! # Ok::<_, std::io::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! Modules: [`strategy`] (TTL, stale-while-revalidate, background loaders and readers),
+//! [`storage`] (memory, file, chain/hybrid, and behind features Redis, S3, GCS; codecs, entries),
+//! [`key`], [`stats`], [`clock`], [`context`]; [`prelude`] brings the common ones in one import.
+//! Cargo features: `redis`, `redis-tls`, `s3`, `s3-credential-chain`, `gcs`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+// The workspace README's Rust examples are compiled as doc tests of this crate.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
 
 #[macro_use]
 mod handle;
