@@ -48,6 +48,7 @@ mod core;
 mod entry;
 mod env;
 mod error;
+mod export;
 mod fleet;
 mod flight;
 pub mod key;

@@ -4,6 +4,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::export::{Event, Export};
+
 /// Live counters of one cached function, loader or reader.
 ///
 /// ```
@@ -24,6 +26,7 @@ pub struct Stats {
     storage_skips: AtomicU64,
     loads: AtomicU64,
     load_nanos: AtomicU64,
+    export: Export,
 }
 
 /// A copy of a [`Stats`] at one moment.
@@ -68,8 +71,9 @@ impl fmt::Display for StatsSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}: hits={} misses={} stale_hits={} refreshes={} loads={} errors={} storage_errors={} storage_skips={} load_time={:?}",
+            "{}: hit_ratio={:.1}% hits={} misses={} stale_hits={} refreshes={} loads={} errors={} storage_errors={} storage_skips={} load_time={:?}",
             self.name,
+            self.hit_ratio() * 100.0,
             self.hits,
             self.misses,
             self.stale_hits,
@@ -86,8 +90,10 @@ impl fmt::Display for StatsSnapshot {
 impl Stats {
     /// Zeroed counters for `name`.
     pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
         Self {
-            name: name.into(),
+            export: Export::new(&name),
+            name,
             hits: Striped::default(),
             misses: AtomicU64::new(0),
             stale_hits: Striped::default(),
@@ -108,30 +114,37 @@ impl Stats {
     /// Counts a fresh hit.
     pub fn record_hit(&self) {
         self.hits.add_one();
+        self.export.count(Event::Hit);
     }
     /// Counts a miss.
     pub fn record_miss(&self) {
         self.misses.fetch_add(1, Ordering::Relaxed);
+        self.export.count(Event::Miss);
     }
     /// Counts a stale hit.
     pub fn record_stale_hit(&self) {
         self.stale_hits.add_one();
+        self.export.count(Event::StaleHit);
     }
     /// Counts a completed background refresh.
     pub fn record_refresh(&self) {
         self.refreshes.fetch_add(1, Ordering::Relaxed);
+        self.export.count(Event::Refresh);
     }
     /// Counts a failed loader call.
     pub fn record_error(&self) {
         self.errors.fetch_add(1, Ordering::Relaxed);
+        self.export.count(Event::Error);
     }
     /// Counts a failed storage operation.
     pub fn record_storage_error(&self) {
         self.storage_errors.fetch_add(1, Ordering::Relaxed);
+        self.export.count(Event::StorageError);
     }
     /// Counts a storage operation skipped because the storage was down.
     pub fn record_storage_skip(&self) {
         self.storage_skips.fetch_add(1, Ordering::Relaxed);
+        self.export.count(Event::StorageSkip);
     }
     /// Counts a failed storage operation: a skip when the storage was down, else an error
     /// (logged by the caller).
@@ -149,6 +162,7 @@ impl Stats {
         self.loads.fetch_add(1, Ordering::Relaxed);
         let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
         self.load_nanos.fetch_add(nanos, Ordering::Relaxed);
+        self.export.load(took);
     }
 
     /// The counters now.
