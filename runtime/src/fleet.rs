@@ -82,7 +82,7 @@ impl Drop for HeldLock {
         );
         let release = async move {
             if let Err(e) = storage.release_lock(&key, &token).await {
-                tracing::debug!(lock = key, error = %e, "load lock not released; it expires");
+                tracing::debug!(lock = %crate::logkey::shown(&key), error = %e, "load lock not released; it expires");
             }
         };
         if let Ok(handle) = crate::rt::background_handle() {
@@ -163,7 +163,7 @@ where
             // Another process loads: wait for its value while it holds the lock.
             loop {
                 if Instant::now() >= deadline {
-                    tracing::debug!(cache = self.name(), key, "fleet wait ended; loading");
+                    tracing::debug!(cache = self.name(), key = %crate::logkey::shown(key), "fleet wait ended; loading");
                     return self.call_and_store(key, windows, loader).await;
                 }
                 tokio::time::sleep(pause).await;
@@ -205,7 +205,7 @@ where
             }
             loop {
                 if Instant::now() >= deadline {
-                    tracing::debug!(cache = self.name(), key, "fleet wait ended; loading");
+                    tracing::debug!(cache = self.name(), key = %crate::logkey::shown(key), "fleet wait ended; loading");
                     return self.call_and_store_blocking(key, windows, loader);
                 }
                 std::thread::sleep(pause);

@@ -52,6 +52,7 @@ mod export;
 mod fleet;
 mod flight;
 pub mod key;
+mod logkey;
 mod memo;
 mod reader;
 mod rt;
@@ -63,6 +64,7 @@ mod ttl;
 mod value;
 
 pub use error::{CacheError, StorageError};
+pub use logkey::log_keys;
 pub use rt::block_on;
 
 pub use erased_serde;

@@ -171,7 +171,7 @@ where
                 Ok(task) => task.await.unwrap_or_else(|_| {
                     tracing::warn!(
                         cache = core.name(),
-                        key,
+                        key = %crate::logkey::shown(&key),
                         "refresh panicked; stale value kept"
                     );
                     false
@@ -184,8 +184,13 @@ where
             unlock(&core, &lock, &token).await;
             drop(mark);
         };
-        if let Err(e) = crate::rt::spawn(task) {
-            tracing::warn!(cache = self.core.name(), key, error = %e, "cannot start refresh");
+        let span = tracing::debug_span!(
+            "advanced_caching.refresh",
+            function = self.core.name(),
+            strategy = "swr"
+        );
+        if let Err(e) = crate::rt::spawn(tracing::Instrument::instrument(task, span)) {
+            tracing::warn!(cache = self.core.name(), key = %crate::logkey::shown(key), error = %e, "cannot start refresh");
         }
     }
 

@@ -47,14 +47,14 @@ where
         match self.core.lookup(key).await {
             Lookup::Fresh(v) => {
                 self.core.stats.record_hit();
-                tracing::trace!(cache = self.core.name(), key, "hit");
+                tracing::trace!(cache = self.core.name(), key = %crate::logkey::shown(key), "hit");
                 Ok(v)
             }
             // A TTL entry has no stale window; a stale read (an entry written by an SWR
             // function into the same key) is treated as a miss.
             Lookup::Stale(_) | Lookup::Miss => {
                 self.core.stats.record_miss();
-                tracing::debug!(cache = self.core.name(), key, "miss");
+                tracing::debug!(cache = self.core.name(), key = %crate::logkey::shown(key), "miss");
                 self.core.load(key, self.windows, loader).await
             }
         }
@@ -68,12 +68,12 @@ where
         match self.core.lookup_blocking(key) {
             Lookup::Fresh(v) => {
                 self.core.stats.record_hit();
-                tracing::trace!(cache = self.core.name(), key, "hit");
+                tracing::trace!(cache = self.core.name(), key = %crate::logkey::shown(key), "hit");
                 Ok(v)
             }
             Lookup::Stale(_) | Lookup::Miss => {
                 self.core.stats.record_miss();
-                tracing::debug!(cache = self.core.name(), key, "miss");
+                tracing::debug!(cache = self.core.name(), key = %crate::logkey::shown(key), "miss");
                 self.core.load_blocking(key, self.windows, loader)
             }
         }

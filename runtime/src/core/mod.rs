@@ -5,6 +5,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tracing::Instrument as _;
+
 use crate::clock::{Millis, SharedClock};
 use crate::entry::{CacheEntry, Freshness};
 use crate::flight::{AsyncFlights, ErrorCloner, Outcome, SyncFlights};
@@ -164,7 +166,7 @@ where
             Ok(entry) => entry?,
             Err(e) => {
                 if self.stats.record_storage_failure(&e) {
-                    tracing::warn!(cache = self.name(), key, error = %e, "storage read failed; treating as a miss");
+                    tracing::warn!(cache = self.name(), key = %crate::logkey::shown(key), error = %e, "storage read failed; treating as a miss");
                 }
                 return None;
             }
@@ -172,7 +174,7 @@ where
         let Some(value) = entry.value.downcast_ref::<T>() else {
             tracing::warn!(
                 cache = self.name(),
-                key,
+                key = %crate::logkey::shown(key),
                 expected = std::any::type_name::<T>(),
                 "stored value has another type; treating as a miss"
             );
@@ -260,7 +262,7 @@ where
         if let Err(e) = written
             && self.stats.record_storage_failure(&e)
         {
-            tracing::warn!(cache = self.name(), key, error = %e, "storage write failed; value returned uncached");
+            tracing::warn!(cache = self.name(), key = %crate::logkey::shown(key), error = %e, "storage write failed; the value is returned, and is not kept where the write failed");
         }
     }
 
@@ -298,11 +300,20 @@ where
         self.report_write(key, written);
     }
 
+    /// The span of one loader call: the function and its storage (never the key).
+    fn load_span(&self) -> tracing::Span {
+        tracing::debug_span!(
+            "advanced_caching.load",
+            function = self.name(),
+            storage = self.storage.kind()
+        )
+    }
+
     fn record_outcome<R>(&self, key: &str, started: Instant, result: &Result<R, E>) {
         self.stats.record_load(started.elapsed());
         if result.is_err() {
             self.stats.record_error();
-            tracing::debug!(cache = self.name(), key, "loader failed; error not cached");
+            tracing::debug!(cache = self.name(), key = %crate::logkey::shown(key), "loader failed; error not cached");
         }
     }
 
@@ -318,7 +329,7 @@ where
         Fut: Future<Output = Result<T, E>>,
     {
         let started = Instant::now();
-        let result = loader().await;
+        let result = loader().instrument(self.load_span()).await;
         self.record_outcome(key, started, &result);
         if let Ok(value) = &result {
             self.store(key, value, windows).await;
@@ -337,7 +348,7 @@ where
         F: FnOnce() -> Result<T, E>,
     {
         let started = Instant::now();
-        let result = loader();
+        let result = self.load_span().in_scope(loader);
         self.record_outcome(key, started, &result);
         if let Ok(value) = &result {
             self.store_blocking(key, value, windows);
@@ -360,7 +371,7 @@ where
     fn report_delete(&self, key: &str, deleted: StorageResult<bool>) -> bool {
         deleted.unwrap_or_else(|e| {
             if self.stats.record_storage_failure(&e) {
-                tracing::warn!(cache = self.name(), key, error = %e, "invalidate failed");
+                tracing::warn!(cache = self.name(), key = %crate::logkey::shown(key), error = %e, "invalidate failed");
             }
             false
         })

@@ -98,7 +98,7 @@ impl ChangeFeed {
         self.each_copy(|level| {
             let _ = super::Storage::delete_blocking(level, key);
         });
-        tracing::trace!(key, "dropped the copies another process changed");
+        tracing::trace!(key = %crate::logkey::shown(key), "dropped the copies another process changed");
     }
 
     /// The subscription is up: announcements missed before are unknown, so every copy goes,

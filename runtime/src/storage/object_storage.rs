@@ -157,7 +157,7 @@ impl<B: ObjectBackend> ObjectStorage<B> {
             return Ok(None);
         };
         object::decode(&body, &meta, ty, &self.encoding.codec, self.now()).map_err(|e| {
-            tracing::warn!(storage = B::KIND, key, error = %e, "bad object; treated as a miss");
+            tracing::warn!(storage = B::KIND, key = %crate::logkey::shown(key), error = %e, "bad object; treated as a miss");
             StorageError::Codec(e)
         })
     }

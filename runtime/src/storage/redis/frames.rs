@@ -27,7 +27,7 @@ impl RedisStorage {
     ) -> StorageResult<Option<AnyEntry>> {
         let Some(bytes) = bytes else { return Ok(None) };
         frame::decode(&bytes, ty, &self.encoding.codec, self.clock.now_millis()).map_err(|e| {
-            tracing::warn!(key, error = %e, "bad payload in redis; treated as a miss");
+            tracing::warn!(key = %crate::logkey::shown(key), error = %e, "bad payload in redis; treated as a miss");
             StorageError::Codec(e)
         })
     }
