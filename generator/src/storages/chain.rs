@@ -116,14 +116,12 @@ impl StorageModel for Chain {
     fn build(&self) -> proc_macro2::TokenStream {
         let coherent = self.coherent.then(|| quote! { .coherent() });
         let levels = self.levels.iter().map(|level| {
-            let var = storage_ident(&level.storage);
-            match level.ttl {
-                Some(cap) => {
-                    let cap = millis(cap);
-                    quote! { __ac::ChainLevel::new(#var.clone()).ttl_cap(#cap) }
-                }
-                None => quote! { __ac::ChainLevel::new(#var.clone()) },
-            }
+            let (var, name) = (storage_ident(&level.storage), &level.storage);
+            let cap = level.ttl.map(|cap| {
+                let cap = millis(cap);
+                quote! { .ttl_cap(#cap) }
+            });
+            quote! { __ac::ChainLevel::new(#var.clone()).named(#name) #cap }
         });
         quote! {
             ::std::sync::Arc::new(__ac::ChainStorage::new(::std::vec![#(#levels),*])#coherent)

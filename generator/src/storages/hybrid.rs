@@ -106,6 +106,7 @@ impl StorageModel for Hybrid {
 
     fn build(&self) -> proc_macro2::TokenStream {
         let coherent = self.coherent.then(|| quote! { .coherent() });
+        let (l1_name, l2_name) = (&self.l1, &self.l2);
         let (l1, l2) = (storage_ident(&self.l1), storage_ident(&self.l2));
         let (l1_ttl, l2_ttl) = (millis(self.l1_ttl), millis(self.l2_ttl));
         quote! {
@@ -113,8 +114,8 @@ impl StorageModel for Hybrid {
                 #l1.clone(),
                 #l2.clone(),
                 #l1_ttl,
-                ::core::option::Option::Some(#l2_ttl),
-            )#coherent)
+                __ac::Some(#l2_ttl),
+            ).name_levels([#l1_name, #l2_name])#coherent)
         }
     }
 }

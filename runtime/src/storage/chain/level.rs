@@ -14,12 +14,24 @@ use super::*;
 pub struct ChainLevel {
     pub(super) storage: SharedStorage,
     pub(super) cap: Option<Duration>,
+    /// The level's name in log lines (the storage's name in `cache.toml`).
+    pub(super) name: Option<String>,
 }
 
 impl ChainLevel {
     /// A level that keeps copies as long as the entry itself lives.
     pub fn new(storage: SharedStorage) -> Self {
-        Self { storage, cap: None }
+        Self {
+            storage,
+            cap: None,
+            name: None,
+        }
+    }
+
+    /// Names the level in log lines (generated code gives the storage's name in `cache.toml`).
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
     }
 
     /// Copies at this level live at most `cap`.

@@ -111,6 +111,27 @@ impl ChainStorage {
         }
     }
 
+    /// Names the levels in log lines, fastest first (generated code gives the storages' names in
+    /// `cache.toml`).
+    ///
+    /// ```
+    /// use advanced_caching::storage::{ChainStorage, MemoryStorage};
+    /// use std::{sync::Arc, time::Duration};
+    /// let l1 = Arc::new(MemoryStorage::new(10));
+    /// let l2 = Arc::new(MemoryStorage::new(100));
+    /// let hot = ChainStorage::hybrid(l1, l2, Duration::from_secs(60), None).name_levels(["local", "shared"]);
+    /// ```
+    pub fn name_levels<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        for (level, name) in self.levels.iter_mut().zip(names) {
+            level.name = Some(name.into());
+        }
+        self
+    }
+
     /// The common hybrid: a memory L1 of `max_entries` in front of Redis at `url`.
     ///
     /// ```no_run

@@ -36,8 +36,26 @@ impl ChainStorage {
         )
     }
 
+    /// A level failed; the others answered. Named as the spec names it; a level skipped because
+    /// its storage is known down (its breaker logged that once) is not a warning each call.
     pub(super) fn report(&self, level: usize, op: &str, e: &StorageError) {
-        tracing::warn!(storage = self.kind, level, op, error = %e, "storage level failed");
+        let name = self
+            .levels
+            .get(level)
+            .and_then(|l| l.name.as_deref())
+            .unwrap_or("unnamed");
+        let at = level + 1;
+        if matches!(e, StorageError::Unavailable { .. }) {
+            tracing::debug!(
+                storage = self.kind,
+                level = at,
+                level_storage = name,
+                op,
+                "level skipped: its storage is down"
+            );
+        } else {
+            tracing::warn!(storage = self.kind, level = at, level_storage = name, op, error = %e, "a level failed; the other levels answered");
+        }
     }
 
     /// Writes `entry` into the levels before `upto` (promotion and backfill); failures are logged.
