@@ -7,7 +7,24 @@
 //! ```
 //!
 //! The core is a plain library (parse → check → generate, no file I/O besides reading the
-//! loaders' source files) that `build.rs`, the `advanced-caching` CLI and the tests all call.
+//! loaders' source files) that `build.rs`, the `advanced-caching` CLI and the tests all call:
+//!
+//! ```
+//! let spec = r#"
+//! [functions.square]
+//! loader = "other_crate::square"   # outside this crate: its signature is declared here
+//! args = ["x: u64"]
+//! returns = "u64"
+//! key = "sq:{x}"
+//! ttl = "1m"
+//! "#;
+//! let code = advanced_caching_build::expand_str("cache.toml", spec, None).unwrap();
+//! assert!(code.contains("pub fn square(x: u64) -> u64"));
+//! // A mistake is reported at its line and column, with a hint.
+//! let bad = spec.replace("ttl", "tll");
+//! let errors = advanced_caching_build::check_str("cache.toml", &bad, None).unwrap_err();
+//! assert!(errors.to_string().contains("did you mean `ttl`?"));
+//! ```
 
 mod check;
 mod codegen;
