@@ -183,6 +183,7 @@ impl CircuitBreaker {
                 window.probing = false;
                 window.backoff = self.settings.backoff;
                 tracing::info!(storage = %self.name, "storage is back: breaker closed");
+                crate::export::breaker(&self.name, false);
             }
         }
     }
@@ -208,6 +209,7 @@ impl CircuitBreaker {
             reason = if timeout { "a command timed out" } else { "consecutive connection failures" },
             "storage is down: breaker open, calls skip it"
         );
+        crate::export::breaker(&self.name, true);
     }
 
     /// The probe failed: the storage stays skipped for a window twice as long (up to the cap).

@@ -100,3 +100,19 @@ impl Export {
         let _ = took;
     }
 }
+
+/// Reports whether the circuit breaker of `storage` is open (1) or closed (0), as the gauge
+/// `advanced_caching_breaker_open{storage="…"}`; also counts each opening in
+/// `advanced_caching_breaker_openings_total`.
+pub(crate) fn breaker(storage: &str, open: bool) {
+    #[cfg(feature = "metrics")]
+    {
+        metrics::gauge!("advanced_caching_breaker_open", "storage" => storage.to_owned())
+            .set(if open { 1.0 } else { 0.0 });
+        if open {
+            metrics::counter!("advanced_caching_breaker_openings_total", "storage" => storage.to_owned())
+                .increment(1);
+        }
+    }
+    let _ = (storage, open);
+}
