@@ -145,8 +145,8 @@ impl Codec {
 }
 
 /// How a byte storage writes payloads: the codec, whether it deflates them, and whether an
-/// unchanged payload skips the rewrite.
-#[derive(Clone)]
+/// unchanged payload skips the rewrite (by default: binary, neither).
+#[derive(Clone, Default)]
 pub(crate) struct Encoding {
     pub(crate) codec: Codec,
     pub(crate) compression: bool,

@@ -36,9 +36,7 @@ pub struct GcsStorageBuilder {
     bucket: String,
     prefix: String,
     endpoint: Option<String>,
-    codec: Codec,
-    compression: bool,
-    dedupe_writes: bool,
+    encoding: Encoding,
     clock: Option<SharedClock>,
 }
 
@@ -84,11 +82,7 @@ impl GcsStorageBuilder {
             backend,
             ObjectSettings {
                 prefix,
-                encoding: Encoding {
-                    codec: self.codec,
-                    compression: self.compression,
-                    dedupe: self.dedupe_writes,
-                },
+                encoding: self.encoding,
                 clock: self.clock.unwrap_or_else(system_clock),
             },
         ))
@@ -328,9 +322,7 @@ impl GcsStorage {
             bucket: bucket.into(),
             prefix: String::new(),
             endpoint: None,
-            codec: Codec::default(),
-            compression: false,
-            dedupe_writes: false,
+            encoding: Encoding::default(),
             clock: None,
         }
     }

@@ -2,7 +2,8 @@
 
 /// The setters every byte storage's builder shares — `prefix` (where offered), `codec`,
 /// `compression` (where offered), `dedupe_writes` and `clock` — each documented with what it
-/// means for that storage. The builder has fields of the same names (`clock: Option<SharedClock>`).
+/// means for that storage. The builder has `encoding: Encoding` (what the setters fill), `prefix`
+/// where it takes one, and `clock: Option<SharedClock>`.
 macro_rules! byte_storage_setters {
     (
         $(prefix: $prefix_doc:literal,)?
@@ -19,21 +20,21 @@ macro_rules! byte_storage_setters {
 
         /// The codec of payloads (default [`Codec::Binary`]).
         pub fn codec(mut self, codec: Codec) -> Self {
-            self.codec = codec;
+            self.encoding.codec = codec;
             self
         }
 
         $(
             #[doc = $compression_doc]
             pub fn compression(mut self, on: bool) -> Self {
-                self.compression = on;
+                self.encoding.compression = on;
                 self
             }
         )?
 
         #[doc = $dedupe_doc]
         pub fn dedupe_writes(mut self, on: bool) -> Self {
-            self.dedupe_writes = on;
+            self.encoding.dedupe = on;
             self
         }
 

@@ -13,9 +13,7 @@ use super::*;
 #[derive(Debug, Clone)]
 pub struct FileStorageBuilder {
     pub(super) dir: PathBuf,
-    pub(super) codec: Codec,
-    pub(super) compression: bool,
-    pub(super) dedupe_writes: bool,
+    pub(super) encoding: Encoding,
     pub(super) fsync: bool,
     pub(super) clock: Option<SharedClock>,
 }
@@ -47,11 +45,7 @@ impl FileStorageBuilder {
         })?;
         Ok(FileStorage {
             dir,
-            encoding: Encoding {
-                codec: self.codec,
-                compression: self.compression,
-                dedupe: self.dedupe_writes,
-            },
+            encoding: self.encoding,
             fsync: self.fsync,
             clock: self.clock.unwrap_or_else(system_clock),
             deduped: AtomicU64::new(0),

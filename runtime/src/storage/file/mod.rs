@@ -115,9 +115,7 @@ impl FileStorage {
     pub fn builder(dir: impl AsRef<Path>) -> FileStorageBuilder {
         FileStorageBuilder {
             dir: dir.as_ref().to_path_buf(),
-            codec: Codec::default(),
-            compression: false,
-            dedupe_writes: false,
+            encoding: Encoding::default(),
             fsync: false,
             clock: None,
         }

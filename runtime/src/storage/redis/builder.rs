@@ -19,8 +19,7 @@ pub struct RedisStorageBuilder {
     /// Seed nodes of a cluster (empty: `url` is one server).
     pub(super) cluster: Vec<String>,
     pub(super) prefix: String,
-    pub(super) codec: Codec,
-    pub(super) dedupe_writes: bool,
+    pub(super) encoding: Encoding,
     pub(super) clock: Option<SharedClock>,
     pub(super) timeout: Duration,
     pub(super) connect_timeout: Duration,
@@ -110,11 +109,7 @@ impl RedisStorageBuilder {
             timeout: self.timeout,
             url: shown,
             prefix: self.prefix,
-            encoding: Encoding {
-                codec: self.codec,
-                compression: false,
-                dedupe: self.dedupe_writes,
-            },
+            encoding: self.encoding,
             clock: self.clock.unwrap_or_else(system_clock),
             deduped: AtomicU64::new(0),
         })

@@ -22,9 +22,7 @@ pub struct S3StorageBuilder {
     pub(super) region: Option<String>,
     pub(super) endpoint: Option<String>,
     pub(super) credentials: Option<(String, String)>,
-    pub(super) codec: Codec,
-    pub(super) compression: bool,
-    pub(super) dedupe_writes: bool,
+    pub(super) encoding: Encoding,
     pub(super) clock: Option<SharedClock>,
     pub(super) timeout: Duration,
 }
@@ -112,11 +110,7 @@ impl S3StorageBuilder {
             backend,
             ObjectSettings {
                 prefix,
-                encoding: Encoding {
-                    codec: self.codec,
-                    compression: self.compression,
-                    dedupe: self.dedupe_writes,
-                },
+                encoding: self.encoding,
                 clock: self.clock.unwrap_or_else(system_clock),
             },
         ))

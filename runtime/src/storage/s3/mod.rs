@@ -224,9 +224,7 @@ impl S3Storage {
             region: None,
             endpoint: None,
             credentials: None,
-            codec: Codec::default(),
-            compression: false,
-            dedupe_writes: false,
+            encoding: Encoding::default(),
             clock: None,
             timeout: Duration::from_secs(5),
         }
