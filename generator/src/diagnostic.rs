@@ -155,6 +155,18 @@ impl fmt::Debug for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
+/// `rest`, preceded by "did you mean `…`?" when one of `candidates` is close to `word`.
+pub(crate) fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    rest: String,
+) -> String {
+    match closest(word, candidates) {
+        Some(similar) => format!("did you mean `{similar}`? {rest}"),
+        None => rest,
+    }
+}
+
 /// The closest of `candidates` to `word`, for "did you mean" hints.
 pub(crate) fn closest<'a>(
     word: &str,

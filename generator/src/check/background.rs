@@ -92,15 +92,13 @@ impl Checker<'_> {
         let raw = r.get_ref();
         if !loaders.keys().any(|k| k.get_ref() == raw.source.get_ref()) {
             let names: Vec<&str> = loaders.keys().map(|k| k.get_ref().as_str()).collect();
-            let mut hint = if names.is_empty() {
+            let declared = if names.is_empty() {
                 "no [loaders.*] are declared: a reader reads what a background loader writes"
                     .to_owned()
             } else {
                 format!("declared loaders: {}", names.join(", "))
             };
-            if let Some(similar) = closest(raw.source.get_ref(), names.iter().copied()) {
-                hint = format!("did you mean `{similar}`? {hint}");
-            }
+            let hint = did_you_mean(raw.source.get_ref(), names.iter().copied(), declared);
             self.error(
                 format!("unknown source `{}`", raw.source.get_ref()),
                 raw.source.span(),

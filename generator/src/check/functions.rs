@@ -76,12 +76,9 @@ impl Checker<'_> {
             },
             other => {
                 let span = raw.strategy.as_ref().map_or(name.span(), Spanned::span);
-                let mut hint =
-                    "strategies: ttl, swr (background refresh is a [loaders.NAME] table)"
-                        .to_owned();
-                if let Some(similar) = closest(other, ["ttl", "swr"]) {
-                    hint = format!("did you mean `{similar}`? {hint}");
-                }
+                let strategies =
+                    "strategies: ttl, swr (background refresh is a [loaders.NAME] table)";
+                let hint = did_you_mean(other, ["ttl", "swr"], strategies.to_owned());
                 self.error(
                     format!("unknown strategy `{other}`"),
                     span,

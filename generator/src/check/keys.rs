@@ -58,10 +58,8 @@ impl Checker<'_> {
         for n in not_in_key {
             let n_text = n.get_ref();
             if !params.contains(n_text) {
-                let mut hint = format!("the parameters: {}", params.join(", "));
-                if let Some(similar) = closest(n_text, params.iter().map(String::as_str)) {
-                    hint = format!("did you mean `{similar}`? {hint}");
-                }
+                let listed = format!("the parameters: {}", params.join(", "));
+                let hint = did_you_mean(n_text, params.iter().map(String::as_str), listed);
                 self.error(
                     format!("`{n_text}` in `not_in_key` is not a parameter of `{loader}`"),
                     n.span(),

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::time::Duration;
 
-use crate::diagnostic::{Diagnostic, closest};
+use crate::diagnostic::{Diagnostic, closest, did_you_mean};
 use crate::disjoint::{self, Entry, KeySet};
 use crate::duration;
 use crate::key::{self, RawPart, Slot};

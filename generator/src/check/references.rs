@@ -13,7 +13,7 @@ impl Checker<'_> {
         if declared.contains(n) || (n == IMPLICIT_DEFAULT) {
             return true;
         }
-        let mut hint = if declared.is_empty() {
+        let declared_text = if declared.is_empty() {
             "no storages are declared: add a [storages.NAME] table".to_owned()
         } else {
             format!(
@@ -21,9 +21,7 @@ impl Checker<'_> {
                 declared.iter().cloned().collect::<Vec<_>>().join(", ")
             )
         };
-        if let Some(similar) = closest(n, declared.iter().map(String::as_str)) {
-            hint = format!("did you mean `{similar}`? {hint}");
-        }
+        let hint = did_you_mean(n, declared.iter().map(String::as_str), declared_text);
         self.error(
             format!("unknown storage `{n}`"),
             name.span(),

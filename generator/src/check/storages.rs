@@ -114,10 +114,8 @@ impl KindCheck<'_, '_> {
     ) -> Option<StorageKind> {
         let name = kind.get_ref().as_str();
         if !KINDS.contains(&name) {
-            let mut hint = format!("storage types: {}", KINDS.join(", "));
-            if let Some(similar) = closest(name, KINDS.iter().copied()) {
-                hint = format!("did you mean `{similar}`? {hint}");
-            }
+            let kinds = format!("storage types: {}", KINDS.join(", "));
+            let hint = did_you_mean(name, KINDS.iter().copied(), kinds);
             self.error(
                 format!("unknown storage type `{name}`"),
                 kind.span(),
@@ -166,10 +164,8 @@ impl KindCheck<'_, '_> {
                     takes.clone(),
                 );
             } else {
-                let hint = match closest(key_name, allowed.iter().map(String::as_str)) {
-                    Some(similar) => format!("did you mean `{similar}`? {takes}"),
-                    None => takes.clone(),
-                };
+                let hint =
+                    did_you_mean(key_name, allowed.iter().map(String::as_str), takes.clone());
                 self.error(
                     format!("unknown setting `{key_name}` of a `{kind}` storage"),
                     key.span(),

@@ -5,7 +5,7 @@
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::diagnostic::{Diagnostic, closest};
+use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::raw::{RawFunction, RawLoader, RawReader, RawSpec};
 use crate::storages::setting_names;
 
@@ -71,10 +71,7 @@ fn retain_known(table: &mut DeTable<'_>, known: &[String], place: &str, out: &mu
         .collect();
     for (name, span) in unknown {
         let takes = format!("{place} takes: {}", known.join(", "));
-        let hint = match closest(&name, known.iter().map(String::as_str)) {
-            Some(similar) => format!("did you mean `{similar}`? {takes}"),
-            None => takes,
-        };
+        let hint = did_you_mean(&name, known.iter().map(String::as_str), takes);
         out.push(
             Diagnostic::new(
                 format!("unknown setting `{name}` in {place}"),
