@@ -28,36 +28,26 @@ impl RedisStorage {
         F: FnOnce(Conn) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
     {
-        let admission = node.breaker.admit();
-        if admission == Admission::Probe {
-            self.probe(node.clone());
-        }
         // Commands run on the caller's task (no hop to another thread): the connection's
         // driver lives on the background runtime, where `build` first connected.
-        let fut = (admission == Admission::Pass).then(|| op(self.conn.clone()));
+        let fut = self.admits(&node).then(|| op(self.conn.clone()));
         let (breakers, conn) = (self.breakers.clone(), self.conn.clone());
         async move {
             let Some(fut) = fut else {
                 return Err(UNAVAILABLE);
             };
-            match fut.await {
-                Ok(v) => {
-                    node.breaker.succeeded();
-                    Ok(v)
-                }
-                Err(e) => {
-                    if is_outage(&e) {
-                        node.breaker.failed(e.is_timeout());
-                        // A node that fails may have been replaced: read the slot map again.
-                        breakers.refresh_soon(&conn);
-                    } else {
-                        // The server answered (with an error of its own): it is up.
-                        node.breaker.succeeded();
-                    }
-                    Err(backend(e))
-                }
-            }
+            settle(&node, &breakers, &conn, fut.await)
         }
+    }
+
+    /// Whether `node` may be sent a command now: not while its breaker skips it (once the
+    /// back-off window has ended, the call is refused and the probe started instead).
+    pub(super) fn admits(&self, node: &Arc<Node>) -> bool {
+        let admission = node.breaker.admit();
+        if admission == Admission::Probe {
+            self.probe(node.clone());
+        }
+        admission == Admission::Pass
     }
 
     /// The probe of `node`, in the background: a PING to it bounded by the command timeout,
@@ -86,5 +76,31 @@ impl RedisStorage {
             // The node may be gone for good, its slots served by another now.
             breakers.refresh_soon(&conn);
         });
+    }
+}
+
+/// What `node`'s answer to a command tells its breaker, and the call's result: an outage counts
+/// against it (and, on a cluster, has the slot map read again: the node may have been replaced);
+/// any answer, an error of the server's own included, says it is up.
+pub(super) fn settle<T>(
+    node: &Node,
+    breakers: &Arc<Breakers>,
+    conn: &Conn,
+    answer: redis::RedisResult<T>,
+) -> StorageResult<T> {
+    match answer {
+        Ok(v) => {
+            node.breaker.succeeded();
+            Ok(v)
+        }
+        Err(e) => {
+            if is_outage(&e) {
+                node.breaker.failed(e.is_timeout());
+                breakers.refresh_soon(conn);
+            } else {
+                node.breaker.succeeded();
+            }
+            Err(backend(e))
+        }
     }
 }

@@ -64,11 +64,7 @@ impl RedisStorage {
         let sync = self.sync.as_ref()?;
         let k = self.full_key(key);
         let node = self.node_of(&k);
-        let admission = node.breaker.admit();
-        if admission == Admission::Probe {
-            self.probe(node.clone());
-        }
-        if admission != Admission::Pass {
+        if !self.admits(&node) {
             return Some(Err(UNAVAILABLE));
         }
         let read = sync.take().and_then(|mut conn| {
@@ -78,19 +74,7 @@ impl RedisStorage {
             }
             got
         });
-        Some(match read {
-            Ok(bytes) => {
-                node.breaker.succeeded();
-                self.decode(key, bytes, ty)
-            }
-            Err(e) => {
-                if is_outage(&e) {
-                    node.breaker.failed(e.is_timeout());
-                } else {
-                    node.breaker.succeeded();
-                }
-                Err(backend(e))
-            }
-        })
+        let bytes = guard::settle(&node, &self.breakers, &self.conn, read);
+        Some(bytes.and_then(|bytes| self.decode(key, bytes, ty)))
     }
 }
