@@ -15,6 +15,15 @@ pub enum StorageError {
         /// What went wrong.
         message: String,
     },
+    /// The command was sent and no answer came back (a timeout, a dropped connection): the
+    /// backend may still apply it. A write in this state is announced to other processes as if
+    /// it had happened.
+    Uncertain {
+        /// Which storage (its kind or name).
+        storage: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A payload could not be encoded or decoded.
     Codec(CodecError),
     /// The storage is misconfigured (a bad URL, a missing bucket).
@@ -40,6 +49,9 @@ impl fmt::Display for StorageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Backend { storage, message } => write!(f, "{storage} storage: {message}"),
+            Self::Uncertain { storage, message } => {
+                write!(f, "{storage} storage: {message} (it may still be applied)")
+            }
             Self::Codec(e) => write!(f, "{e}"),
             Self::Config(e) => write!(f, "storage configuration: {e}"),
             Self::Unavailable { storage } => {

@@ -85,6 +85,12 @@ impl<T: Clone, E> AsyncFlights<T, E> {
         }
     }
 
+    /// Callers of `key` that arrive from now on do not join the flight under way (it began
+    /// before a write); its own waiters still get its result.
+    pub(crate) fn detach(&self, key: &str) {
+        self.flights.remove(key);
+    }
+
     /// Runs `work` unless a flight for `key` is under way, in which case waits for it.
     pub(crate) async fn run<F, Fut>(
         &self,
@@ -168,6 +174,11 @@ impl<T: Clone, E> SyncFlights<T, E> {
         Self {
             flights: DashMap::new(),
         }
+    }
+
+    /// As [`AsyncFlights::detach`].
+    pub(crate) fn detach(&self, key: &str) {
+        self.flights.remove(key);
     }
 
     /// Runs `work` unless a flight for `key` is under way, in which case waits for it.

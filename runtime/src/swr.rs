@@ -167,6 +167,12 @@ where
             if !try_lock(&core, &lock, &token, lock_ttl).await {
                 return;
             }
+            // Another process may have refreshed the key and released its lock between this
+            // process's stale read and now: then there is nothing to do.
+            if matches!(core.lookup(&key).await, Lookup::Fresh(_)) {
+                unlock(&core, &lock, &token).await;
+                return;
+            }
             let refreshed = match refresh(core.clone(), key.clone()) {
                 Ok(task) => task.await.unwrap_or_else(|_| {
                     tracing::warn!(

@@ -33,6 +33,18 @@ pub trait ValueType: Send + Sync {
     fn decode(&self, bytes: &[u8], codec: &Codec) -> Result<AnyValue, CodecError>;
 }
 
+/// Runs a serde impl of the user's, turning a panic in it into a codec error.
+fn contained<R>(which: &str, f: impl FnOnce() -> R) -> Result<R, CodecError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| {
+        let message = format!("the value's {which} panicked");
+        if which == "Serialize" {
+            CodecError::Encode(message)
+        } else {
+            CodecError::Decode(message)
+        }
+    })
+}
+
 /// The [`ValueType`] of a serde type.
 ///
 /// ```
@@ -65,11 +77,14 @@ where
         let typed = value.downcast_ref::<T>().ok_or_else(|| {
             CodecError::Encode(format!("value is not a {}", std::any::type_name::<T>()))
         })?;
-        codec.encode(typed)
+        // A `Serialize` that panics is the value's fault, not the caller's: the write fails
+        // (counted as a storage error) and the value is still returned.
+        contained("Serialize", || codec.encode(typed)).and_then(|r| r)
     }
 
     fn decode(&self, bytes: &[u8], codec: &Codec) -> Result<AnyValue, CodecError> {
-        Ok(Arc::new(codec.decode::<T>(bytes)?))
+        let value = contained("Deserialize", || codec.decode::<T>(bytes)).and_then(|r| r)?;
+        Ok(Arc::new(value))
     }
 }
 

@@ -11,7 +11,7 @@ use crate::clock::{Millis, SharedClock};
 use crate::entry::{CacheEntry, Freshness};
 use crate::flight::{AsyncFlights, ErrorCloner, Outcome, SyncFlights};
 use crate::stats::Stats;
-use crate::storage::{AnyEntry, SharedStorage, StorageResult};
+use crate::storage::{AnyEntry, SharedStorage, StorageResult, Ticket};
 use crate::value::{AnyValue, ValueType};
 
 mod control;
@@ -128,7 +128,10 @@ where
     }
 
     /// Fills the memo for `args` from what the storage holds under `key` now (a fresh value with
-    /// its own expiry), or forgets them when it holds none.
+    /// its own expiry), or forgets them when it holds none. The copy is made under the key's
+    /// write lock in the storage, so fills and the writes they mirror are ordered: a fill can
+    /// never put back a value older than the storage holds (a write that lands after it is
+    /// followed by its own fill).
     pub(crate) fn memo_fill<K, Q>(&self, args: &Q, key: &str)
     where
         K: std::hash::Hash + Eq + Send + Sync + 'static,
@@ -137,19 +140,26 @@ where
         let Some(memo) = self.memo::<K>() else {
             return;
         };
-        let now = self.clock.now_millis();
-        let stored = self
-            .storage
-            .get_entry_now(key, self.value_type.as_ref(), now);
-        let fresh = match stored {
-            Some(Ok(Some(entry))) if entry.freshness(now) == Freshness::Fresh => entry
-                .value
-                .downcast_ref::<T>()
-                .map(|v| (v.clone(), entry.fresh_until.unwrap_or(Millis::MAX))),
-            _ => None,
+        let copy = || {
+            let now = self.clock.now_millis();
+            let stored = self
+                .storage
+                .get_entry_now(key, self.value_type.as_ref(), now);
+            let fresh = match stored {
+                Some(Ok(Some(entry))) if entry.freshness(now) == Freshness::Fresh => entry
+                    .value
+                    .downcast_ref::<T>()
+                    .map(|v| (v.clone(), entry.fresh_until.unwrap_or(Millis::MAX))),
+                _ => None,
+            };
+            match fresh {
+                Some((value, until)) => memo.fill(args, value, until),
+                None => memo.forget(args),
+            }
         };
-        match fresh {
-            Some((value, until)) => memo.fill(args, value, until),
+        match self.storage.ordering_front() {
+            Some(front) => front.versions().locked(key, copy),
+            // A memo is kept only over a storage with a memory front (`keeps_copies_until_expiry`).
             None => memo.forget(args),
         }
     }
@@ -277,29 +287,76 @@ where
         }
     }
 
+    /// Writes `value` as the entry of `key` (an insert, a reader's copy): the key's version
+    /// moves, so no load that began before stores over it, and no caller that arrives later
+    /// joins such a load.
     pub(crate) async fn store(&self, key: &str, value: &T, windows: Windows) {
-        let Some(windows) = self.windows_for(value, windows) else {
-            return;
-        };
-        let entry = self.entry_for(value, windows);
-        let written = self
-            .storage
-            .set_entry(key, entry, self.value_type.as_ref())
-            .await;
-        self.report_write(key, written);
+        if let Some(windows) = self.windows_for(value, windows) {
+            let entry = self.entry_for(value, windows);
+            let written = self
+                .storage
+                .set_entry(key, entry, self.value_type.as_ref())
+                .await;
+            self.report_write(key, written);
+        }
+        self.detach_flights(key);
     }
 
+    /// Blocking [`CacheCore::store`].
     pub(crate) fn store_blocking(&self, key: &str, value: &T, windows: Windows) {
-        let Some(windows) = self.windows_for(value, windows) else {
-            return;
-        };
-        let entry = self.entry_for(value, windows);
-        let written = self
-            .storage
-            .set_entry_blocking(key, entry, self.value_type.as_ref());
-        self.report_write(key, written);
+        if let Some(windows) = self.windows_for(value, windows) {
+            let entry = self.entry_for(value, windows);
+            let written = self
+                .storage
+                .set_entry_blocking(key, entry, self.value_type.as_ref());
+            self.report_write(key, written);
+        }
+        self.detach_flights(key);
     }
 
+    /// A flight under way for `key` began before a write: callers that arrive from now on start
+    /// their own.
+    fn detach_flights(&self, key: &str) {
+        self.async_flights.detach(key);
+        self.sync_flights.detach(key);
+    }
+
+    /// The entry a load of `key` stores, unless the ticket it read before loading is too old to
+    /// be compared (its versions may have expired) or the value is not kept.
+    fn loaded_entry(
+        &self,
+        key: &str,
+        value: &T,
+        windows: Windows,
+        since: Instant,
+    ) -> Option<AnyEntry> {
+        if since.elapsed() >= crate::storage::VERSION_LIFE / 2 {
+            tracing::debug!(cache = self.name(), key = %crate::logkey::shown(key), "load outlived its ticket; value returned, not stored");
+            return None;
+        }
+        Some(self.entry_for(value, self.windows_for(value, windows)?))
+    }
+
+    /// The ticket a load stores by; one that cannot be read is [`Ticket::Unknown`] (the store
+    /// is then refused: it could not be checked), counted as the failed write it amounts to.
+    fn held_ticket(&self, key: &str, read: StorageResult<Ticket>) -> Ticket {
+        read.unwrap_or_else(|e| {
+            self.report_write(key, Err(e));
+            Ticket::Unknown
+        })
+    }
+
+    /// Reports a load's store: refused (the key was written or invalidated while it loaded) is
+    /// not a failure.
+    fn report_store(&self, key: &str, stored: StorageResult<bool>) {
+        match stored {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::debug!(cache = self.name(), key = %crate::logkey::shown(key), "key written while loading; the older value is returned, not stored")
+            }
+            Err(e) => self.report_write(key, Err(e)),
+        }
+    }
     /// The span of one loader call: the function and its storage (never the key).
     fn load_span(&self) -> tracing::Span {
         tracing::debug_span!(
@@ -317,7 +374,9 @@ where
         }
     }
 
-    /// Calls the loader and stores its value; errors are counted and never stored.
+    /// Calls the loader and stores its value, only while no write or invalidation of `key` came
+    /// after the load began (the ticket read before the call); errors are counted and never
+    /// stored.
     pub(crate) async fn call_and_store<F, Fut>(
         &self,
         key: &str,
@@ -328,11 +387,18 @@ where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        let ticket = self.held_ticket(key, self.storage.ticket(key).await);
         let started = Instant::now();
         let result = loader().instrument(self.load_span()).await;
         self.record_outcome(key, started, &result);
-        if let Ok(value) = &result {
-            self.store(key, value, windows).await;
+        if let Ok(value) = &result
+            && let Some(entry) = self.loaded_entry(key, value, windows, started)
+        {
+            let stored = self
+                .storage
+                .set_entry_if(key, entry, self.value_type.as_ref(), &ticket)
+                .await;
+            self.report_store(key, stored);
         }
         result
     }
@@ -347,11 +413,17 @@ where
     where
         F: FnOnce() -> Result<T, E>,
     {
+        let ticket = self.held_ticket(key, self.storage.ticket_blocking(key));
         let started = Instant::now();
         let result = self.load_span().in_scope(loader);
         self.record_outcome(key, started, &result);
-        if let Ok(value) = &result {
-            self.store_blocking(key, value, windows);
+        if let Ok(value) = &result
+            && let Some(entry) = self.loaded_entry(key, value, windows, started)
+        {
+            let stored =
+                self.storage
+                    .set_entry_if_blocking(key, entry, self.value_type.as_ref(), &ticket);
+            self.report_store(key, stored);
         }
         result
     }
@@ -380,12 +452,14 @@ where
     /// Removes `key` from every level of the storage; true when something was removed.
     pub(crate) async fn invalidate(&self, key: &str) -> bool {
         let deleted = self.storage.delete(key).await;
+        self.detach_flights(key);
         self.report_delete(key, deleted)
     }
 
     /// Blocking [`CacheCore::invalidate`].
     pub(crate) fn invalidate_blocking(&self, key: &str) -> bool {
         let deleted = self.storage.delete_blocking(key);
+        self.detach_flights(key);
         self.report_delete(key, deleted)
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use compact_str::CompactString;
 use quick_cache::sync::{Cache, EntryAction, EntryResult};
 
-use super::{AnyEntry, BoxFuture, Storage, StorageResult};
+use super::{AnyEntry, BoxFuture, Storage, StorageResult, Ticket, Versions};
 use crate::clock::{Millis, SharedClock, system_clock};
 use crate::entry::CacheEntry;
 use crate::value::{AnyValue, ValueType};
@@ -69,6 +69,8 @@ pub struct MemoryStorage {
     entries: Cache<CompactString, Slot>,
     clock: SharedClock,
     max_entries: usize,
+    /// The write versions of its keys (and the per-key locks writes take).
+    versions: Versions,
 }
 
 impl fmt::Debug for MemoryStorage {
@@ -100,6 +102,7 @@ impl MemoryStorage {
             entries: bounded_cache(max_entries),
             clock,
             max_entries,
+            versions: Versions::default(),
         }
     }
 
@@ -118,9 +121,19 @@ impl MemoryStorage {
         self.max_entries
     }
 
-    /// Removes every entry.
+    /// Removes every entry (and moves every key's version: no load that began before stores).
     pub fn clear(&self) {
-        self.entries.clear();
+        self.versions.write_all(|| self.entries.clear());
+    }
+
+    /// The per-key write versions, and their locks.
+    pub(crate) fn versions(&self) -> &Versions {
+        &self.versions
+    }
+
+    fn insert_slot(&self, key: &str, entry: AnyEntry) {
+        self.entries
+            .insert(CompactString::from(key), Slot::new(entry));
     }
 
     /// The entry of `key` unless it is expired at `now` (an expired one is dropped).
@@ -201,13 +214,40 @@ impl Storage for MemoryStorage {
         entry: AnyEntry,
         _ty: &dyn ValueType,
     ) -> StorageResult<()> {
-        self.entries
-            .insert(CompactString::from(key), Slot::new(entry));
+        self.versions.write(key, || self.insert_slot(key, entry));
         Ok(())
     }
 
     fn delete_blocking(&self, key: &str) -> StorageResult<bool> {
-        Ok(self.entries.remove(key).is_some())
+        Ok(self
+            .versions
+            .write(key, || self.entries.remove(key).is_some()))
+    }
+
+    fn ticket_blocking(&self, key: &str) -> StorageResult<Ticket> {
+        Ok(Ticket::Version(self.versions.current(key)))
+    }
+
+    fn set_entry_if_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+        ticket: &Ticket,
+    ) -> StorageResult<bool> {
+        match ticket {
+            Ticket::Version(seen) => Ok(self
+                .versions
+                .if_unchanged(key, *seen, || self.insert_slot(key, entry))
+                .is_some()),
+            // Not a ticket of this storage's (a backfill after a lock): a plain write.
+            Ticket::Unversioned => self.set_entry_blocking(key, entry, ty).map(|()| true),
+            Ticket::Unknown | Ticket::Levels(_) => Ok(false),
+        }
+    }
+
+    fn ordering_front(&self) -> Option<&MemoryStorage> {
+        Some(self)
     }
 
     fn exists_blocking(&self, key: &str) -> StorageResult<bool> {

@@ -25,6 +25,7 @@ mod object_storage;
 mod redis;
 #[cfg(feature = "s3")]
 mod s3;
+mod version;
 
 pub use crate::breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
 pub use crate::cleanup::{CleanupTarget, cleanup_all, schedule_cleanups};
@@ -50,6 +51,8 @@ pub use redis::{RedisStorage, RedisStorageBuilder};
 #[cfg(feature = "s3")]
 #[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
 pub use s3::{S3Bucket, S3Storage, S3StorageBuilder};
+pub use version::Ticket;
+pub(crate) use version::{VERSION_LIFE, Versions};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -98,14 +101,15 @@ pub trait Storage: std::any::Any + Send + Sync {
 
     /// Reads an entry that is not expired.
     fn get_entry_blocking(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>>;
-    /// Writes an entry; it expires at its `stale_until`.
+    /// Writes an entry (it expires at its `stale_until`) and moves the key's version, so a load
+    /// that began before cannot store over it ([`Storage::set_entry_if_blocking`]).
     fn set_entry_blocking(
         &self,
         key: &str,
         entry: AnyEntry,
         ty: &dyn ValueType,
     ) -> StorageResult<()>;
-    /// Removes a key; true when something was removed.
+    /// Removes a key and moves its version; true when something was removed.
     fn delete_blocking(&self, key: &str) -> StorageResult<bool>;
     /// True when the key holds an entry that is not expired.
     fn exists_blocking(&self, key: &str) -> StorageResult<bool>;
@@ -156,6 +160,60 @@ pub trait Storage: std::any::Any + Send + Sync {
     /// ```
     fn keeps_copies_until_expiry(&self) -> bool {
         false
+    }
+
+    /// The versions of `key` now, for a later [`Storage::set_entry_if_blocking`]: what a load
+    /// reads before it calls its loader. Storages without versions answer
+    /// [`Ticket::Unversioned`].
+    fn ticket_blocking(&self, _key: &str) -> StorageResult<Ticket> {
+        Ok(Ticket::Unversioned)
+    }
+
+    /// Writes `entry` only while the versions of `key` are still `ticket`'s (no insert, delete
+    /// or other write of the key since the ticket was read), atomically; true when written. A
+    /// conditional write does not move the version itself: it is a load's store, and loads that
+    /// began after the same write may all store. [`Ticket::Unknown`] is refused.
+    fn set_entry_if_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+        ticket: &Ticket,
+    ) -> StorageResult<bool> {
+        if *ticket == Ticket::Unknown {
+            return Ok(false);
+        }
+        self.set_entry_blocking(key, entry, ty)?;
+        Ok(true)
+    }
+
+    /// Async [`Storage::ticket_blocking`].
+    fn ticket<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<Ticket>> {
+        Box::pin(async move { self.ticket_blocking(key) })
+    }
+
+    /// Async [`Storage::set_entry_if_blocking`].
+    fn set_entry_if<'a>(
+        &'a self,
+        key: &'a str,
+        entry: AnyEntry,
+        ty: &'a dyn ValueType,
+        ticket: &'a Ticket,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            if *ticket == Ticket::Unknown {
+                return Ok(false);
+            }
+            self.set_entry(key, entry, ty).await?;
+            Ok(true)
+        })
+    }
+
+    /// The memory storage whose per-key locks order every write of this storage's keys (itself,
+    /// or a non-coherent chain's memory L1), for a reader that mirrors it (a function's memo).
+    #[doc(hidden)]
+    fn ordering_front(&self) -> Option<&MemoryStorage> {
+        None
     }
 
     /// Async [`Storage::get_entry_blocking`].

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::{
     AnyEntry, BoxFuture, ChangeFeed, Copies, MemoryStorage, SharedStorage, Storage, StorageResult,
+    Ticket,
 };
 use crate::clock::{Clock, Millis, duration_millis};
 use crate::error::StorageError;
@@ -22,8 +23,9 @@ use self::ops::{finish, first_error};
 
 /// Levels of storages, fastest first (memory → Redis → S3, say).
 ///
-/// - writes go through every level, each copy capped by the level's TTL cap;
-/// - a read asks the levels in order and promotes a hit to every faster level;
+/// - writes go through every level, deepest first, each copy capped by the level's TTL cap;
+/// - a read asks the levels in order and promotes a hit to every faster level, unless that
+///   level was written or dropped since the read began (its [`Ticket`]);
 /// - `set_if_not_exists` is decided by the deepest level, then backfilled upward on success;
 /// - a failing level is reported, and the other levels still serve and take writes.
 ///
@@ -161,6 +163,12 @@ impl ChainStorage {
     }
 }
 
+/// The ticket of one level; a level that cannot say is [`Ticket::Unknown`] (it refuses the
+/// conditional write, the other levels still take it).
+async fn level_ticket(storage: &dyn Storage, key: &str) -> Ticket {
+    storage.ticket(key).await.unwrap_or(Ticket::Unknown)
+}
+
 impl Storage for ChainStorage {
     fn kind(&self) -> &'static str {
         self.kind
@@ -172,6 +180,21 @@ impl Storage for ChainStorage {
 
     fn release_lock_blocking(&self, key: &str, holder: &str) -> StorageResult<bool> {
         crate::rt::block_on(self.release_lock(key, holder))
+            .map_err(|e| StorageError::backend("chain", e))?
+    }
+
+    fn ticket_blocking(&self, key: &str) -> StorageResult<Ticket> {
+        crate::rt::block_on(self.ticket(key)).map_err(|e| StorageError::backend("chain", e))?
+    }
+
+    fn set_entry_if_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+        ticket: &Ticket,
+    ) -> StorageResult<bool> {
+        crate::rt::block_on(self.set_entry_if(key, entry, ty, ticket))
             .map_err(|e| StorageError::backend("chain", e))?
     }
 
@@ -222,14 +245,22 @@ impl Storage for ChainStorage {
         Box::pin(async move {
             let (start, epoch) = self.read_plan();
             let mut error = None;
+            // The versions of the faster levels, each read before the next level is asked: a
+            // copy is promoted into them only if nothing wrote or dropped the key there since.
+            let mut tickets = Vec::with_capacity(self.levels.len());
             for i in read_order(start, self.levels.len()) {
                 if i < start && error.is_none() {
                     break; // untrusted copies answer only when the shared level could not
                 }
+                if i == start {
+                    for level in &self.levels[..start] {
+                        tickets.push(level_ticket(level.storage.as_ref(), key).await);
+                    }
+                }
                 match self.levels[i].storage.get_entry(key, ty).await {
                     Ok(Some(entry)) => {
                         if i >= start && self.may_promote(epoch) {
-                            self.fill(i, key, &entry, ty).await;
+                            self.fill(i, key, &entry, ty, &tickets).await;
                         }
                         return Ok(Some(entry));
                     }
@@ -238,6 +269,9 @@ impl Storage for ChainStorage {
                         self.report(i, "get", &e);
                         error.get_or_insert(e);
                     }
+                }
+                if i >= start {
+                    tickets.push(level_ticket(self.levels[i].storage.as_ref(), key).await);
                 }
             }
             finish(None, error)
@@ -253,7 +287,9 @@ impl Storage for ChainStorage {
         Box::pin(async move {
             let now = self.clock_now();
             let mut error = None;
-            for level in &self.levels {
+            // Deepest first: a read that finds a faster level empty and asks a slower one
+            // meanwhile finds the new entry there, or has its promotion refused.
+            for level in self.levels.iter().rev() {
                 first_error(
                     &mut error,
                     level
@@ -269,7 +305,7 @@ impl Storage for ChainStorage {
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
         Box::pin(async move {
             let (mut any, mut error) = (false, None);
-            for level in &self.levels {
+            for level in self.levels.iter().rev() {
                 match level.storage.delete(key).await {
                     Ok(removed) => any |= removed,
                     Err(e) => first_error(&mut error, Err(e)),
@@ -309,10 +345,58 @@ impl Storage for ChainStorage {
                 .set_if_not_exists(key, deepest.capped(&entry, now), ty)
                 .await?;
             if won {
-                self.fill(faster.len(), key, &entry, ty).await;
+                let tickets = vec![Ticket::Unversioned; faster.len()];
+                self.fill(faster.len(), key, &entry, ty, &tickets).await;
             }
             Ok(won)
         })
+    }
+
+    fn ticket<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<Ticket>> {
+        Box::pin(async move {
+            let mut tickets = Vec::with_capacity(self.levels.len());
+            for level in &self.levels {
+                tickets.push(level_ticket(level.storage.as_ref(), key).await);
+            }
+            Ok(Ticket::Levels(tickets))
+        })
+    }
+
+    fn set_entry_if<'a>(
+        &'a self,
+        key: &'a str,
+        entry: AnyEntry,
+        ty: &'a dyn ValueType,
+        ticket: &'a Ticket,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            let Ticket::Levels(tickets) = ticket else {
+                return Ok(false);
+            };
+            let now = self.clock_now();
+            let mut error = None;
+            // Deepest first; a level that refuses (its version moved: the key was written or
+            // invalidated since) stops the faster ones from taking the older value. A level that
+            // fails is reported and the faster ones still take it, as a plain write does.
+            for (level, ticket) in self.levels.iter().zip(tickets).rev() {
+                match level
+                    .storage
+                    .set_entry_if(key, level.capped(&entry, now), ty, ticket)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => return Ok(false),
+                    Err(e) => first_error(&mut error, Err(e)),
+                }
+            }
+            finish(true, error)
+        })
+    }
+
+    fn ordering_front(&self) -> Option<&MemoryStorage> {
+        self.memory_l1
+            .as_deref()
+            .filter(|_| self.coherence.is_none())
     }
 
     fn release_lock<'a>(

@@ -58,16 +58,28 @@ impl ChainStorage {
         }
     }
 
-    /// Writes `entry` into the levels before `upto` (promotion and backfill); failures are logged.
-    pub(super) async fn fill(&self, upto: usize, key: &str, entry: &AnyEntry, ty: &dyn ValueType) {
+    /// Writes `entry` into the levels before `upto` (promotion and backfill), each only while
+    /// its version is still `tickets`' (read before the level below was asked); failures are
+    /// logged.
+    pub(super) async fn fill(
+        &self,
+        upto: usize,
+        key: &str,
+        entry: &AnyEntry,
+        ty: &dyn ValueType,
+        tickets: &[Ticket],
+    ) {
         let now = self.clock_now();
-        for (i, level) in self.levels[..upto].iter().enumerate() {
-            if let Err(e) = level
+        // Deepest first, as writes go.
+        for (i, (level, ticket)) in self.levels[..upto].iter().zip(tickets).enumerate().rev() {
+            match level
                 .storage
-                .set_entry(key, level.capped(entry, now), ty)
+                .set_entry_if(key, level.capped(entry, now), ty, ticket)
                 .await
             {
-                self.report(i, "promote", &e);
+                Ok(true) => {}
+                Ok(false) => return, // written or dropped since: the copy is older
+                Err(e) => self.report(i, "promote", &e),
             }
         }
     }

@@ -157,6 +157,18 @@ impl Breakers {
             .clone()
     }
 
+    /// A slot that `node` serves (to reach it through a keyed command), if the map says one.
+    pub(super) fn a_slot_of(&self, node: &Arc<Node>) -> Option<u16> {
+        let map = self
+            .map
+            .as_ref()?
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let index = map.nodes.iter().position(|n| Arc::ptr_eq(n, node))?;
+        let slot = map.owner.iter().position(|&o| usize::from(o) == index)?;
+        u16::try_from(slot).ok()
+    }
+
     /// Every breaker (the whole storage's first).
     pub(super) fn all(&self) -> Vec<Arc<Node>> {
         let mut all = vec![self.whole.clone()];

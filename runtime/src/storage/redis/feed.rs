@@ -107,7 +107,8 @@ async fn follow(feed: &Weak<ChangeFeed>, pubsub: redis::aio::PubSub, timeout: Du
                 if feed.strong_count() == 0 {
                     return false;
                 }
-                let ping = sink.ping::<String>();
+                // A subscribed connection answers PING with ["pong", ""]: any answer will do.
+                let ping = sink.ping::<redis::Value>();
                 if !matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(_))) {
                     break;
                 }

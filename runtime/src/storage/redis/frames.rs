@@ -3,6 +3,17 @@
 
 use super::*;
 
+/// True when a write's outcome must be announced: it happened, or it may have (the command was
+/// sent and no answer came back); not when it was never sent, was refused, or Redis answered
+/// with an error of its own.
+fn announces<T>(outcome: &StorageResult<T>, happened: impl Fn(&T) -> bool) -> bool {
+    match outcome {
+        Ok(v) => happened(v),
+        Err(StorageError::Uncertain { .. }) => true,
+        Err(_) => false,
+    }
+}
+
 impl RedisStorage {
     pub(super) fn frame(
         &self,
@@ -40,59 +51,32 @@ impl RedisStorage {
         .await
     }
 
-    /// Writes `entry` under `key`, and announces it on the change feed.
+    /// Writes `entry` under `key` (`write` says whether the version moves or must match), and
+    /// announces it on the change feed — also when the outcome is unknown (a timeout: Redis may
+    /// still apply the write), so other processes drop their copies rather than keep one older
+    /// than what Redis may hold. Only a write that was never sent (breaker open, a value that
+    /// cannot be encoded) or was refused is not announced.
     pub(super) async fn set_announced(
         &self,
         key: &str,
         entry: AnyEntry,
         ty: &dyn ValueType,
-    ) -> StorageResult<()> {
-        self.set_frame(key, entry, ty).await?;
-        self.announce(key);
-        Ok(())
+        write: versions::Write,
+    ) -> StorageResult<bool> {
+        let written = self.set_versioned(key, entry, ty, write).await;
+        if announces(&written, |w| *w) {
+            self.announce(key);
+        }
+        written
     }
 
-    pub(super) async fn set_frame(
-        &self,
-        key: &str,
-        entry: AnyEntry,
-        ty: &dyn ValueType,
-    ) -> StorageResult<()> {
-        // The key and its node, once; Redis (that node) is down: do not even encode.
-        let k = self.full_key(key);
-        let node = self.node_of(&k);
-        if node.breaker.skips_now() {
-            return Err(UNAVAILABLE);
+    /// Deletes `key` (moving its version) and announces it, as [`Self::set_announced`] does.
+    pub(super) async fn delete_announced(&self, key: &str) -> StorageResult<bool> {
+        let deleted = self.delete_versioned(key).await;
+        if announces(&deleted, |_| true) {
+            self.announce(key);
         }
-        let (bytes, ttl) = self.frame(&entry, ty)?;
-        match ttl {
-            Some(0) => {
-                // Already past its life: nothing to keep.
-                self.run(node, move |mut c| async move { c.del::<_, ()>(k).await })
-                    .await
-            }
-            _ if self.encoding.dedupe => {
-                let written = self
-                    .frame_script(node, &DEDUPE, k, bytes, Some(ttl.unwrap_or(0)))
-                    .await?;
-                if written == 0 {
-                    self.deduped.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(())
-            }
-            Some(px) => {
-                self.run(node, move |mut c| async move {
-                    c.pset_ex::<_, _, ()>(k, bytes, px).await
-                })
-                .await
-            }
-            None => {
-                self.run(node, move |mut c| async move {
-                    c.set::<_, _, ()>(k, bytes).await
-                })
-                .await
-            }
-        }
+        deleted
     }
 
     pub(super) async fn set_nx(

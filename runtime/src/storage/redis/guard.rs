@@ -66,8 +66,25 @@ impl RedisStorage {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 let mut conn = conn.clone();
-                let ping = conn.ping(node.addr.as_ref());
-                if let Ok(Ok(())) = tokio::time::timeout(timeout, ping).await {
+                // A cluster client that dropped its connection to a node only makes a new one
+                // for a command routed by key: the probe asks for a key of one of its slots.
+                let keyed = breakers.a_slot_of(&node).map(|slot| {
+                    format!(
+                        "~probe{{{}}}",
+                        super::versions::SLOT_TAGS[usize::from(slot)]
+                    )
+                });
+                let answered = match keyed {
+                    Some(key) => {
+                        let exists = conn.exists::<_, bool>(key);
+                        matches!(tokio::time::timeout(timeout, exists).await, Ok(Ok(_)))
+                    }
+                    None => {
+                        let ping = conn.ping(node.addr.as_ref());
+                        matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(())))
+                    }
+                };
+                if answered {
                     node.breaker.succeeded();
                     return;
                 }
@@ -94,13 +111,21 @@ pub(super) fn settle<T>(
             Ok(v)
         }
         Err(e) => {
+            let sent = e.is_timeout() || e.is_connection_dropped();
             if is_outage(&e) {
                 node.breaker.failed(e.is_timeout());
                 breakers.refresh_soon(conn);
             } else {
                 node.breaker.succeeded();
             }
-            Err(backend(e))
+            if sent {
+                Err(StorageError::Uncertain {
+                    storage: "redis".to_owned(),
+                    message: e.to_string(),
+                })
+            } else {
+                Err(backend(e))
+            }
         }
     }
 }

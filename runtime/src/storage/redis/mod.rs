@@ -14,6 +14,7 @@ mod frames;
 mod guard;
 mod scripts;
 mod sync;
+mod versions;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
@@ -21,9 +22,9 @@ use redis::{AsyncCommands, Script};
 pub use self::builder::RedisStorageBuilder;
 use self::builder::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use self::cluster::{Breakers, Conn, Node};
-use self::scripts::{CREATE_IF_ABSENT, DEDUPE, RELEASE, RENEW};
+use self::scripts::{CREATE_IF_ABSENT, RELEASE, RENEW};
 use self::sync::SyncConnections;
-use super::{AnyEntry, BoxFuture, ChangeFeed, Storage, StorageResult, frame};
+use super::{AnyEntry, BoxFuture, ChangeFeed, Storage, StorageResult, Ticket, frame};
 use crate::breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
 use crate::clock::{Millis, SharedClock, duration_millis, system_clock};
 use crate::codec::{Codec, Encoding};
@@ -262,19 +263,56 @@ impl Storage for RedisStorage {
         entry: AnyEntry,
         ty: &'a dyn ValueType,
     ) -> BoxFuture<'a, StorageResult<()>> {
-        Box::pin(self.set_announced(key, entry, ty))
+        Box::pin(async move {
+            self.set_announced(key, entry, ty, versions::Write::Move)
+                .await
+                .map(drop)
+        })
     }
 
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
-        let k = self.full_key(key);
-        let fut = self.run(self.node_of(&k), move |mut c| async move {
-            c.del::<_, u64>(k).await
-        });
+        Box::pin(self.delete_announced(key))
+    }
+
+    fn ticket<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<Ticket>> {
+        Box::pin(self.read_version(key))
+    }
+
+    fn ticket_blocking(&self, key: &str) -> StorageResult<Ticket> {
+        if self.skips(key) {
+            return Err(UNAVAILABLE);
+        }
+        crate::rt::block_on(self.read_version(key)).map_err(backend)?
+    }
+
+    fn set_entry_if<'a>(
+        &'a self,
+        key: &'a str,
+        entry: AnyEntry,
+        ty: &'a dyn ValueType,
+        ticket: &'a Ticket,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
         Box::pin(async move {
-            let deleted = fut.await? > 0;
-            self.announce(key);
-            Ok(deleted)
+            let write = match ticket {
+                Ticket::Version(v) => versions::Write::IfVersion(*v),
+                Ticket::Unversioned => versions::Write::Move,
+                Ticket::Unknown | Ticket::Levels(_) => return Ok(false),
+            };
+            self.set_announced(key, entry, ty, write).await
         })
+    }
+
+    fn set_entry_if_blocking(
+        &self,
+        key: &str,
+        entry: AnyEntry,
+        ty: &dyn ValueType,
+        ticket: &Ticket,
+    ) -> StorageResult<bool> {
+        if self.skips(key) {
+            return Err(UNAVAILABLE);
+        }
+        crate::rt::block_on(self.set_entry_if(key, entry, ty, ticket)).map_err(backend)?
     }
 
     fn change_feed(&self) -> Option<Arc<ChangeFeed>> {

@@ -5,24 +5,6 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// Writes a frame unless the stored payload is the same; then only the header (timestamps) and
-/// the TTL move. Returns 1 when the payload was written, 0 when it was deduplicated. Whatever is
-/// stored under the key (another type, a corrupt frame) is overwritten: every write heals.
-const DEDUPE_SET: &str = r"
-local cur = redis.pcall('GET', KEYS[1])
-if type(cur) ~= 'string' then cur = false end
-local hl = tonumber(ARGV[2])
-if cur and string.len(cur) == string.len(ARGV[1])
-   and string.sub(cur, hl + 1) == string.sub(ARGV[1], hl + 1) then
-  redis.call('SETRANGE', KEYS[1], 0, string.sub(ARGV[1], 1, hl))
-  if ARGV[3] == '0' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-  return 0
-end
-if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[1])
-else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) end
-return 1
-";
-
 /// Deletes a lock only while its payload (after the frame header) is the caller's token.
 const LOCK_RELEASE: &str = r"
 local cur = redis.pcall('GET', KEYS[1])
@@ -66,7 +48,6 @@ return 1
 ";
 
 /// The scripts, hashed once per process (`EVALSHA`, loaded on first use).
-pub(super) static DEDUPE: LazyLock<Script> = LazyLock::new(|| Script::new(DEDUPE_SET));
 pub(super) static CREATE_IF_ABSENT: LazyLock<Script> = LazyLock::new(|| Script::new(CREATE));
 pub(super) static RELEASE: LazyLock<Script> = LazyLock::new(|| Script::new(LOCK_RELEASE));
 pub(super) static RENEW: LazyLock<Script> = LazyLock::new(|| Script::new(LOCK_RENEW));

@@ -28,21 +28,50 @@ impl SyncConnections {
         })
     }
 
-    fn take(&self) -> redis::RedisResult<redis::Connection> {
+    /// An idle connection (true) or a new one (false).
+    fn take(&self) -> redis::RedisResult<(redis::Connection, bool)> {
         let idle = self
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        if let Some(conn) = idle {
-            return Ok(conn);
+        match idle {
+            Some(conn) => Ok((conn, true)),
+            None => Ok((self.open()?, false)),
         }
+    }
+
+    fn open(&self) -> redis::RedisResult<redis::Connection> {
         let conn = self
             .client
             .get_connection_with_timeout(self.connect_timeout)?;
         conn.set_read_timeout(Some(self.timeout))?;
         conn.set_write_timeout(Some(self.timeout))?;
         Ok(conn)
+    }
+
+    /// GET `key` on a pooled connection. A pooled connection that turns out dead (the server
+    /// restarted since it was last used) is not the caller's problem: the idle ones, opened
+    /// before the same restart, are dropped, and the read is tried once more on a fresh one.
+    fn get(&self, key: &str) -> redis::RedisResult<Option<Vec<u8>>> {
+        let (mut conn, pooled) = self.take()?;
+        match redis::Commands::get::<_, Option<Vec<u8>>>(&mut conn, key) {
+            Ok(got) => {
+                self.put_back(conn);
+                Ok(got)
+            }
+            Err(e) if pooled && (e.is_io_error() || e.is_connection_dropped()) => {
+                self.idle
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clear();
+                let mut fresh = self.open()?;
+                let got = redis::Commands::get::<_, Option<Vec<u8>>>(&mut fresh, key)?;
+                self.put_back(fresh);
+                Ok(got)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn put_back(&self, conn: redis::Connection) {
@@ -67,13 +96,7 @@ impl RedisStorage {
         if !self.admits(&node) {
             return Some(Err(UNAVAILABLE));
         }
-        let read = sync.take().and_then(|mut conn| {
-            let got = redis::Commands::get::<_, Option<Vec<u8>>>(&mut conn, &k);
-            if got.is_ok() {
-                sync.put_back(conn);
-            }
-            got
-        });
+        let read = sync.get(&k);
         let bytes = guard::settle(&node, &self.breakers, &self.conn, read);
         Some(bytes.and_then(|bytes| self.decode(key, bytes, ty)))
     }
