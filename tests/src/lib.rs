@@ -6,6 +6,7 @@
 pub mod contract;
 pub mod fixture;
 pub mod harness;
+pub mod history;
 
 /// Generated from `specs/basic.toml`.
 pub mod basic {
@@ -56,4 +57,9 @@ pub mod keys_spec {
 /// Generated from `specs/files.toml`.
 pub mod files_spec {
     include!(concat!(env!("OUT_DIR"), "/files.rs"));
+}
+
+/// Generated from `specs/history.toml`.
+pub mod history_spec {
+    include!(concat!(env!("OUT_DIR"), "/history.rs"));
 }

@@ -201,11 +201,13 @@ pub trait Storage: std::any::Any + Send + Sync {
         ticket: &'a Ticket,
     ) -> BoxFuture<'a, StorageResult<bool>> {
         Box::pin(async move {
-            if *ticket == Ticket::Unknown {
-                return Ok(false);
+            match ticket {
+                Ticket::Unknown => Ok(false),
+                Ticket::Unversioned => self.set_entry(key, entry, ty).await.map(|()| true),
+                // Versions are kept by storages that do no I/O (memory): the blocking form is
+                // the one that compares them.
+                _ => self.set_entry_if_blocking(key, entry, ty, ticket),
             }
-            self.set_entry(key, entry, ty).await?;
-            Ok(true)
         })
     }
 

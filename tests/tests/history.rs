@@ -1,0 +1,222 @@
+//! The consistency guarantees, checked on recorded histories (`docs/design.md`, "Guarantees"):
+//! 8 threads (or tasks) mix calls, inserts and invalidations on a few keys, with loaders that
+//! return the stamp of when their load began and sometimes take a while; the checker then finds
+//! every call that returned a value older than the last write that ended before it started.
+//! A deliberately naive cache (store whatever the loader returned) driven the same way shows the
+//! checker catches the "stale set".
+#![allow(clippy::unwrap_used)] // a test fails loudly on an unexpected error
+#![allow(missing_docs)]
+
+use std::sync::Arc;
+
+use advanced_caching::storage::{MemoryStorage, RedisStorage, Storage, StorageExt};
+use advanced_caching_tests::harness::RedisServer;
+use advanced_caching_tests::history::{self, Call, History, Turns};
+use advanced_caching_tests::history_spec::caches::{self, Caches};
+
+const KEYS: u64 = 8;
+const THREADS: u64 = 8;
+
+/// What one driver thread does to one key.
+trait Target: Sync {
+    fn call(&self, key: u64) -> u64;
+    fn insert(&self, key: u64, stamp: u64);
+    fn invalidate(&self, key: u64);
+}
+
+/// Runs `ops` operations on each of 8 threads against `target` and checks the history; returns
+/// how many operations were checked.
+fn check_sync(name: &str, target: &dyn Target, ops: u64) -> usize {
+    let (history, turns) = (History::new(), Turns::new(KEYS));
+    std::thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                let mut calls = Vec::with_capacity(ops as usize);
+                for _ in 0..ops {
+                    let key = history::random(KEYS);
+                    match history::random(100) {
+                        0..=3 => turns.write(&history, key, |stamp| target.insert(key, stamp)),
+                        4..=7 => turns.write(&history, key, |_| target.invalidate(key)),
+                        _ => {
+                            let start = history::next();
+                            let stamp = target.call(key);
+                            calls.push(Call { key, start, stamp });
+                        }
+                    }
+                }
+                history.calls(calls);
+            });
+        }
+    });
+    report(name, &history)
+}
+
+fn report(name: &str, history: &History) -> usize {
+    let violations = history.violations();
+    let checked = history.operations();
+    println!(
+        "{name}: checked {checked} operations, {} violations",
+        violations.len()
+    );
+    assert!(
+        violations.is_empty(),
+        "{name}: {} of {checked} operations returned a value older than a write that ended before they began, e.g. {:?}",
+        violations.len(),
+        &violations[..violations.len().min(3)]
+    );
+    checked
+}
+
+/// An isolated instance on its own memory storages (and Redis where given).
+fn instance(redis: Option<&RedisServer>) -> Caches {
+    let mut builder = Caches::builder();
+    if let Some(server) = redis {
+        let storage = RedisStorage::builder(server.url())
+            .prefix("hist:")
+            .build()
+            .unwrap();
+        builder = builder.storage("shared", Arc::new(storage));
+    }
+    builder.build().unwrap()
+}
+
+struct Memo<'a>(&'a Caches);
+
+impl Target for Memo<'_> {
+    fn call(&self, key: u64) -> u64 {
+        self.0.stamp(key)
+    }
+    fn insert(&self, key: u64, stamp: u64) {
+        caches::stamp::on(&self.0).insert(key, stamp);
+    }
+    fn invalidate(&self, key: u64) {
+        caches::stamp::on(&self.0).invalidate(key);
+    }
+}
+
+struct Near<'a>(&'a Caches);
+
+impl Target for Near<'_> {
+    fn call(&self, key: u64) -> u64 {
+        self.0.stamp_near(key)
+    }
+    fn insert(&self, key: u64, stamp: u64) {
+        caches::stamp_near::on(&self.0).insert(key, stamp);
+    }
+    fn invalidate(&self, key: u64) {
+        caches::stamp_near::on(&self.0).invalidate(key);
+    }
+}
+
+#[test]
+fn guarantee_a_b_d_invalidate_and_insert_are_never_undone_on_memory() {
+    let caches = instance(None);
+    let checked = check_sync("memory (memo)", &Memo(&caches), 125_000);
+    assert!(checked >= 1_000_000);
+}
+
+#[test]
+fn guarantee_d_the_memo_answers_what_its_storage_holds_once_writers_stop() {
+    let caches = instance(None);
+    check_sync("memory (memo)", &Memo(&caches), 20_000);
+    // All threads stopped: for every key, the memo's answer is the storage's.
+    for key in 0..KEYS {
+        let stored = caches::stamp::on(&caches).get(key).map(|p| p.value);
+        let answered = caches.stamp(key);
+        if let Some(stored) = stored {
+            assert_eq!(
+                answered, stored,
+                "key {key}: the memo answers what the storage holds"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guarantee_a_b_hold_for_async_calls_on_memory() {
+    let caches = Arc::new(instance(None));
+    let (history, turns) = (Arc::new(History::new()), Arc::new(Turns::new(KEYS)));
+    let tasks: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let (caches, history, turns) = (caches.clone(), history.clone(), turns.clone());
+            tokio::spawn(async move {
+                let mut calls = Vec::new();
+                let c: &Caches = &caches;
+                for _ in 0..125_000 {
+                    let key = history::random(KEYS);
+                    match history::random(100) {
+                        0..=3 => {
+                            turns
+                                .write_async(&history, key, |stamp| async move {
+                                    caches::stamp_async::on(c).insert(key, stamp).await;
+                                })
+                                .await
+                        }
+                        4..=7 => {
+                            turns
+                                .write_async(&history, key, |_| async move {
+                                    caches::stamp_async::on(c).invalidate(key).await;
+                                })
+                                .await
+                        }
+                        _ => {
+                            let start = history::next();
+                            let stamp = c.stamp_async(key).await;
+                            calls.push(Call { key, start, stamp });
+                        }
+                    }
+                }
+                history.calls(calls);
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert!(report("memory (async, memo)", &history) >= 1_000_000);
+}
+
+#[test]
+fn guarantee_a_b_hold_on_a_hybrid_over_redis() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let caches = instance(Some(&server));
+    let checked = check_sync("hybrid memory + redis (memo)", &Near(&caches), 125_000);
+    assert!(checked >= 1_000_000);
+}
+
+/// The cache the guarantees rule out: read, load on a miss, store whatever came back.
+struct Naive(MemoryStorage);
+
+impl Target for Naive {
+    fn call(&self, key: u64) -> u64 {
+        let k = key.to_string();
+        if let Some(v) = self.0.get_blocking_typed::<u64>(&k).unwrap() {
+            return v;
+        }
+        let v = history::load_stamp(key);
+        self.0.set_blocking_typed(&k, &v, None).unwrap();
+        v
+    }
+    fn insert(&self, key: u64, stamp: u64) {
+        self.0
+            .set_blocking_typed(&key.to_string(), &stamp, None)
+            .unwrap();
+    }
+    fn invalidate(&self, key: u64) {
+        self.0.delete_blocking(&key.to_string()).unwrap();
+    }
+}
+
+#[test]
+fn the_checker_catches_a_cache_that_stores_older_loads() {
+    let naive = Naive(MemoryStorage::new(100));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        check_sync("naive look-aside cache", &naive, 50_000)
+    }));
+    assert!(
+        result.is_err(),
+        "a cache that stores whatever its loader returned breaks (a)/(b) under this load"
+    );
+}
