@@ -87,10 +87,10 @@ impl Target for Memo<'_> {
         self.0.stamp(key)
     }
     fn insert(&self, key: u64, stamp: u64) {
-        caches::stamp::on(&self.0).insert(key, stamp);
+        caches::stamp::on(self.0).insert(key, stamp);
     }
     fn invalidate(&self, key: u64) {
-        caches::stamp::on(&self.0).invalidate(key);
+        caches::stamp::on(self.0).invalidate(key);
     }
 }
 
@@ -101,10 +101,10 @@ impl Target for Near<'_> {
         self.0.stamp_near(key)
     }
     fn insert(&self, key: u64, stamp: u64) {
-        caches::stamp_near::on(&self.0).insert(key, stamp);
+        caches::stamp_near::on(self.0).insert(key, stamp);
     }
     fn invalidate(&self, key: u64) {
-        caches::stamp_near::on(&self.0).invalidate(key);
+        caches::stamp_near::on(self.0).invalidate(key);
     }
 }
 
