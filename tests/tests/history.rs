@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use advanced_caching::storage::{MemoryStorage, RedisStorage, Storage, StorageExt};
-use advanced_caching_tests::harness::RedisServer;
+use advanced_caching_tests::harness::{RedisCluster, RedisServer};
 use advanced_caching_tests::history::{self, Call, History, Turns};
 use advanced_caching_tests::history_spec::caches::{self, Caches};
 
@@ -219,4 +219,21 @@ fn the_checker_catches_a_cache_that_stores_older_loads() {
         result.is_err(),
         "a cache that stores whatever its loader returned breaks (a)/(b) under this load"
     );
+}
+
+#[test]
+fn guarantee_f_a_b_hold_on_a_hybrid_over_a_redis_cluster() {
+    let Some(cluster) = RedisCluster::start() else {
+        return;
+    };
+    let storage = RedisStorage::cluster(cluster.urls())
+        .prefix("hist:")
+        .build()
+        .unwrap();
+    let caches = Caches::builder()
+        .storage("shared", Arc::new(storage))
+        .build()
+        .unwrap();
+    let checked = check_sync("hybrid memory + redis cluster (memo)", &Near(&caches), 125_000);
+    assert!(checked >= 1_000_000);
 }
