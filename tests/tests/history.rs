@@ -234,6 +234,10 @@ fn guarantee_f_a_b_hold_on_a_hybrid_over_a_redis_cluster() {
         .storage("shared", Arc::new(storage))
         .build()
         .unwrap();
-    let checked = check_sync("hybrid memory + redis cluster (memo)", &Near(&caches), 125_000);
+    let checked = check_sync(
+        "hybrid memory + redis cluster (memo)",
+        &Near(&caches),
+        125_000,
+    );
     assert!(checked >= 1_000_000);
 }

@@ -393,3 +393,40 @@ async fn ttls_beyond_redis_range_are_cached() {
         assert_eq!(cache.stats().storage_errors, 0, "{key}");
     }
 }
+
+/// After a restart of Redis, sync readers (whose pooled blocking connections all died with it)
+/// and async ones see at most one failed call in all: a dead pooled connection is replaced and
+/// the read tried again on a fresh one.
+#[test]
+fn after_a_restart_at_most_one_call_fails() {
+    use advanced_caching::storage::{SerdeValue, Storage};
+    let Some(mut server) = advanced_caching_tests::harness::RedisServer::start() else {
+        return;
+    };
+    let storage = Arc::new(RedisStorage::connect(server.url()).unwrap());
+    let ty = SerdeValue::<u64>::new();
+    // Fill the pool with several blocking connections at once.
+    std::thread::scope(|s| {
+        for _ in 0..6 {
+            s.spawn(|| {
+                for _ in 0..20 {
+                    storage.get_entry_blocking("k", &ty).unwrap();
+                }
+            });
+        }
+    });
+    server.restart();
+    let mut failed = 0;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for i in 0..40 {
+        let read = if i % 2 == 0 {
+            storage.get_entry_blocking("k", &ty)
+        } else {
+            runtime.block_on(storage.get_entry("k", &ty))
+        };
+        if read.is_err() {
+            failed += 1;
+        }
+    }
+    assert!(failed <= 1, "{failed} of 40 calls failed after the restart");
+}
