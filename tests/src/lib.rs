@@ -7,6 +7,7 @@ pub mod contract;
 pub mod fixture;
 pub mod harness;
 pub mod history;
+pub mod shapes;
 
 /// Generated from `specs/basic.toml`.
 pub mod basic {
@@ -62,4 +63,9 @@ pub mod files_spec {
 /// Generated from `specs/history.toml`.
 pub mod history_spec {
     include!(concat!(env!("OUT_DIR"), "/history.rs"));
+}
+
+/// Generated from `specs/signatures.toml`.
+pub mod signatures_spec {
+    include!(concat!(env!("OUT_DIR"), "/signatures.rs"));
 }

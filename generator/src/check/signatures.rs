@@ -187,7 +187,25 @@ impl Checker<'_> {
             return None;
         }
         match self.tree.signature(loader.get_ref()) {
-            Ok(sig) => Some(sig),
+            Ok(sig) => {
+                if let Some(p) = sig
+                    .params
+                    .iter()
+                    .find(|p| p.name.to_string().starts_with("__"))
+                {
+                    self.error(
+                        format!(
+                            "loader parameter `{}` starts with `__`, which the generated code keeps for its own names",
+                            p.name
+                        ),
+                        loader.span(),
+                        "a parameter named like the generated code's own",
+                        "rename the parameter (any other name works, `key` and `caches` included)",
+                    );
+                    return None;
+                }
+                Some(sig)
+            }
             Err(e) => {
                 let (message, label, hint) = loader_problem(loader.get_ref(), e);
                 self.error(message, loader.span(), &label, hint);

@@ -10,6 +10,8 @@ pub(super) struct ControlParts<'a> {
     pub(super) arg_names: &'a [&'a Ident],
     pub(super) key_params: &'a [TokenStream],
     pub(super) key_args: &'a [&'a Ident],
+    /// The arguments of `__key` (non-`Copy` ones borrowed).
+    pub(super) key_refs: &'a [TokenStream],
     /// The function keeps a memo, which `invalidate` and `insert` bring in line.
     pub(super) memo: bool,
 }
@@ -39,6 +41,7 @@ pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
         arg_names,
         key_params,
         key_args,
+        key_refs,
         memo,
     } = parts;
     let sig = &f.signature;
@@ -49,7 +52,7 @@ pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
     let (inserted, convert) = if sig.arc {
         (
             quote! { impl ::core::convert::Into<#value> },
-            Some(quote! { let value = ::core::convert::Into::into(value); }),
+            Some(quote! { let __value = ::core::convert::Into::into(__value); }),
         )
     } else {
         (value.clone(), None)
@@ -65,13 +68,13 @@ pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
     let memo_sync = memo.then(|| quote! { super::__memo(self.0, &__key, #(#key_args),*); });
     let invalidated = if *memo {
         quote! {
-            let __key = super::__key(#(#key_args),*);
+            let __key = super::__key(#(#key_refs),*);
             let removed = self.0.#name.#invalidate(&__key) #await_;
             #memo_sync
             removed
         }
     } else {
-        quote! { self.0.#name.#invalidate(&super::__key(#(#key_args),*)) #await_ }
+        quote! { self.0.#name.#invalidate(&super::__key(#(#key_refs),*)) #await_ }
     };
     let module_doc = format!(
         " Control calls of [`{name_str}`](fn@super::{name_str}) (`[functions.{name_str}]`): on the process-wide instance, or on any instance with [`on`](control::on)."
@@ -91,17 +94,17 @@ pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
                     #invalidated
                 }
 
-                /// Stores `value` as the entry of these arguments, as if it had just been loaded.
-                pub #asyncness fn insert(&self, #(#key_params,)* value: #inserted) {
+                /// Stores the value as the entry of these arguments, as if it had just been loaded.
+                pub #asyncness fn insert(&self, #(#key_params,)* __value: #inserted) {
                     #convert
-                    let __key = super::__key(#(#key_args),*);
-                    self.0.#name.#insert(&__key, value) #await_;
+                    let __key = super::__key(#(#key_refs),*);
+                    self.0.#name.#insert(&__key, __value) #await_;
                     #memo_sync
                 }
 
                 /// The cached value of these arguments with its age and freshness; never loads.
                 pub #asyncness fn get(&self, #(#key_params),*) -> __ac::Option<__ac::Peeked<#value>> {
-                    self.0.#name.#peek(&super::__key(#(#key_args),*)) #await_
+                    self.0.#name.#peek(&super::__key(#(#key_refs),*)) #await_
                 }
 
                 /// Reloads now and stores the result; concurrent refreshes and misses of these
@@ -119,27 +122,27 @@ pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
 
             /// [`On::invalidate`] on the process-wide instance.
             pub #asyncness fn invalidate(#(#key_params),*) -> bool {
-                on(super::super::instance()).invalidate(#(#key_args),*) #await_
+                self::on(super::super::instance()).invalidate(#(#key_args),*) #await_
             }
 
             /// [`On::insert`] on the process-wide instance.
-            pub #asyncness fn insert(#(#key_params,)* value: #inserted) {
-                on(super::super::instance()).insert(#(#key_args,)* value) #await_
+            pub #asyncness fn insert(#(#key_params,)* __value: #inserted) {
+                self::on(super::super::instance()).insert(#(#key_args,)* __value) #await_
             }
 
             /// [`On::get`] on the process-wide instance.
             pub #asyncness fn get(#(#key_params),*) -> __ac::Option<__ac::Peeked<#value>> {
-                on(super::super::instance()).get(#(#key_args),*) #await_
+                self::on(super::super::instance()).get(#(#key_args),*) #await_
             }
 
             /// [`On::refresh`] on the process-wide instance.
             pub #asyncness fn refresh(#(#params),*) -> #output {
-                on(super::super::instance()).refresh(#(#arg_names),*) #await_
+                self::on(super::super::instance()).refresh(#(#arg_names),*) #await_
             }
 
             /// [`On::bypass`] on the process-wide instance.
             pub #asyncness fn bypass(#(#params),*) -> #output {
-                on(super::super::instance()).bypass(#(#arg_names),*) #await_
+                self::on(super::super::instance()).bypass(#(#arg_names),*) #await_
             }
         }
     }
@@ -195,12 +198,12 @@ pub(super) fn background_control(name_str: &str, sig: &Signature, writer: bool) 
 
             #[doc = #refresh_doc]
             pub #asyncness fn refresh() -> #refresh_output {
-                on(super::super::instance()).refresh() #await_
+                self::on(super::super::instance()).refresh() #await_
             }
 
             /// [`On::age`] on the process-wide instance.
             pub #asyncness fn age() -> __ac::Option<__ac::Duration> {
-                on(super::super::instance()).age() #await_
+                self::on(super::super::instance()).age() #await_
             }
         }
     }

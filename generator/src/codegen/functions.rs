@@ -45,8 +45,16 @@ pub(super) fn key_code(f: &FunctionDef) -> TokenStream {
         }
         KeySpec::KeyFn { path, prefix } => {
             let path = path_tokens(path);
-            let args = params.iter().map(|p| &p.name);
-            let built = quote! { ::std::string::ToString::to_string(&#path(#(&#args),*)) };
+            // `__key` has the non-`Copy` arguments borrowed already.
+            let args = params.iter().map(|p| {
+                let n = &p.name;
+                if is_plain_copy(&p.ty) {
+                    quote! { &#n }
+                } else {
+                    quote! { #n }
+                }
+            });
+            let built = quote! { ::std::string::ToString::to_string(&#path(#(#args),*)) };
             if prefix.is_empty() {
                 quote! { __ac::Key::guarded(#built) }
             } else {
@@ -65,6 +73,36 @@ pub(super) fn key_code(f: &FunctionDef) -> TokenStream {
                 .map(|p| &p.name);
             quote! { __ac::compose_key(#name, &[#(&#args as &dyn ::core::fmt::Display),*]) }
         }
+    }
+}
+
+/// True for a type whose values are `Copy` whatever the crate defines: references, integers,
+/// floats, `bool` and `char`. Other key arguments are borrowed by `__key`, so the loader call
+/// can still take them by value.
+fn is_plain_copy(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Reference(r) => r.mutability.is_none(),
+        syn::Type::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|i| {
+            matches!(
+                i.to_string().as_str(),
+                "u8" | "u16"
+                    | "u32"
+                    | "u64"
+                    | "u128"
+                    | "usize"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "i128"
+                    | "isize"
+                    | "f32"
+                    | "f64"
+                    | "bool"
+                    | "char"
+            )
+        }),
+        _ => false,
     }
 }
 
@@ -148,10 +186,30 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
             }
         })
     };
-    let context = context_of(quote! { caches });
+    let context = context_of(quote! { __caches });
     let loaded = loader_call(sig, name_str, &loader, &call_args);
     let key_params = key_params(f);
     let key_args: Vec<&Ident> = key_params.iter().map(|(n, _)| *n).collect();
+    let key_sig: Vec<TokenStream> = key_params
+        .iter()
+        .map(|(n, t)| {
+            if is_plain_copy(t) {
+                quote! { #n: #t }
+            } else {
+                quote! { #n: &#t }
+            }
+        })
+        .collect();
+    let key_refs: Vec<TokenStream> = key_params
+        .iter()
+        .map(|(n, t)| {
+            if is_plain_copy(t) {
+                quote! { #n }
+            } else {
+                quote! { &#n }
+            }
+        })
+        .collect();
     let key_params: Vec<TokenStream> = key_params.iter().map(|(n, t)| quote! { #n: #t }).collect();
     let (asyncness, load_as, closure, await_) = if sig.is_async {
         (
@@ -174,7 +232,7 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
     let memo_call = memo.as_ref().map(|(_, capacity)| {
         quote! { .memo::<__MemoKey>(if memo { #capacity } else { 0 }) }
     });
-    let hit = from_result(sig, quote! { __ac::Ok(hit) });
+    let hit = from_result(sig, quote! { __ac::Ok(__hit) });
     let (memo_items, memo_hit, memo_fill) = match &memo {
         Some((owned, _)) => (
             quote! {
@@ -182,21 +240,21 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
                 type __MemoKey = #owned;
 
                 /// Brings the memo's entry of these arguments in line with the storage.
-                fn __memo(caches: &super::Caches, key: &str, #(#key_params),*) {
-                    caches.#name.memo_fill::<__MemoKey, _>(&__ac::Args((#(#key_args,)*)), key);
+                fn __memo(__caches: &super::Caches, __storage_key: &str, #(#key_params),*) {
+                    __caches.#name.memo_fill::<__MemoKey, _>(&__ac::Args((#(#key_args,)*)), __storage_key);
                 }
             },
             quote! {
                 let __args = __ac::Args((#(#key_args,)*));
-                let hit = match how {
-                    __ac::LoadAs::Cached => caches.#name.memo_get::<__MemoKey, _>(&__args),
+                let __hit = match __how {
+                    __ac::LoadAs::Cached => __caches.#name.memo_get::<__MemoKey, _>(&__args),
                     _ => __ac::None,
                 };
-                if let __ac::Some(hit) = hit {
+                if let __ac::Some(__hit) = __hit {
                     return #hit;
                 }
             },
-            quote! { caches.#name.memo_fill::<__MemoKey, _>(&__args, &__key); },
+            quote! { __caches.#name.memo_fill::<__MemoKey, _>(&__args, &__key); },
         ),
         None => (quote! {}, quote! {}, quote! {}),
     };
@@ -233,6 +291,7 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
         arg_names: &arg_names,
         key_params: &key_params,
         key_args: &key_args,
+        key_refs: &key_refs,
         memo: memo.is_some(),
     });
     quote! {
@@ -260,20 +319,20 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
             }
 
             /// The key of these arguments.
-            fn __key(#(#key_params),*) -> __ac::Key {
+            fn __key(#(#key_sig),*) -> __ac::Key {
                 #key
             }
 
             #memo_items
 
             /// The wrapper and its `refresh` and `bypass` control calls, as `how` says.
-            #asyncness fn __call(caches: &super::Caches, how: __ac::LoadAs, #(#params),*) -> #output {
+            #asyncness fn __call(__caches: &super::Caches, __how: __ac::LoadAs, #(#params),*) -> #output {
                 #memo_hit
-                let __key = __key(#(#key_args),*);
+                let __key = __key(#(#key_refs),*);
                 #(#owning)*
                 #context
-                let load = #closure;
-                let __result = caches.#name.#load_as(how, &__key, load) #await_;
+                let __load = #closure;
+                let __result = __caches.#name.#load_as(__how, &__key, __load) #await_;
                 #memo_fill
                 #result
             }
