@@ -1,7 +1,12 @@
 //! Loader shapes the generator must accept (`specs/signatures.toml`, the signature matrix):
 //! owned and borrowed arguments, `mut` bindings, parameters named like the generated code's own
 //! identifiers, every output form, with and without the loader context.
-#![allow(missing_docs, clippy::needless_pass_by_value, clippy::ptr_arg, clippy::needless_lifetimes)]
+#![allow(
+    missing_docs,
+    clippy::needless_pass_by_value,
+    clippy::ptr_arg,
+    clippy::needless_lifetimes
+)]
 
 use std::fmt;
 
