@@ -1,25 +1,40 @@
 //! Recorded histories of concurrent calls, inserts and invalidations, and the checker of the
 //! consistency guarantees over them (`docs/design.md`, "Guarantees").
 //!
-//! Every event takes a number from one counter: a call's start, a write's start and end, and a
+//! Every event takes a number from one clock: a call's start, a write's start and end, and a
 //! load's start — which is also the value the loader returns (its *stamp*). An insert writes the
 //! number of its own start. So a value's stamp says when the data it carries was read, and the
 //! rule of guarantees (a) and (b) is one comparison: a call that starts after a write of its key
 //! ended returns a stamp no smaller than that write's start (the inserted value itself, or
 //! something loaded or inserted after the write began). Writes of one key are serialized by the
 //! driver (two concurrent writes have no order to check against); calls and loads are not.
+//!
+//! The clock is the host's nanosecond clock, made strictly increasing within a process by one
+//! atomic: so the numbers of several processes on one host share one order (guarantee (e)), and
+//! within a process they are a total order of its events.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The one counter of a history: each event's place in it. Shared with other processes through
-/// [`stamp_base`] (each process numbers from its own base, far apart, plus a wall clock part).
-static SEQ: AtomicU64 = AtomicU64::new(1);
+/// The last number this process handed out.
+static LAST: AtomicU64 = AtomicU64::new(0);
 
-/// The next number of the history.
+/// The next number of the history: the host clock in nanoseconds, or one more than the last
+/// number of this process if the clock has not moved past it.
 pub fn next() -> u64 {
-    SEQ.fetch_add(1, Ordering::SeqCst)
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    let mut last = LAST.load(Ordering::SeqCst);
+    loop {
+        let number = now.max(last + 1);
+        match LAST.compare_exchange_weak(last, number, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => return number,
+            Err(seen) => last = seen,
+        }
+    }
 }
 
 /// A cheap per-thread random number (xorshift), for delays and choices.
@@ -27,7 +42,7 @@ pub fn random(below: u64) -> u64 {
     use std::cell::Cell;
     thread_local! {
         static STATE: Cell<u64> = Cell::new(
-            0x9E37_79B9_7F4A_7C15 ^ (std::process::id() as u64) ^ next().wrapping_mul(0xA24B_AED4_963E_E407),
+            0x9E37_79B9_7F4A_7C15 ^ (u64::from(std::process::id()) << 32) ^ next().wrapping_mul(0xA24B_AED4_963E_E407),
         );
     }
     STATE.with(|s| {
@@ -89,11 +104,30 @@ pub struct Call {
     pub stamp: u64,
 }
 
-/// The writes of each key (in order: a key's writes are serialized) and every call.
+/// The process an event happened in (0 for a history of one process).
+pub type Node = u32;
+
+/// The writes of each key (in order: a key's writes are serialized) and every call, each with
+/// the process it happened in.
 #[derive(Default)]
 pub struct History {
-    writes: Mutex<HashMap<u64, Vec<Write>>>,
-    calls: Mutex<Vec<Call>>,
+    writes: Mutex<HashMap<u64, Vec<(Node, Write)>>>,
+    calls: Mutex<Vec<(Node, Call)>>,
+}
+
+/// What [`History::check`] found.
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// The calls that broke guarantee (a) or (b) (in another process: (e)), each with the write
+    /// it came after.
+    pub violations: Vec<(Call, Write)>,
+    /// Calls and writes checked.
+    pub operations: usize,
+    /// Of them, calls that read a key another process had written.
+    pub across: usize,
+    /// The longest time after another process's write of its key ended that a call still
+    /// returned a value older than that write (the staleness a coherent copy showed).
+    pub longest_lag: Duration,
 }
 
 impl History {
@@ -104,12 +138,16 @@ impl History {
 
     /// Records a write of `key` (call it while holding the key's write turn).
     pub fn write(&self, key: u64, write: Write) {
+        self.write_of(0, key, write);
+    }
+
+    fn write_of(&self, node: Node, key: u64, write: Write) {
         self.writes
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .entry(key)
             .or_default()
-            .push(write);
+            .push((node, write));
     }
 
     /// Records a thread's calls.
@@ -117,44 +155,116 @@ impl History {
         self.calls
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .extend(calls.into_iter().map(|c| (0, c)));
+    }
+
+    /// This process's history as text, for [`History::merge`] in another process: one line per
+    /// event (`c KEY START STAMP`, `w KEY START END`).
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut text = String::new();
+        for (key, writes) in self
+            .writes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            for (_, w) in writes {
+                let _ = writeln!(text, "w {key} {} {}", w.start, w.end);
+            }
+        }
+        for (_, c) in self
+            .calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            let _ = writeln!(text, "c {} {} {}", c.key, c.start, c.stamp);
+        }
+        text
+    }
+
+    /// Adds the events of process `node` (its [`History::to_text`]); `None` on a malformed line.
+    /// A key's writes must all come from one process.
+    pub fn merge(&self, node: Node, text: &str) -> Option<()> {
+        let mut calls = Vec::new();
+        for line in text.lines() {
+            let words: Vec<&str> = line.split(' ').collect();
+            let [kind, key, a, b] = words[..] else {
+                return None;
+            };
+            let (key, a, b) = (key.parse().ok()?, a.parse().ok()?, b.parse().ok()?);
+            match kind {
+                "w" => self.write_of(node, key, Write { start: a, end: b }),
+                "c" => calls.push((
+                    node,
+                    Call {
+                        key,
+                        start: a,
+                        stamp: b,
+                    },
+                )),
+                _ => return None,
+            }
+        }
+        self.calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
             .extend(calls);
+        Some(())
     }
 
     /// How many operations were recorded (calls and writes).
     pub fn operations(&self) -> usize {
-        let writes: usize = self
-            .writes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .values()
-            .map(Vec::len)
-            .sum();
-        writes
-            + self
-                .calls
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .len()
+        self.check(Duration::ZERO).operations
     }
 
-    /// The calls that broke guarantee (a) or (b): each with the write it came after.
+    /// The calls that broke guarantee (a) or (b) in one process.
     pub fn violations(&self) -> Vec<(Call, Write)> {
+        self.check(Duration::ZERO).violations
+    }
+
+    /// Checks every call against the writes of its key: a call in the writer's own process that
+    /// starts after a write ended, or one in another process that starts more than `across` after
+    /// it ended (the time an announcement takes to arrive, guarantee (e)), returns a stamp no
+    /// smaller than the write's start.
+    pub fn check(&self, across: Duration) -> Findings {
+        let across = u64::try_from(across.as_nanos()).unwrap_or(u64::MAX);
         let writes = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
         let calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut found = Vec::new();
-        for call in calls.iter() {
+        let mut findings = Findings {
+            operations: calls.len() + writes.values().map(Vec::len).sum::<usize>(),
+            ..Findings::default()
+        };
+        for &(node, call) in calls.iter() {
             let Some(of_key) = writes.get(&call.key) else {
                 continue;
             };
-            // The last write of the key that ended before the call started (ends increase).
-            let ended = of_key.partition_point(|w| w.end < call.start);
-            if let Some(last) = ended.checked_sub(1).map(|i| of_key[i])
+            // Ends increase along a key's writes: the writes that ended before the call began
+            // are a prefix, and those that ended `across` before it a shorter one.
+            let ended = of_key.partition_point(|(_, w)| w.end < call.start);
+            let known = of_key.partition_point(|(_, w)| w.end.saturating_add(across) <= call.start);
+            let own = of_key[known..ended].iter().rposition(|(n, _)| *n == node);
+            let binding = match own {
+                Some(i) => Some(of_key[known + i].1),
+                None => known.checked_sub(1).map(|i| of_key[i].1),
+            };
+            if let Some(last) = binding
                 && call.stamp < last.start
             {
-                found.push((*call, last));
+                findings.violations.push((call, last));
+            }
+            if let Some(&(writer, last)) = ended.checked_sub(1).map(|i| &of_key[i])
+                && writer != node
+            {
+                findings.across += 1;
+                if call.stamp < last.start {
+                    let lag = Duration::from_nanos(call.start - last.end);
+                    findings.longest_lag = findings.longest_lag.max(lag);
+                }
             }
         }
-        found
+        findings
     }
 }
 
@@ -181,7 +291,7 @@ impl Turns {
     }
 
     /// As [`Turns::write`] for an async write.
-    pub async fn write_async<F: std::future::Future<Output = ()>>(
+    pub async fn write_async<F: std::future::Future>(
         &self,
         history: &History,
         key: u64,
@@ -192,7 +302,7 @@ impl Turns {
         };
         let _turn = turn.lock().await;
         let start = next();
-        f(start).await;
+        let _ = f(start).await;
         let end = next();
         history.write(key, Write { start, end });
     }
