@@ -7,11 +7,10 @@
 //! the caches then run the flight again, so one waiter becomes the new leader.
 
 use std::future::Future;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
-use dashmap::DashMap;
-use dashmap::mapref::entry::Entry;
 use tokio::sync::watch;
+
+use crate::sync::{Arc, Condvar, Entry, Map, Mutex, PoisonError};
 
 /// How waiters get a copy of the leader's error: `Some(E::clone)` for cloneable errors.
 pub type ErrorCloner<E> = Option<fn(&E) -> E>;
@@ -61,12 +60,12 @@ type AsyncSlot<T, E> = Arc<watch::Sender<Option<Arc<Landing<T, E>>>>>;
 
 /// Single-flight for async work.
 pub(crate) struct AsyncFlights<T, E> {
-    flights: DashMap<String, AsyncSlot<T, E>>,
+    flights: Map<String, AsyncSlot<T, E>>,
 }
 
 /// Removes the leader's slot when the leader finishes, is cancelled or panics.
 struct Unregister<'a, S> {
-    flights: &'a DashMap<String, Arc<S>>,
+    flights: &'a Map<String, Arc<S>>,
     key: &'a str,
     slot: &'a Arc<S>,
 }
@@ -81,7 +80,7 @@ impl<S> Drop for Unregister<'_, S> {
 impl<T: Clone, E> AsyncFlights<T, E> {
     pub(crate) fn new() -> Self {
         Self {
-            flights: DashMap::new(),
+            flights: Map::new(),
         }
     }
 
@@ -166,13 +165,13 @@ impl<T, E> Drop for AbandonOnUnwind<'_, T, E> {
 
 /// Single-flight for blocking work: waiters block until the leader lands.
 pub(crate) struct SyncFlights<T, E> {
-    flights: DashMap<String, Arc<SyncSlot<T, E>>>,
+    flights: Map<String, Arc<SyncSlot<T, E>>>,
 }
 
 impl<T: Clone, E> SyncFlights<T, E> {
     pub(crate) fn new() -> Self {
         Self {
-            flights: DashMap::new(),
+            flights: Map::new(),
         }
     }
 

@@ -60,6 +60,7 @@ mod scheduler;
 pub mod stats;
 pub mod storage;
 mod swr;
+mod sync;
 mod ttl;
 mod value;
 
