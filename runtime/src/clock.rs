@@ -146,6 +146,18 @@ impl Clock for SystemClock {
     }
 }
 
+/// How close to an expiry a coarse reading is confirmed on the exact clock ([`still_before`]).
+const CONFIRM_WITHIN: Millis = 1_000;
+
+/// True while `until` is still ahead on `clock`: a hit's freshness check. It reads the coarse
+/// clock and, within a second of `until`, confirms on the exact one, so a coarse reading that
+/// lags (its ticker thread starved on a busy machine) never serves a value past its expiry;
+/// only a lag of over a second (a process just resumed from a pause) could.
+pub(crate) fn still_before(clock: &dyn Clock, until: Millis) -> bool {
+    let coarse = clock.now_millis_coarse();
+    coarse < until && (until - coarse > CONFIRM_WITHIN || clock.now_millis() < until)
+}
+
 /// A clock that only moves when told to: the test clock.
 ///
 /// Cloning shares the same time, so a test keeps one handle and gives clones to the storages and

@@ -146,7 +146,7 @@ where
     /// The fresh value of these arguments (counted as a hit), if the memo holds one.
     pub(crate) fn get<Q: Hash + Equivalent<K>>(&self, args: &Q) -> Option<V> {
         let fresh = self.entries.get(args)?;
-        if self.clock.now_millis_coarse() >= fresh.until {
+        if !crate::clock::still_before(self.clock.as_ref(), fresh.until) {
             return None;
         }
         self.stats.record_hit();

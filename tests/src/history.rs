@@ -72,6 +72,22 @@ pub fn load_stamp(id: u64) -> u64 {
     stamp
 }
 
+thread_local! {
+    static LOADED_HERE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// A sync loader that also notes, in its thread, the stamp it returned ([`loaded_here`]).
+pub fn load_stamp_noted(id: u64) -> u64 {
+    let stamp = load_stamp(id);
+    LOADED_HERE.with(|l| l.set(stamp));
+    stamp
+}
+
+/// The stamp [`load_stamp_noted`] last returned in this thread (0: none).
+pub fn loaded_here() -> u64 {
+    LOADED_HERE.with(std::cell::Cell::get)
+}
+
 /// An async loader: the stamp of when its load began.
 pub async fn load_stamp_async(id: u64) -> u64 {
     let _ = id;

@@ -244,12 +244,28 @@ fn guarantee_f_a_b_hold_on_a_hybrid_over_a_redis_cluster() {
     assert!(checked >= 1_000_000);
 }
 
+/// Where the processes of a cross-process history test meet.
+enum Shared<'a> {
+    Redis(&'a RedisServer),
+    Cluster(&'a RedisCluster),
+}
+
 /// Spawns process `node` of the cross-process history test.
-fn history_node(node: u64, nodes: u64, ops: u64, out: &std::path::Path, url: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_history_node"))
+fn history_node(node: u64, nodes: u64, ops: u64, out: &std::path::Path, on: &Shared) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_history_node"));
+    command
         .args([node, nodes, 8, ops].map(|n| n.to_string()))
-        .arg(out)
-        .env("ADVANCED_CACHING_TEST_REDIS_URL", url)
+        .arg(out);
+    match on {
+        Shared::Redis(server) => command
+            .arg("redis")
+            .env("ADVANCED_CACHING_TEST_REDIS_URL", server.url()),
+        Shared::Cluster(cluster) => command.arg("cluster").env(
+            "ADVANCED_CACHING_TEST_CLUSTER_NODES",
+            cluster.urls().join(","),
+        ),
+    };
+    command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -262,19 +278,17 @@ fn history_node(node: u64, nodes: u64, ops: u64, out: &std::path::Path, url: &st
 /// machine running 3 drivers and the server; the test prints the longest lag it saw.
 const ANNOUNCEMENT: std::time::Duration = std::time::Duration::from_millis(250);
 
-#[test]
-fn guarantee_e_a_b_hold_across_three_processes_on_coherent_hybrids() {
-    let Some(server) = RedisServer::start() else {
-        return;
-    };
-    let dir = std::env::temp_dir().join(format!("history-{}", std::process::id()));
+/// Runs 3 processes of 8 tasks, 42,000 operations each, on `on` and checks their merged history
+/// with [`ANNOUNCEMENT`] for calls in another process than the write's.
+fn check_processes(name: &str, on: &Shared) {
+    let dir = std::env::temp_dir().join(format!("history-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     const NODES: u64 = 3;
     let outs: Vec<_> = (0..NODES)
         .map(|n| dir.join(format!("node{n}.txt")))
         .collect();
     let mut nodes: Vec<Child> = (0..NODES)
-        .map(|n| history_node(n, NODES, 42_000, &outs[n as usize], &server.url()))
+        .map(|n| history_node(n, NODES, 42_000, &outs[n as usize], on))
         .collect();
     let mut lines: Vec<_> = nodes
         .iter_mut()
@@ -289,8 +303,8 @@ fn guarantee_e_a_b_hold_across_three_processes_on_coherent_hybrids() {
     let history = History::new();
     for (n, node) in lines.iter_mut().enumerate() {
         let done = node.next().unwrap().unwrap();
-        assert!(done.starts_with("DONE"), "node {n}: {done}");
-        println!("node {n}: {done}");
+        assert!(done.starts_with("DONE"), "{name}, node {n}: {done}");
+        println!("{name}, node {n}: {done}");
         let text = std::fs::read_to_string(&outs[n]).unwrap();
         history.merge(n as u32, &text).unwrap();
     }
@@ -300,7 +314,7 @@ fn guarantee_e_a_b_hold_across_three_processes_on_coherent_hybrids() {
     std::fs::remove_dir_all(&dir).ok();
     let found = history.check(ANNOUNCEMENT);
     println!(
-        "3 processes, coherent hybrids on one redis: checked {} operations ({} calls of keys another process writes), {} violations; longest an old copy was served after another process's write returned: {:?} (allowed {ANNOUNCEMENT:?})",
+        "{name}: checked {} operations ({} calls of keys another process writes), {} violations; longest an old copy was served after another process's write returned: {:?} (allowed {ANNOUNCEMENT:?})",
         found.operations,
         found.across,
         found.violations.len(),
@@ -308,9 +322,91 @@ fn guarantee_e_a_b_hold_across_three_processes_on_coherent_hybrids() {
     );
     assert!(
         found.violations.is_empty(),
-        "{} calls returned a value older than a write that had ended (in another process: {ANNOUNCEMENT:?}) before they began, e.g. {:?}",
+        "{name}: {} calls returned a value older than a write that had ended (in another process: {ANNOUNCEMENT:?}) before they began, e.g. {:?}",
         found.violations.len(),
         &found.violations[..found.violations.len().min(3)]
     );
     assert!(found.operations >= 1_000_000);
+}
+
+#[test]
+fn guarantee_e_a_b_hold_across_three_processes_on_coherent_hybrids() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    check_processes(
+        "3 processes, coherent hybrids on one redis",
+        &Shared::Redis(&server),
+    );
+}
+
+#[test]
+fn guarantee_f_e_a_b_hold_across_three_processes_on_a_redis_cluster() {
+    let Some(cluster) = RedisCluster::start() else {
+        return;
+    };
+    check_processes(
+        "3 processes, coherent hybrids on a redis cluster",
+        &Shared::Cluster(&cluster),
+    );
+}
+
+/// Guarantee (c): 8 threads call a memo'd function whose TTL is 20 ms for 3 s. A value becomes
+/// visible at the latest when the call that loaded it returns; a call that starts later than
+/// that plus the TTL plus the coarse clock's tick must not return it.
+#[test]
+fn guarantee_c_no_value_is_served_past_its_expiry_by_more_than_the_coarse_tick() {
+    const TTL: std::time::Duration = std::time::Duration::from_millis(20);
+    const TICK: std::time::Duration = std::time::Duration::from_millis(1);
+    let caches = instance(None);
+    // (start, end, stamp, loaded by this call)
+    let records = std::sync::Mutex::new(Vec::new());
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    std::thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                let mut mine = Vec::new();
+                while std::time::Instant::now() < until {
+                    let key = history::random(4);
+                    let start = history::next();
+                    let stamp = caches.stamp_brief(key);
+                    let end = history::next();
+                    mine.push((start, end, stamp, history::loaded_here() == stamp));
+                }
+                records.lock().unwrap().extend(mine);
+            });
+        }
+    });
+    let records = records.into_inner().unwrap();
+    let visible: std::collections::HashMap<u64, u64> = records
+        .iter()
+        .filter(|r| r.3)
+        .map(|&(_, end, stamp, _)| (stamp, end))
+        .collect();
+    let (ttl, tick) = (TTL.as_nanos() as u64, TICK.as_nanos() as u64);
+    let mut late = Vec::new();
+    let mut longest = 0u64;
+    for &(start, _, stamp, _) in &records {
+        let Some(&shown) = visible.get(&stamp) else {
+            continue;
+        };
+        let past = start.saturating_sub(shown + ttl);
+        longest = longest.max(past);
+        if past > tick {
+            late.push((stamp, past));
+        }
+    }
+    println!(
+        "expiry: {} calls, {} loads; longest a call started past its value's latest expiry and still got it: {:?}",
+        records.len(),
+        visible.len(),
+        std::time::Duration::from_nanos(longest)
+    );
+    assert!(visible.len() > 100, "values expired and were reloaded");
+    assert!(
+        late.is_empty(),
+        "{} calls got a value more than {TICK:?} past its expiry, e.g. {:?}",
+        late.len(),
+        &late[..late.len().min(3)]
+    );
 }

@@ -276,7 +276,8 @@ where
         let inner = &self.inner;
         let latest = inner.latest.as_ref()?.load();
         let latest = latest.as_ref()?;
-        (inner.core.clock.now_millis_coarse() < latest.fresh_until).then(|| latest.value.clone())
+        crate::clock::still_before(inner.core.clock.as_ref(), latest.fresh_until)
+            .then(|| latest.value.clone())
     }
 
     /// Keeps a value just stored as the latest (see [`LoaderInner::latest`]); a failure keeps
