@@ -28,14 +28,14 @@ pub(crate) const VERSION_LIFE: Duration = Duration::from_secs(600);
 /// ([`super::Storage::set_entry_if`]).
 ///
 /// ```
-/// use advanced_caching::storage::{MemoryStorage, Storage, StorageExt, SerdeValue, Ticket};
+/// use advanced_caching::storage::{lock_entry, MemoryStorage, SerdeValue, Storage, StorageExt};
+/// use std::time::Duration;
 /// let storage = MemoryStorage::new(10);
-/// let ty = SerdeValue::<u32>::new();
-/// let ticket = storage.ticket_blocking("k").unwrap();
+/// let ticket = storage.ticket_blocking("k").unwrap(); // read before loading
 /// storage.delete_blocking("k").unwrap(); // an invalidation moves the version
-/// let entry = advanced_caching::storage::lock_entry("x", storage.now(), std::time::Duration::from_secs(5));
-/// assert!(!storage.set_entry_if_blocking("k", entry, &SerdeValue::<String>::new(), &ticket).unwrap());
-/// # let _ = ty;
+/// let loaded = lock_entry("older value", storage.now(), Duration::from_secs(5));
+/// let stored = storage.set_entry_if_blocking("k", loaded, &SerdeValue::<String>::new(), &ticket);
+/// assert!(!stored.unwrap(), "a load that began before the invalidation does not store");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Ticket {
