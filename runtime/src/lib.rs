@@ -44,6 +44,7 @@ mod cleanup;
 pub mod clock;
 mod codec;
 pub mod context;
+mod control_calls;
 mod core;
 mod entry;
 mod env;
@@ -161,7 +162,6 @@ macro_rules! error_cloner {
 pub mod __private {
     pub use crate::clock::{SharedClock, system_clock};
     pub use crate::context::{ContextMissing, ContextSlot, FromContextMissing};
-    pub use crate::error_cloner;
     pub use crate::key::{Key, KeyBuilder, compose_key, key_arg};
     pub use crate::stats::StatsSnapshot;
     #[cfg(feature = "gcs")]
@@ -179,6 +179,7 @@ pub mod __private {
         ReaderBuilder, Scheduler, SwrCache, TtlCache,
     };
     pub use crate::{CacheError, StorageError};
+    pub use crate::{control_calls, error_cloner};
     pub use core::option::Option::{self, None, Some};
     pub use core::result::Result::{self, Err, Ok};
     pub use std::sync::{Arc, OnceLock};

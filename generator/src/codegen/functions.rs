@@ -288,9 +288,7 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
         f,
         output: &output,
         params: &params,
-        arg_names: &arg_names,
         key_params: &key_params,
-        key_args: &key_args,
         key_refs: &key_refs,
         memo: memo.is_some(),
     });

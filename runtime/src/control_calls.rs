@@ -1,0 +1,187 @@
+//! The control calls of a cached function, written once here and invoked by generated code:
+//! `caches::NAME::{invalidate, insert, get, refresh, bypass}` on the process-wide instance, and
+//! the same on any instance through `caches::NAME::on(&caches)`.
+//!
+//! The generated module of a function defines `__key` (its arguments' storage key), `__call`
+//! (the wrapper, as a `LoadAs` says), `__memo` when it keeps a memo, and the `Caches` field named
+//! like the function; the macro expands the control calls over them. Its own locals are
+//! hygienic, so a loader parameter may be called anything (`key`, `value`, `__key`).
+
+/// Expands `pub mod control` of a cached function (see the module docs of `control_calls.rs`).
+/// Not a stable API: generated code invokes it through `__private`.
+///
+/// ```ignore
+/// __ac::control_calls! {
+///     blocking exchange_rate params(currency: &str) key_params(currency: &str)
+///     key_refs(currency) memo(yes) value(f64) inserted(f64) output(f64)
+/// }
+/// ```
+#[doc(hidden)]
+#[macro_export]
+macro_rules! control_calls {
+    (
+        $mode:tt $name:ident params($($arg:ident: $arg_ty:ty),*)
+        key_params($($key_arg:ident: $key_ty:ty),*) key_refs($($key_ref:expr),*)
+        memo($memo:ident) value($value:ty) inserted($inserted:ty) output($output:ty)
+    ) => {
+        #[doc = concat!(
+            " Control calls of [`", stringify!($name), "`](fn@super::", stringify!($name),
+            ") (`[functions.", stringify!($name), "]`): on the process-wide instance, or on any",
+            " instance with [`on`](control::on)."
+        )]
+        pub mod control {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[doc = concat!(" The control calls of `", stringify!($name), "` on `caches`.")]
+            #[derive(Clone, Copy)]
+            pub struct On<'a>(&'a super::super::Caches);
+
+            #[doc = concat!(" The control calls of `", stringify!($name), "` on `caches`.")]
+            pub fn on(caches: &super::super::Caches) -> On<'_> {
+                On(caches)
+            }
+
+            $crate::control_calls!(@methods $mode $name params($($arg: $arg_ty),*)
+                key_params($($key_arg: $key_ty),*) key_refs($($key_ref),*)
+                memo($memo) value($value) inserted($inserted) output($output));
+        }
+    };
+    (
+        @methods async $name:ident params($($arg:ident: $arg_ty:ty),*)
+        key_params($($key_arg:ident: $key_ty:ty),*) key_refs($($key_ref:expr),*)
+        memo($memo:ident) value($value:ty) inserted($inserted:ty) output($output:ty)
+    ) => {
+        impl On<'_> {
+            /// Removes the entry of these arguments from every storage level; the next call
+            /// loads. True when something was removed.
+            pub async fn invalidate(&self, $($key_arg: $key_ty),*) -> bool {
+                let key = super::__key($($key_ref),*);
+                let removed = self.0.$name.invalidate(&key).await;
+                $crate::control_calls!(@memo $memo self.0, &key, $($key_arg),*);
+                removed
+            }
+
+            /// Stores the value as the entry of these arguments, as if it had just been loaded.
+            pub async fn insert(&self, $($key_arg: $key_ty,)* value: $inserted) {
+                let value: $value = ::core::convert::Into::into(value);
+                let key = super::__key($($key_ref),*);
+                self.0.$name.insert(&key, value).await;
+                $crate::control_calls!(@memo $memo self.0, &key, $($key_arg),*);
+            }
+
+            /// The cached value of these arguments with its age and freshness; never loads.
+            pub async fn get(&self, $($key_arg: $key_ty),*) -> $crate::__private::Option<$crate::__private::Peeked<$value>> {
+                self.0.$name.peek(&super::__key($($key_ref),*)).await
+            }
+
+            /// Reloads now and stores the result; concurrent refreshes and misses of these
+            /// arguments share one loader call. An error is returned, not stored.
+            pub async fn refresh(&self, $($arg: $arg_ty),*) -> $output {
+                super::__call(self.0, $crate::__private::LoadAs::Refresh, $($arg),*).await
+            }
+
+            /// Calls the loader itself, without reading the cache or joining a flight, and
+            /// stores the result.
+            pub async fn bypass(&self, $($arg: $arg_ty),*) -> $output {
+                super::__call(self.0, $crate::__private::LoadAs::Bypass, $($arg),*).await
+            }
+        }
+
+        /// [`On::invalidate`] on the process-wide instance.
+        pub async fn invalidate($($key_arg: $key_ty),*) -> bool {
+            self::on(super::super::instance()).invalidate($($key_arg),*).await
+        }
+
+        /// [`On::insert`] on the process-wide instance.
+        pub async fn insert($($key_arg: $key_ty,)* value: $inserted) {
+            self::on(super::super::instance()).insert($($key_arg,)* value).await
+        }
+
+        /// [`On::get`] on the process-wide instance.
+        pub async fn get($($key_arg: $key_ty),*) -> $crate::__private::Option<$crate::__private::Peeked<$value>> {
+            self::on(super::super::instance()).get($($key_arg),*).await
+        }
+
+        /// [`On::refresh`] on the process-wide instance.
+        pub async fn refresh($($arg: $arg_ty),*) -> $output {
+            self::on(super::super::instance()).refresh($($arg),*).await
+        }
+
+        /// [`On::bypass`] on the process-wide instance.
+        pub async fn bypass($($arg: $arg_ty),*) -> $output {
+            self::on(super::super::instance()).bypass($($arg),*).await
+        }
+    };
+    (
+        @methods blocking $name:ident params($($arg:ident: $arg_ty:ty),*)
+        key_params($($key_arg:ident: $key_ty:ty),*) key_refs($($key_ref:expr),*)
+        memo($memo:ident) value($value:ty) inserted($inserted:ty) output($output:ty)
+    ) => {
+        impl On<'_> {
+            /// Removes the entry of these arguments from every storage level; the next call
+            /// loads. True when something was removed.
+            pub fn invalidate(&self, $($key_arg: $key_ty),*) -> bool {
+                let key = super::__key($($key_ref),*);
+                let removed = self.0.$name.invalidate_blocking(&key);
+                $crate::control_calls!(@memo $memo self.0, &key, $($key_arg),*);
+                removed
+            }
+
+            /// Stores the value as the entry of these arguments, as if it had just been loaded.
+            pub fn insert(&self, $($key_arg: $key_ty,)* value: $inserted) {
+                let value: $value = ::core::convert::Into::into(value);
+                let key = super::__key($($key_ref),*);
+                self.0.$name.insert_blocking(&key, value);
+                $crate::control_calls!(@memo $memo self.0, &key, $($key_arg),*);
+            }
+
+            /// The cached value of these arguments with its age and freshness; never loads.
+            pub fn get(&self, $($key_arg: $key_ty),*) -> $crate::__private::Option<$crate::__private::Peeked<$value>> {
+                self.0.$name.peek_blocking(&super::__key($($key_ref),*))
+            }
+
+            /// Reloads now and stores the result; concurrent refreshes and misses of these
+            /// arguments share one loader call. An error is returned, not stored.
+            pub fn refresh(&self, $($arg: $arg_ty),*) -> $output {
+                super::__call(self.0, $crate::__private::LoadAs::Refresh, $($arg),*)
+            }
+
+            /// Calls the loader itself, without reading the cache or joining a flight, and
+            /// stores the result.
+            pub fn bypass(&self, $($arg: $arg_ty),*) -> $output {
+                super::__call(self.0, $crate::__private::LoadAs::Bypass, $($arg),*)
+            }
+        }
+
+        /// [`On::invalidate`] on the process-wide instance.
+        pub fn invalidate($($key_arg: $key_ty),*) -> bool {
+            self::on(super::super::instance()).invalidate($($key_arg),*)
+        }
+
+        /// [`On::insert`] on the process-wide instance.
+        pub fn insert($($key_arg: $key_ty,)* value: $inserted) {
+            self::on(super::super::instance()).insert($($key_arg,)* value)
+        }
+
+        /// [`On::get`] on the process-wide instance.
+        pub fn get($($key_arg: $key_ty),*) -> $crate::__private::Option<$crate::__private::Peeked<$value>> {
+            self::on(super::super::instance()).get($($key_arg),*)
+        }
+
+        /// [`On::refresh`] on the process-wide instance.
+        pub fn refresh($($arg: $arg_ty),*) -> $output {
+            self::on(super::super::instance()).refresh($($arg),*)
+        }
+
+        /// [`On::bypass`] on the process-wide instance.
+        pub fn bypass($($arg: $arg_ty),*) -> $output {
+            self::on(super::super::instance()).bypass($($arg),*)
+        }
+    };
+    // After a change to the entry, a memo follows it.
+    (@memo yes $caches:expr, $key:expr, $($key_arg:ident),*) => {
+        super::__memo($caches, $key, $($key_arg),*)
+    };
+    (@memo no $caches:expr, $key:expr, $($key_arg:ident),*) => {};
+}
