@@ -33,15 +33,7 @@ macro_rules! control_calls {
             #[allow(unused_imports)]
             use super::*;
 
-            #[doc = concat!(" The control calls of `", stringify!($name), "` on `caches`.")]
-            #[derive(Clone, Copy)]
-            pub struct On<'a>(&'a super::super::Caches);
-
-            #[doc = concat!(" The control calls of `", stringify!($name), "` on `caches`.")]
-            pub fn on(caches: &super::super::Caches) -> On<'_> {
-                On(caches)
-            }
-
+            $crate::control_calls!(@handle $name);
             $crate::control_calls!(@methods $mode $name params($($arg: $arg_ty),*)
                 key_params($($key_arg: $key_ty),*) key_refs($($key_ref),*)
                 memo($memo) value($value) inserted($inserted) output($output));
@@ -179,9 +171,121 @@ macro_rules! control_calls {
             self::on(super::super::instance()).bypass($($arg),*)
         }
     };
+    // The handle of the control calls on one instance (`caches::NAME::on(&caches)`).
+    (@handle $name:ident) => {
+        #[doc = concat!(" The control calls of `", stringify!($name), "` on `caches`.")]
+        #[derive(Clone, Copy)]
+        pub struct On<'a>(&'a super::super::Caches);
+
+        #[doc = concat!(" The control calls of `", stringify!($name), "` on `caches`.")]
+        pub fn on(caches: &super::super::Caches) -> On<'_> {
+            On(caches)
+        }
+    };
     // After a change to the entry, a memo follows it.
     (@memo yes $caches:expr, $key:expr, $($key_arg:ident),*) => {
         super::__memo($caches, $key, $($key_arg),*)
     };
     (@memo no $caches:expr, $key:expr, $($key_arg:ident),*) => {};
+}
+
+/// Expands `pub mod control` of a background loader (`writer`: `refresh` runs it now, its value
+/// passed through `wrap`) or reader (`reader`: `refresh` pulls the writer's value), with `age`:
+/// on the process-wide instance and on any instance through `on(&caches)`. Not a stable API.
+///
+/// ```ignore
+/// __ac::background_calls! { async inventory writer wrap(<__Output as __ac::Fallible>::from_result) }
+/// ```
+#[doc(hidden)]
+#[macro_export]
+macro_rules! background_calls {
+    ($mode:tt $name:ident $role:ident $(wrap($($wrap:tt)*))?) => {
+        #[doc = concat!(
+            " Control calls of [`", stringify!($name), "`](fn@super::", stringify!($name),
+            "): on the process-wide instance, or on any instance with [`on`](control::on)."
+        )]
+        pub mod control {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $crate::control_calls!(@handle $name);
+            $crate::background_calls!(@calls $mode $name $role ($($($wrap)*)?));
+        }
+    };
+    (@calls async $name:ident writer ($($wrap:tt)*)) => {
+        $crate::background_calls!(@both async $name,
+            #[doc = " Runs the loader now (after a run in flight) and stores its value; a failure keeps the last good value."]
+            refresh(on) -> __Output { $($wrap)*(on.0.$name.refresh_now().await) },
+            age(on) { on.0.$name.age().await });
+    };
+    (@calls blocking $name:ident writer ($($wrap:tt)*)) => {
+        $crate::background_calls!(@both blocking $name,
+            #[doc = " Runs the loader now (after a run in flight) and stores its value; a failure keeps the last good value."]
+            refresh(on) -> __Output { $($wrap)*(on.0.$name.refresh_now_blocking()) },
+            age(on) { on.0.$name.age_blocking() });
+    };
+    (@calls async $name:ident reader ()) => {
+        $crate::background_calls!(@both async $name,
+            #[doc = " Pulls the writer's current value into this reader's storage now; `None` when the writer's storage has none."]
+            refresh(on) -> $crate::__private::Option<__Value> { on.0.$name.pull().await },
+            age(on) { on.0.$name.age().await });
+    };
+    (@calls blocking $name:ident reader ()) => {
+        $crate::background_calls!(@both blocking $name,
+            #[doc = " Pulls the writer's current value into this reader's storage now; `None` when the writer's storage has none."]
+            refresh(on) -> $crate::__private::Option<__Value> { on.0.$name.pull_blocking() },
+            age(on) { on.0.$name.age_blocking() });
+    };
+    (@both async $name:ident, #[$doc:meta] refresh($on:ident) -> $output:ty $refresh:block,
+        age($on2:ident) $age:block) => {
+        impl On<'_> {
+            #[$doc]
+            pub async fn refresh(&self) -> $output {
+                let $on = self;
+                $refresh
+            }
+
+            /// How long ago the current value was stored; `None` when there is none.
+            pub async fn age(&self) -> $crate::__private::Option<$crate::__private::Duration> {
+                let $on2 = self;
+                $age
+            }
+        }
+
+        #[$doc]
+        pub async fn refresh() -> $output {
+            self::on(super::super::instance()).refresh().await
+        }
+
+        /// [`On::age`] on the process-wide instance.
+        pub async fn age() -> $crate::__private::Option<$crate::__private::Duration> {
+            self::on(super::super::instance()).age().await
+        }
+    };
+    (@both blocking $name:ident, #[$doc:meta] refresh($on:ident) -> $output:ty $refresh:block,
+        age($on2:ident) $age:block) => {
+        impl On<'_> {
+            #[$doc]
+            pub fn refresh(&self) -> $output {
+                let $on = self;
+                $refresh
+            }
+
+            /// How long ago the current value was stored; `None` when there is none.
+            pub fn age(&self) -> $crate::__private::Option<$crate::__private::Duration> {
+                let $on2 = self;
+                $age
+            }
+        }
+
+        #[$doc]
+        pub fn refresh() -> $output {
+            self::on(super::super::instance()).refresh()
+        }
+
+        /// [`On::age`] on the process-wide instance.
+        pub fn age() -> $crate::__private::Option<$crate::__private::Duration> {
+            self::on(super::super::instance()).age()
+        }
+    };
 }

@@ -179,7 +179,7 @@ pub mod __private {
         ReaderBuilder, Scheduler, SwrCache, TtlCache,
     };
     pub use crate::{CacheError, StorageError};
-    pub use crate::{control_calls, error_cloner};
+    pub use crate::{background_calls, control_calls, error_cloner};
     pub use core::option::Option::{self, None, Some};
     pub use core::result::Result::{self, Err, Ok};
     pub use std::sync::{Arc, OnceLock};

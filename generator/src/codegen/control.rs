@@ -14,21 +14,6 @@ pub(super) struct ControlParts<'a> {
     pub(super) memo: bool,
 }
 
-/// The handle of the control calls of `name` on one instance (`caches::NAME::on(&caches)`).
-pub(super) fn control_handle(name: &str) -> TokenStream {
-    let on_doc = format!(" The control calls of `{name}` on `caches`.");
-    quote! {
-        #[doc = #on_doc]
-        #[derive(Clone, Copy)]
-        pub struct On<'a>(&'a super::super::Caches);
-
-        #[doc = #on_doc]
-        pub fn on(caches: &super::super::Caches) -> On<'_> {
-            On(caches)
-        }
-    }
-}
-
 /// `caches::NAME::{invalidate, insert, get, refresh, bypass}` on the process-wide instance, and
 /// the same on any instance through `caches::NAME::on(&caches)`: one invocation of the runtime's
 /// `control_calls!`, which writes them over the module's `__key`, `__call` and `__memo`.
@@ -69,62 +54,26 @@ pub(super) fn control_module(parts: &ControlParts<'_>) -> TokenStream {
 }
 
 /// `caches::NAME::{refresh, age}` of a `[loaders.NAME]` (`writer`) or `[readers.NAME]`, on the
-/// process-wide instance and on any instance through `caches::NAME::on(&caches)`.
+/// process-wide instance and on any instance through `caches::NAME::on(&caches)`: one
+/// invocation of the runtime's `background_calls!`.
 pub(super) fn background_control(name_str: &str, sig: &Signature, writer: bool) -> TokenStream {
     let name = ident(name_str);
-    let (asyncness, await_, suffix) = if sig.is_async {
-        (quote! { async }, quote! { .await }, "")
+    let mode = if sig.is_async {
+        quote! { async }
     } else {
-        (quote! {}, quote! {}, "_blocking")
+        quote! { blocking }
     };
-    let age = format_ident!("age{suffix}");
-    let (refresh_output, refresh_body, refresh_doc) = if writer {
-        let refresh = format_ident!("refresh_now{suffix}");
-        (
-            quote! { __Output },
-            from_result(sig, quote! { self.0.#name.#refresh() #await_ }),
-            " Runs the loader now (after a run in flight) and stores its value; a failure keeps the last good value.",
-        )
+    if writer {
+        // What `from_result` wraps a runtime result in, as a path to call.
+        let wrap = if sig.fallible {
+            quote! { <__Output as __ac::Fallible>::from_result }
+        } else if sig.takes_context {
+            quote! { ::core::convert::identity }
+        } else {
+            quote! { __ac::infallible }
+        };
+        quote! { __ac::background_calls! { #mode #name writer wrap(#wrap) } }
     } else {
-        let pull = format_ident!("pull{suffix}");
-        (
-            quote! { __ac::Option<__Value> },
-            quote! { self.0.#name.#pull() #await_ },
-            " Pulls the writer's current value into this reader's storage now; `None` when the writer's storage has none.",
-        )
-    };
-    let module_doc = format!(
-        " Control calls of [`{name_str}`](fn@super::{name_str}): on the process-wide instance, or on any instance with [`on`](control::on)."
-    );
-    let handle = control_handle(name_str);
-    quote! {
-        #[doc = #module_doc]
-        pub mod control {
-            use super::*;
-
-            #handle
-
-            impl On<'_> {
-                #[doc = #refresh_doc]
-                pub #asyncness fn refresh(&self) -> #refresh_output {
-                    #refresh_body
-                }
-
-                /// How long ago the current value was stored; `None` when there is none.
-                pub #asyncness fn age(&self) -> __ac::Option<__ac::Duration> {
-                    self.0.#name.#age() #await_
-                }
-            }
-
-            #[doc = #refresh_doc]
-            pub #asyncness fn refresh() -> #refresh_output {
-                self::on(super::super::instance()).refresh() #await_
-            }
-
-            /// [`On::age`] on the process-wide instance.
-            pub #asyncness fn age() -> __ac::Option<__ac::Duration> {
-                self::on(super::super::instance()).age() #await_
-            }
-        }
+        quote! { __ac::background_calls! { #mode #name reader } }
     }
 }
