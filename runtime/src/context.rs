@@ -107,6 +107,23 @@ impl<C> ContextSlot<C> {
     pub fn require(&self, cache: &'static str) -> Result<&Arc<C>, ContextMissing> {
         self.0.get().ok_or(ContextMissing::new(cache))
     }
+
+    /// [`ContextSlot::require`] with the error already turned into the loader's error type `E`
+    /// (what a generated loader call uses with `?`).
+    ///
+    /// ```
+    /// use advanced_caching::context::{ContextMissing, ContextSlot};
+    /// #[derive(Debug)]
+    /// struct AppError(String);
+    /// impl From<ContextMissing> for AppError {
+    ///     fn from(missing: ContextMissing) -> Self { AppError(missing.to_string()) }
+    /// }
+    /// let slot = ContextSlot::<u32>::new();
+    /// assert!(slot.require_for::<AppError>("get_user").is_err());
+    /// ```
+    pub fn require_for<E: FromContextMissing>(&self, cache: &'static str) -> Result<&Arc<C>, E> {
+        self.require(cache).map_err(E::from_context_missing)
+    }
 }
 
 impl<C> Default for ContextSlot<C> {

@@ -161,7 +161,7 @@ macro_rules! error_cloner {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::clock::{SharedClock, system_clock};
-    pub use crate::context::{ContextMissing, ContextSlot, FromContextMissing};
+    pub use crate::context::{ContextMissing, ContextSlot};
     pub use crate::key::{Key, KeyBuilder, compose_key, key_arg};
     pub use crate::stats::StatsSnapshot;
     #[cfg(feature = "gcs")]

@@ -119,14 +119,7 @@ pub(super) fn loader_call(
     let call = into_result(sig, quote! { #loader(__ctx #(, #args)*) #await_ });
     quote! {
         {
-            let __ctx = match __context.require(#cache) {
-                __ac::Ok(ctx) => ctx,
-                __ac::Err(missing) => {
-                    return __ac::Err(
-                        __ac::FromContextMissing::from_context_missing(missing),
-                    );
-                }
-            };
+            let __ctx = __context.require_for::<__Error>(#cache)?;
             #call
         }
     }
