@@ -246,11 +246,7 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> TokenSt
             },
             quote! {
                 let __args = __ac::Args((#(#key_args,)*));
-                let __hit = match __how {
-                    __ac::LoadAs::Cached => __caches.#name.memo_get::<__MemoKey, _>(&__args),
-                    _ => __ac::None,
-                };
-                if let __ac::Some(__hit) = __hit {
+                if let __ac::Some(__hit) = __caches.#name.memo_hit::<__MemoKey, _>(__how, &__args) {
                     return #hit;
                 }
             },

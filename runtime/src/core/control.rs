@@ -36,6 +36,19 @@ macro_rules! control_methods {
             self.core.memo::<K>()?.get(args)
         }
 
+        /// The memo's answer to a call made as `how`: a plain call reads it (as
+        /// [`Self::memo_get`]); a refresh or a bypass never does.
+        pub fn memo_hit<K, Q>(&self, how: $crate::core::LoadAs, args: &Q) -> Option<T>
+        where
+            K: std::hash::Hash + Eq + Send + Sync + 'static,
+            Q: std::hash::Hash + $crate::strategy::Equivalent<K>,
+        {
+            match how {
+                $crate::core::LoadAs::Cached => self.memo_get::<K, Q>(args),
+                _ => None,
+            }
+        }
+
         /// Brings the memo's entry for `args` in line with what the storage holds under `key`
         /// (after a load, refresh, bypass or insert).
         pub fn memo_fill<K, Q>(&self, args: &Q, key: &str)
