@@ -36,6 +36,7 @@ struct ReadmeDoctests;
 
 #[macro_use]
 mod handle;
+mod instance;
 
 mod background;
 mod breaker;
@@ -179,7 +180,7 @@ pub mod __private {
         ReaderBuilder, Scheduler, SwrCache, TtlCache,
     };
     pub use crate::{CacheError, StorageError};
-    pub use crate::{background_calls, control_calls, error_cloner};
+    pub use crate::{background_calls, control_calls, error_cloner, process_instance};
     pub use core::option::Option::{self, None, Some};
     pub use core::result::Result::{self, Err, Ok};
     pub use std::sync::{Arc, OnceLock};

@@ -12,12 +12,16 @@ pub(super) struct ContextItems {
     pub(super) build: TokenStream,
     pub(super) init: TokenStream,
     pub(super) methods: TokenStream,
+    /// The process-wide instance and its free functions (`init` with a context).
     pub(super) free: TokenStream,
 }
 
 pub(super) fn context_items(spec: &Spec) -> ContextItems {
     let Some(context) = &spec.context else {
-        return ContextItems::default();
+        return ContextItems {
+            free: quote! { __ac::process_instance!(); },
+            ..ContextItems::default()
+        };
     };
     let path = path_tokens(context);
     let doc = format!(
@@ -56,14 +60,6 @@ pub(super) fn context_items(spec: &Spec) -> ContextItems {
                 self.__context.set(context)
             }
         },
-        free: quote! {
-            /// Supplies the loader context of the process-wide instance: call it once at start-up,
-            /// before the first cached call (a call before it returns `ContextMissing`).
-            pub fn init(
-                context: impl ::core::convert::Into<__ac::Arc<Context>>,
-            ) -> __ac::Result<(), __ac::CacheError> {
-                instance().set_context(context)
-            }
-        },
+        free: quote! { __ac::process_instance!(context); },
     }
 }

@@ -315,44 +315,6 @@ pub(crate) fn generate(
                 #ctx_methods
             }
 
-            static INSTANCE: __ac::OnceLock<Caches> = __ac::OnceLock::new();
-
-            /// The process-wide instance: the one given to [`install`], or else built from the
-            /// spec on first use.
-            pub fn instance() -> &'static Caches {
-                INSTANCE.get_or_init(|| match Caches::builder().build() {
-                    __ac::Ok(caches) => caches,
-                    // The default instance builds fresh storages and takes no overrides, so no
-                    // writer can collide and no override can be unknown: build cannot fail.
-                    __ac::Err(e) => ::core::panic!("advanced-caching: {e}"),
-                })
-            }
-
-            /// Makes `caches` the process-wide instance that the free functions use (a test
-            /// binary's own storages and clock, a service's start-up). Call it before the first
-            /// cached call; afterwards the instance is fixed (`CacheError::AlreadyInstalled`).
-            pub fn install(caches: Caches) -> __ac::Result<(), __ac::CacheError> {
-                INSTANCE
-                    .set(caches)
-                    .map_err(|_| __ac::CacheError::AlreadyInstalled)
-            }
-
-            /// Starts every background loader and reader of the process-wide instance.
-            pub fn start() -> __ac::Result<(), __ac::CacheError> {
-                instance().start()
-            }
-
-            /// The counters of the process-wide instance.
-            pub fn stats() -> ::std::vec::Vec<__ac::StatsSnapshot> {
-                instance().stats()
-            }
-
-            /// Stops the background loaders and readers of the process-wide instance (at a
-            /// service's exit).
-            pub async fn shutdown() {
-                instance().shutdown().await
-            }
-
             #ctx_free
 
             #(#reexports)*
