@@ -230,16 +230,6 @@ impl History {
         Some(())
     }
 
-    /// How many operations were recorded (calls and writes).
-    pub fn operations(&self) -> usize {
-        self.check(Duration::ZERO).operations
-    }
-
-    /// The calls that broke guarantee (a) or (b) in one process.
-    pub fn violations(&self) -> Vec<(Call, Write)> {
-        self.check(Duration::ZERO).violations
-    }
-
     /// Checks every call against the writes of its key: a call in the writer's own process that
     /// starts after a write ended, or one in another process that starts more than `across` after
     /// it ended (the time an announcement takes to arrive, guarantee (e)), returns a stamp no
