@@ -19,7 +19,7 @@
 //! ttl = "1m"
 //! "#;
 //! let code = advanced_caching_build::expand_str("cache.toml", spec, None).unwrap();
-//! assert!(code.contains("pub fn square(x: u64) -> u64"));
+//! assert!(code.contains("blocking fn square(x: u64) -> u64;"));
 //! // A mistake is reported at its line and column, with a hint.
 //! let bad = spec.replace("ttl", "tll");
 //! let errors = advanced_caching_build::check_str("cache.toml", &bad, None).unwrap_err();

@@ -82,7 +82,7 @@ fn check_and_expand_a_good_spec() {
     let code = String::from_utf8_lossy(&out.stdout);
     assert!(code.starts_with(advanced_caching_build::HEADER));
     assert!(
-        code.contains("pub async fn get(id: u64) -> Result<String, String>"),
+        code.contains("async fn get(id: u64) -> Result<String, String>;"),
         "{code}"
     );
 }

@@ -36,7 +36,6 @@ struct ReadmeDoctests;
 
 #[macro_use]
 mod handle;
-mod instance;
 
 mod background;
 mod breaker;
@@ -45,8 +44,8 @@ mod cleanup;
 pub mod clock;
 mod codec;
 pub mod context;
-mod control_calls;
 mod core;
+mod declare;
 mod entry;
 mod env;
 mod error;
@@ -163,6 +162,7 @@ macro_rules! error_cloner {
 pub mod __private {
     pub use crate::clock::{SharedClock, system_clock};
     pub use crate::context::{ContextMissing, ContextSlot};
+    pub use crate::declare::{Assemble, Assembly, CachesBuilder, CachesShared, NoContext};
     pub use crate::key::{Key, KeyBuilder, compose_key, key_arg};
     pub use crate::stats::StatsSnapshot;
     #[cfg(feature = "gcs")]
@@ -180,7 +180,10 @@ pub mod __private {
         ReaderBuilder, Scheduler, SwrCache, TtlCache,
     };
     pub use crate::{CacheError, StorageError};
-    pub use crate::{background_calls, control_calls, error_cloner, process_instance};
+    pub use crate::{
+        background_calls, background_loader, background_reader, cached_function, caches,
+        control_calls, error_cloner, process_instance, template_key,
+    };
     pub use core::option::Option::{self, None, Some};
     pub use core::result::Result::{self, Err, Ok};
     pub use std::sync::{Arc, OnceLock};

@@ -165,6 +165,11 @@ pub fn named_clock(clock: u64) -> u64 {
     clock
 }
 
+/// Parameters named like the runtime macros' own items and locals.
+pub fn named_private(__key: u64, __call: &str, context: u64) -> String {
+    format!("{__key}{__call}{context}")
+}
+
 pub fn named_key_owned(key: String, value: String) -> String {
     format!("{key}={value}")
 }
@@ -219,8 +224,4 @@ pub fn ctx_struct(ctx: &Ctx, q: Query) -> Result<String, ShapeError> {
 
 pub fn lifetime_str<'a>(s: &'a str) -> String {
     s.to_owned()
-}
-
-pub fn dunder(__k: u64) -> u64 {
-    __k
 }

@@ -1,10 +1,10 @@
 //! The signature matrix (`specs/signatures.toml`, `src/shapes.rs`): every loader shape builds —
 //! owned non-`Copy` arguments (`String`, `Vec`, a struct), borrowed ones, `mut` bindings,
 //! parameters named like the generated code's own identifiers (`key`, `value`, `caches`, `how`,
-//! `load`, `on`, …), `T` / `Option<T>` / `Result<T, E>` / `anyhow::Result<T>`, sync and async,
+//! `load`, `on`, `__key`, …), `T` / `Option<T>` / `Result<T, E>` / `anyhow::Result<T>`, sync and async,
 //! TTL and SWR, with and without the context — and each wrapper caches what its loader returns.
 //! Shapes that cannot be wrapped are refused at their `cache.toml` line (bad specs
-//! `lifetime_loader`, `dunder_parameter`, `generic_loader`).
+//! `lifetime_loader`, `generic_loader`).
 #![allow(clippy::unwrap_used)] // a test fails loudly on an unexpected error
 #![allow(missing_docs)]
 
@@ -68,6 +68,10 @@ async fn every_loader_shape_builds_and_caches() {
     assert_eq!(c.named_clock(13), 13);
     assert_eq!(c.named_key_owned("k".into(), "v".into()), "k=v");
     assert_eq!(c.named_caches_async("c", 1).await, "c1");
+    assert_eq!(c.named_private(1, "b", 3), "1b3");
+    caches::named_private::on(&c).insert(1, "b", 3, "inserted".into());
+    assert_eq!(c.named_private(1, "b", 3), "inserted");
+    assert!(caches::named_private::on(&c).invalidate(1, "b", 3));
     assert_eq!(c.named_value_swr("v".into(), "l").await, "vl");
     assert_eq!(c.opt_out(0), None);
     assert_eq!(c.opt_out(3), Some(3));

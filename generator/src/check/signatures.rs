@@ -187,25 +187,9 @@ impl Checker<'_> {
             return None;
         }
         match self.tree.signature(loader.get_ref()) {
-            Ok(sig) => {
-                if let Some(p) = sig
-                    .params
-                    .iter()
-                    .find(|p| p.name.to_string().starts_with("__"))
-                {
-                    self.error(
-                        format!(
-                            "loader parameter `{}` starts with `__`, which the generated code keeps for its own names",
-                            p.name
-                        ),
-                        loader.span(),
-                        "a parameter named like the generated code's own",
-                        "rename the parameter (any other name works, `key` and `caches` included)",
-                    );
-                    return None;
-                }
-                Some(sig)
-            }
+            // Any parameter name works: the runtime's declaration macros bind their own locals
+            // hygienically, so no name (not even `__key`) clashes with the generated code's.
+            Ok(sig) => Some(sig),
             Err(e) => {
                 let (message, label, hint) = loader_problem(loader.get_ref(), e);
                 self.error(message, loader.span(), &label, hint);

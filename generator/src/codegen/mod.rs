@@ -11,19 +11,17 @@ use crate::key;
 use crate::model::*;
 
 mod background;
-mod context;
-mod control;
 mod functions;
+mod layout;
 mod scope;
 mod storages;
 pub(crate) mod tokens;
 
 use self::background::{loader, reader};
-use self::context::context_items;
-use self::control::*;
 use self::functions::function;
+use self::layout::{Declaration, Layout};
 use self::scope::*;
-use self::storages::{bytes_check, memo_of, spec_built_ident, storages};
+use self::storages::{memo_allowed, storages};
 use self::tokens::*;
 
 /// The first line of every generated file.
@@ -43,113 +41,55 @@ pub(crate) fn generate(
         return Err(vec![Diagnostic::new(message, None, "").hint(hint)]);
     };
     let storages = storages(spec);
-    let functions: Vec<TokenStream> = spec
-        .functions
-        .iter()
-        .map(|f| function(spec, f, spec_name))
-        .collect();
-    let loaders: Vec<TokenStream> = spec
-        .loaders
-        .iter()
-        .map(|l| loader(spec, l, spec_name))
-        .collect();
-    let readers: Vec<TokenStream> = spec
+    let mut layout = Layout::default();
+    let mut entries: Vec<TokenStream> = Vec::new();
+    for f in &spec.functions {
+        entries.push(layout.place(function(spec, f, spec_name)));
+    }
+    for l in &spec.loaders {
+        entries.push(layout.place(loader(spec, l, spec_name)));
+    }
+    // The checker rejects readers of unknown sources.
+    let readers = spec
         .readers
         .iter()
-        .map(|r| reader(spec, r, spec_name))
-        .collect();
+        .filter_map(|r| Some((r, spec.loader(&r.source)?)));
+    for (r, source) in readers.clone() {
+        entries.push(layout.place(reader(spec, r, source, spec_name)));
+    }
 
-    let fields = spec
-        .functions
-        .iter()
-        .map(|f| f.name.as_str())
-        .chain(spec.loaders.iter().map(|l| l.name.as_str()))
-        .chain(spec.readers.iter().map(|r| r.name.as_str()))
-        .map(|name| {
-            let field = ident(name);
-            let module = scope_ident(name);
-            quote! { #field: #module::__Cache }
-        });
+    let fields = |names: Vec<&str>| -> Vec<String> {
+        names
+            .into_iter()
+            .map(|name| format!("{name}: {}", scope_ident(name)))
+            .collect()
+    };
+    let function_fields = fields(spec.functions.iter().map(|f| f.name.as_str()).collect());
+    let background_fields = fields(
+        spec.loaders
+            .iter()
+            .map(|l| l.name.as_str())
+            .chain(spec.readers.iter().map(|r| r.name.as_str()))
+            .collect(),
+    );
     let builds = spec
         .functions
         .iter()
         .map(|f| {
-            let (field, module, storage) = (
-                ident(&f.name),
-                scope_ident(&f.name),
-                storage_ident(&f.storage),
-            );
-            // A function with a memo learns whether its storage was built from the spec.
-            let memo = memo_of(spec, f).map(|_| {
-                let flag = spec_built_ident(&f.storage);
-                quote! { , #flag }
-            });
-            quote! { #field: #module::__build(#storage.clone(), clock.clone() #memo) }
+            let (field, module) = (ident(&f.name), scope_ident(&f.name));
+            let (storage, memo) = (storage_ident(&f.storage), memo_allowed(spec, f));
+            quote! { #field: #module::__build(#storage.clone(), clock.clone(), #memo) }
         })
         .chain(spec.loaders.iter().map(|l| {
-            let (field, module, storage) = (
-                ident(&l.name),
-                scope_ident(&l.name),
-                storage_ident(&l.storage),
-            );
-            let context = l
-                .signature
-                .takes_context
-                .then(|| quote! { , __context.clone() });
-            quote! { #field: #module::__build(#storage.clone(), clock.clone() #context)? }
+            let (field, module) = (ident(&l.name), scope_ident(&l.name));
+            let storage = storage_ident(&l.storage);
+            quote! { #field: #module::__build(#storage.clone(), clock.clone(), parts.context())? }
         }))
-        .chain(spec.readers.iter().map(|r| {
-            let (field, module, local) = (
-                ident(&r.name),
-                scope_ident(&r.name),
-                storage_ident(&r.storage),
-            );
-            let source = spec.loader(&r.source).map(|l| storage_ident(&l.storage));
+        .chain(readers.map(|(r, source)| {
+            let (field, module) = (ident(&r.name), scope_ident(&r.name));
+            let (local, source) = (storage_ident(&r.storage), storage_ident(&source.storage));
             quote! { #field: #module::__build(#source.clone(), #local.clone(), clock.clone()) }
         }));
-    let starts = spec
-        .loaders
-        .iter()
-        .map(|l| &l.name)
-        .chain(spec.readers.iter().map(|r| &r.name))
-        .map(|name| {
-            let field = ident(name);
-            quote! { self.#field.start()?; }
-        });
-    let stops = spec
-        .loaders
-        .iter()
-        .map(|l| &l.name)
-        .chain(spec.readers.iter().map(|r| &r.name))
-        .map(|name| {
-            let field = ident(name);
-            quote! { self.#field.stop().await; }
-        });
-    let stats = spec
-        .functions
-        .iter()
-        .map(|f| &f.name)
-        .chain(spec.loaders.iter().map(|l| &l.name))
-        .chain(spec.readers.iter().map(|r| &r.name))
-        .map(|name| {
-            let field = ident(name);
-            quote! { self.#field.stats() }
-        });
-    let reexports = spec
-        .functions
-        .iter()
-        .map(|f| &f.name)
-        .chain(spec.loaders.iter().map(|l| &l.name))
-        .chain(spec.readers.iter().map(|r| &r.name))
-        .map(|name| {
-            let (module, item) = (scope_ident(name), ident(name));
-            quote! {
-                pub use self::#module::#item;
-                pub use self::#module::control as #item;
-            }
-        });
-    let storage_names: Vec<&str> = spec.storages.iter().map(|s| s.name.as_str()).collect();
-    let ctx = context_items(spec);
     let cleanup_targets = spec
         .storages
         .iter()
@@ -159,28 +99,39 @@ pub(crate) fn generate(
             let every = opt_millis(s.kind.model().cleanup_interval());
             quote! { __ac::CleanupTarget::new(#name, #var.clone(), #every) }
         });
-    let (
-        ctx_type,
-        ctx_field,
-        ctx_builder_field,
-        ctx_builder,
-        ctx_build,
-        ctx_init,
-        ctx_methods,
-        ctx_free,
-    ) = (
-        &ctx.type_alias,
-        &ctx.field,
-        &ctx.builder_field,
-        &ctx.builder_method,
-        &ctx.build,
-        &ctx.init,
-        &ctx.methods,
-        &ctx.free,
-    );
+    let (context_alias, context) = match &spec.context {
+        Some(context) => {
+            let path = path_tokens(context);
+            let doc = format!(
+                " The loader context (`context = \"{context}\"`): loaders that take `&{}` as their first parameter get it from here.",
+                context.rsplit("::").next().unwrap_or(context)
+            );
+            let alias = quote! {
+                #[doc = #doc]
+                pub type Context = #path;
+            };
+            (alias, "Context")
+        }
+        None => (TokenStream::new(), ""),
+    };
     let module_doc = format!(
         " Cached functions generated from `{spec_name}`.\n\n Call the free functions for the process-wide instance, or build an isolated one with\n `Caches::builder()` (own storages, a test clock) and call its methods."
     );
+    let assemble = quote! {
+        let clock = parts.clock();
+        #storages
+        parts.check_overrides()?;
+        __ac::Ok(Caches {
+            __shared: parts.shared(::std::vec![#(#cleanup_targets),*]),
+            #(#builds,)*
+        })
+    };
+    let caches = Declaration::new("__ac::caches")
+        .clause(format!("context({})", context))
+        .clause(format!("functions({})", function_fields.join(", ")))
+        .clause(format!("background({})", background_fields.join(", ")))
+        .clause(layout::braced("assemble(parts)", &layout::expr(&assemble)));
+    let caches = layout.place(caches);
     let tokens = quote! {
         #[doc = #module_doc]
         // The wrappers are `pub` so a library can re-export them; the loaders' own types may be
@@ -188,139 +139,9 @@ pub(crate) fn generate(
         #[allow(private_interfaces, private_bounds)]
         pub mod caches {
             use #runtime::__private as __ac;
-
-            #ctx_type
-
-            /// Every cache declared in the spec, with its own storages.
-            pub struct Caches {
-                #ctx_field
-                #(#fields,)*
-                /// The storages that hold entries themselves (not composites), for cleanup.
-                __storages: ::std::vec::Vec<__ac::CleanupTarget>,
-                __cleanup: __ac::Scheduler,
-                __cleanup_started: ::std::sync::atomic::AtomicBool,
-            }
-
-            /// Builds [`Caches`]: override storages by name, or the clock, for tests.
-            #[derive(Default)]
-            pub struct CachesBuilder {
-                clock: __ac::Option<__ac::SharedClock>,
-                storages: ::std::vec::Vec<(::std::string::String, __ac::StorageFactory)>,
-                #ctx_builder_field
-            }
-
-            impl CachesBuilder {
-                #ctx_builder
-
-                /// Uses `clock` for every freshness decision (a `ManualClock` in tests).
-                pub fn clock(mut self, clock: __ac::SharedClock) -> Self {
-                    self.clock = __ac::Some(clock);
-                    self
-                }
-
-                /// Uses `storage` in place of the spec's storage `name` (it keeps its own clock; see
-                /// [`CachesBuilder::storage_with`] for one on the builder's clock).
-                pub fn storage(mut self, name: &str, storage: __ac::SharedStorage) -> Self {
-                    self.storages
-                        .push((name.to_owned(), ::std::boxed::Box::new(move |_| storage)));
-                    self
-                }
-
-                /// Uses the storage `make` builds, given the builder's clock, in place of the
-                /// spec's storage `name`: a stand-in storage in a test then expires entries on
-                /// the test clock, e.g.
-                /// `.storage_with("remote", |clock| Arc::new(MemoryStorage::with_clock(1_000, clock)))`.
-                pub fn storage_with(
-                    mut self,
-                    name: &str,
-                    make: impl ::core::ops::FnOnce(__ac::SharedClock) -> __ac::SharedStorage + 'static,
-                ) -> Self {
-                    self.storages.push((name.to_owned(), ::std::boxed::Box::new(make)));
-                    self
-                }
-
-                fn take(
-                    &mut self,
-                    name: &str,
-                    clock: &__ac::SharedClock,
-                ) -> __ac::Option<__ac::SharedStorage> {
-                    let at = self.storages.iter().position(|(n, _)| n == name)?;
-                    let make = self.storages.swap_remove(at).1;
-                    __ac::Some(make(clock.clone()))
-                }
-
-                /// Builds the caches. Fails when a storage override names no storage of the spec,
-                /// or when a background writer's storage and key already have a writer here.
-                pub fn build(mut self) -> __ac::Result<Caches, __ac::CacheError> {
-                    let clock = self.clock.take().unwrap_or_else(__ac::system_clock);
-                    #storages
-                    if let __ac::Some((name, _)) = self.storages.first() {
-                        return __ac::Err(__ac::CacheError::Storage(
-                            __ac::StorageError::Config(::std::format!(
-                                "no storage named `{}` in the spec (storages: {})",
-                                name,
-                                [#(#storage_names),*].join(", ")
-                            )),
-                        ));
-                    }
-                    #ctx_build
-                    __ac::Ok(Caches {
-                        #ctx_init
-                        #(#builds,)*
-                        __storages: ::std::vec![#(#cleanup_targets),*],
-                        __cleanup: __ac::Scheduler::with_clock(clock.clone()),
-                        __cleanup_started: ::std::sync::atomic::AtomicBool::new(false),
-                    })
-                }
-            }
-
-            impl Caches {
-                /// A builder for an isolated instance.
-                pub fn builder() -> CachesBuilder {
-                    CachesBuilder::default()
-                }
-
-                /// Starts every background loader and reader now (idempotent; otherwise each
-                /// starts on first use).
-                pub fn start(&self) -> __ac::Result<(), __ac::CacheError> {
-                    #(#starts)*
-                    if !self
-                        .__cleanup_started
-                        .swap(true, ::std::sync::atomic::Ordering::SeqCst)
-                    {
-                        __ac::schedule_cleanups(&self.__cleanup, &self.__storages)?;
-                    }
-                    __ac::Ok(())
-                }
-
-                /// Removes the expired entries of every storage that keeps them until removed
-                /// (file, S3, GCS) now; returns how many were removed. `cleanup_interval` runs
-                /// this on a schedule from `start`.
-                pub async fn cleanup(&self) -> usize {
-                    __ac::cleanup_all(&self.__storages).await
-                }
-
-                /// The counters of every function, loader and reader.
-                pub fn stats(&self) -> ::std::vec::Vec<__ac::StatsSnapshot> {
-                    ::std::vec![#(#stats),*]
-                }
-
-                /// Stops every background loader and reader after its current run, and waits
-                /// for them (dropping the instance stops them too, without waiting).
-                pub async fn shutdown(&self) {
-                    #(#stops)*
-                    self.__cleanup.shutdown().await;
-                }
-
-                #ctx_methods
-            }
-
-            #ctx_free
-
-            #(#reexports)*
-            #(#functions)*
-            #(#loaders)*
-            #(#readers)*
+            #context_alias
+            #caches
+            #(#entries)*
         }
     };
     let file: syn::File = syn::parse2(tokens).map_err(|e| {
@@ -333,5 +154,6 @@ pub(crate) fn generate(
             .hint("please report this with your cache.toml"),
         ]
     })?;
-    Ok(format!("{HEADER}\n\n{}", prettyplease::unparse(&file)))
+    let text = prettyplease::unparse(&file);
+    Ok(format!("{HEADER}\n\n{}", layout.finish(&text)))
 }

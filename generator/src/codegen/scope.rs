@@ -5,33 +5,33 @@ use std::collections::BTreeSet;
 
 use super::*;
 
-/// The pieces every scope module shares: imports, output/value/error types, the error cloner.
-pub(super) fn scope_types(sig: &Signature) -> (TokenStream, TokenStream) {
-    let uses = used_imports(sig);
-    let output = wrapper_output(sig);
-    let (value, error) = if sig.fallible {
-        (
-            quote! { <__Output as __ac::Fallible>::Value },
-            quote! { <__Output as __ac::Fallible>::Error },
-        )
-    } else if sig.takes_context {
-        (value_tokens(sig), quote! { __ac::ContextMissing })
+/// How a wrapper returns (`result`: a `Result`, also for an infallible loader that takes the
+/// context; `value`: the value itself) and what its loader returns (`result`/`value`, `_arc`
+/// when the value is kept in an `Arc`): the words `cached_function!` and `background_loader!`
+/// take.
+pub(super) fn shape(sig: &Signature) -> (Ident, Ident) {
+    let returns = if sig.fallible || sig.takes_context {
+        "result"
     } else {
-        (quote! { __Output }, quote! { ::core::convert::Infallible })
+        "value"
     };
-    let head = quote! {
-        #(#uses)*
-        use super::__ac;
-        pub(super) type __Output = #output;
-        pub(super) type __Value = #value;
-        pub(super) type __Error = #error;
+    let loads = match (sig.fallible, sig.arc) {
+        (true, false) => "result",
+        (true, true) => "result_arc",
+        (false, false) => "value",
+        (false, true) => "value_arc",
     };
-    (head, cloner())
+    (ident(returns), ident(loads))
+}
+
+/// `async` or `blocking`: the mode word of the runtime's declaration macros.
+pub(super) fn mode(sig: &Signature) -> Ident {
+    ident(if sig.is_async { "async" } else { "blocking" })
 }
 
 /// The loader module's imports that the signature's types name (globs are kept: what they bring
 /// is not known here).
-fn used_imports(sig: &Signature) -> Vec<syn::ItemUse> {
+pub(super) fn used_imports(sig: &Signature) -> Vec<syn::ItemUse> {
     let mut named = BTreeSet::new();
     let output = &sig.output;
     idents(quote! { #output }, &mut named);
@@ -74,53 +74,6 @@ fn prune(tree: &syn::UseTree, used: &BTreeSet<String>) -> Option<syn::UseTree> {
             let items: syn::punctuated::Punctuated<syn::UseTree, syn::Token![,]> =
                 g.items.iter().filter_map(|t| prune(t, used)).collect();
             (!items.is_empty()).then(|| Group(syn::UseGroup { items, ..g.clone() }))
-        }
-    }
-}
-
-/// `Some(E::clone)` for cloneable errors, `None` otherwise, picked at compile time.
-pub(super) fn cloner() -> TokenStream {
-    quote! { __ac::error_cloner!(__Error) }
-}
-
-/// Turns a loader call expression into a `Result` (`Ok(…)` for infallible loaders).
-pub(super) fn into_result(sig: &Signature, call: TokenStream) -> TokenStream {
-    match (sig.fallible, sig.arc) {
-        (true, false) => quote! { __ac::Fallible::into_result(#call) },
-        (true, true) => quote! { __ac::Fallible::into_result(#call).map(__ac::Arc::new) },
-        (false, false) => quote! { __ac::Ok(#call) },
-        (false, true) => quote! { __ac::Ok(__ac::Arc::new(#call)) },
-    }
-}
-
-/// Turns the cache's `Result` back into the wrapper's return type.
-pub(super) fn from_result(sig: &Signature, result: TokenStream) -> TokenStream {
-    if sig.fallible {
-        quote! { <__Output as __ac::Fallible>::from_result(#result) }
-    } else if sig.takes_context {
-        result
-    } else {
-        quote! { __ac::infallible(#result) }
-    }
-}
-
-/// The loader call, with the context first when the loader takes it: `ctx` is an expression of
-/// type `&ContextSlot<Context>`; a missing context becomes the wrapper's error.
-pub(super) fn loader_call(
-    sig: &Signature,
-    cache: &str,
-    loader: &TokenStream,
-    args: &[TokenStream],
-) -> TokenStream {
-    let await_ = sig.is_async.then(|| quote! { .await });
-    if !sig.takes_context {
-        return into_result(sig, quote! { #loader(#(#args),*) #await_ });
-    }
-    let call = into_result(sig, quote! { #loader(__ctx #(, #args)*) #await_ });
-    quote! {
-        {
-            let __ctx = __context.require_for::<__Error>(#cache)?;
-            #call
         }
     }
 }

@@ -2,23 +2,11 @@
 
 use super::*;
 
-/// Builds each storage (levels before the composites that use them), honouring overrides.
+/// Builds each storage (levels before the composites that use them) through the assembly,
+/// which hands out an override given to the builder instead where there is one.
 pub(super) fn storages(spec: &Spec) -> TokenStream {
     let mut done: Vec<&str> = Vec::new();
     let mut out = TokenStream::new();
-    // Before any override is taken: which storages under a memo the spec builds itself (the
-    // storage, and for a chain its first level).
-    for name in memo_storages(spec) {
-        let Some(s) = spec.storage(name) else {
-            continue;
-        };
-        let flag = spec_built_ident(name);
-        let mut own: Vec<&str> = vec![name];
-        own.extend(s.kind.model().levels().first().map(|l| l.storage));
-        out.extend(quote! {
-            let #flag = self.storages.iter().all(|(n, _)| ![#(#own),*].contains(&n.as_str()));
-        });
-    }
     while done.len() < spec.storages.len() {
         let before = done.len();
         for s in &spec.storages {
@@ -31,19 +19,8 @@ pub(super) fn storages(spec: &Spec) -> TokenStream {
                 continue;
             }
             done.push(&s.name);
-            let var = storage_ident(&s.name);
-            let name = &s.name;
-            let make = model.build();
-            // A function's memo needs a memory storage built from the spec (one given to the
-            // builder may be shared with other instances, which the memo would not see).
-            out.extend(quote! {
-                // A storage may be declared (or implied as the default) without being used.
-                #[allow(unused_variables)]
-                let #var: __ac::SharedStorage = match self.take(#name, &clock) {
-                    __ac::Some(s) => s,
-                    __ac::None => #make,
-                };
-            });
+            let (var, name, make) = (storage_ident(&s.name), &s.name, model.build());
+            out.extend(quote! { let #var = parts.storage(#name, || #make); });
         }
         if done.len() == before {
             // Only cycles (rejected by the checker) can stall this loop.
@@ -53,22 +30,18 @@ pub(super) fn storages(spec: &Spec) -> TokenStream {
     out
 }
 
-/// The storages that a function with a memo uses.
-fn memo_storages(spec: &Spec) -> Vec<&str> {
-    let mut names: Vec<&str> = spec
-        .functions
-        .iter()
-        .filter(|f| memo_of(spec, f).is_some())
-        .map(|f| f.storage.as_str())
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
-}
-
-/// The variable that says a storage was built from the spec (not given to the builder).
-pub(super) fn spec_built_ident(storage: &str) -> Ident {
-    format_ident!("spec_built_{}", storage)
+/// Whether a function's memo may be kept: none of the storages under it (the storage, and for
+/// a chain its first level) was given to the builder, which may share it with other instances
+/// that the memo would not see.
+pub(super) fn memo_allowed(spec: &Spec, f: &FunctionDef) -> TokenStream {
+    if memo_of(spec, f).is_none() {
+        return quote! { false };
+    }
+    let mut own: Vec<&str> = vec![&f.storage];
+    if let Some(s) = spec.storage(&f.storage) {
+        own.extend(s.kind.model().levels().first().map(|l| l.storage));
+    }
+    quote! { parts.spec_built(&[#(#own),*]) }
 }
 
 /// The memo of `f` (its typed front tier): the owned tuple of its key arguments and the
@@ -156,23 +129,10 @@ fn owned_key_part(ty: &syn::Type) -> Option<TokenStream> {
     }
 }
 
-/// A marker type named after an entry and its storage, and the call that proves at compile time
-/// that the entry's value can be kept as bytes (with a message naming both when it cannot).
-pub(super) fn bytes_check(
-    spec: &Spec,
-    what: &str,
-    name: &str,
-    storage: &str,
-) -> (TokenStream, TokenStream) {
-    if !spec.needs_bytes(storage) {
-        return (TokenStream::new(), TokenStream::new());
-    }
-    let site = format_ident!("{what}_{name}_on_storage_{storage}");
-    (
-        quote! {
-            #[allow(non_camel_case_types)]
-            pub(super) struct #site;
-        },
-        quote! { __ac::require_bytes::<__Value, #site>(); },
-    )
+/// The marker type, named after an entry and its storage, through which the runtime proves at
+/// compile time that the entry's value can be kept as bytes (with a message naming both when it
+/// cannot); `None` on storages that keep values as they are.
+pub(super) fn bytes_site(spec: &Spec, what: &str, name: &str, storage: &str) -> Option<Ident> {
+    spec.needs_bytes(storage)
+        .then(|| format_ident!("{what}_{name}_on_storage_{storage}"))
 }

@@ -2,18 +2,18 @@
 //! `caches::NAME::{invalidate, insert, get, refresh, bypass}` on the process-wide instance, and
 //! the same on any instance through `caches::NAME::on(&caches)`.
 //!
-//! The generated module of a function defines `__key` (its arguments' storage key), `__call`
-//! (the wrapper, as a `LoadAs` says), `__memo` when it keeps a memo, and the `Caches` field named
-//! like the function; the macro expands the control calls over them. Its own locals are
+//! `cached_function!` defines `__key` (the storage key of borrows of the key arguments),
+//! `__call` (the wrapper, as a `LoadAs` says), `__memo` when the function keeps a memo, and the
+//! `Caches` field named like the function; this macro expands the control calls over them. Its own locals are
 //! hygienic, so a loader parameter may be called anything (`key`, `value`, `__key`).
 
-/// Expands `pub mod control` of a cached function (see the module docs of `control_calls.rs`).
+/// Expands `pub mod control` of a cached function (see the module docs of `declare/control.rs`).
 /// Not a stable API: generated code invokes it through `__private`.
 ///
 /// ```ignore
 /// __ac::control_calls! {
 ///     blocking exchange_rate params(currency: &str) key_params(currency: &str)
-///     key_refs(currency) memo(yes) value(f64) inserted(f64) output(f64)
+///     memo((Box<str>,)) value(f64) inserted(f64) output(f64)
 /// }
 /// ```
 #[doc(hidden)]
@@ -21,8 +21,8 @@
 macro_rules! control_calls {
     (
         $mode:tt $name:ident params($($arg:ident: $arg_ty:ty),*)
-        key_params($($key_arg:ident: $key_ty:ty),*) key_refs($($key_ref:expr),*)
-        memo($memo:ident) value($value:ty) inserted($inserted:ty) output($output:ty)
+        key_params($($key_arg:ident: $key_ty:ty),*)
+        memo($memo:tt) value($value:ty) inserted($inserted:ty) output($output:ty)
     ) => {
         #[doc = concat!(
             " Control calls of [`", stringify!($name), "`](fn@super::", stringify!($name),
@@ -35,20 +35,20 @@ macro_rules! control_calls {
 
             $crate::control_calls!(@handle $name);
             $crate::control_calls!(@methods $mode $name params($($arg: $arg_ty),*)
-                key_params($($key_arg: $key_ty),*) key_refs($($key_ref),*)
+                key_params($($key_arg: $key_ty),*)
                 memo($memo) value($value) inserted($inserted) output($output));
         }
     };
     (
         @methods async $name:ident params($($arg:ident: $arg_ty:ty),*)
-        key_params($($key_arg:ident: $key_ty:ty),*) key_refs($($key_ref:expr),*)
-        memo($memo:ident) value($value:ty) inserted($inserted:ty) output($output:ty)
+        key_params($($key_arg:ident: $key_ty:ty),*)
+        memo($memo:tt) value($value:ty) inserted($inserted:ty) output($output:ty)
     ) => {
         impl On<'_> {
             /// Removes the entry of these arguments from every storage level; the next call
             /// loads. True when something was removed.
             pub async fn invalidate(&self, $($key_arg: $key_ty),*) -> bool {
-                let key = super::__key($($key_ref),*);
+                let key = super::__key($(&$key_arg),*);
                 let removed = self.0.$name.invalidate(&key).await;
                 $crate::control_calls!(@memo $memo self.0, &key, $($key_arg),*);
                 removed
@@ -57,14 +57,14 @@ macro_rules! control_calls {
             /// Stores the value as the entry of these arguments, as if it had just been loaded.
             pub async fn insert(&self, $($key_arg: $key_ty,)* value: $inserted) {
                 let value: $value = ::core::convert::Into::into(value);
-                let key = super::__key($($key_ref),*);
+                let key = super::__key($(&$key_arg),*);
                 self.0.$name.insert(&key, value).await;
                 $crate::control_calls!(@memo $memo self.0, &key, $($key_arg),*);
             }
 
             /// The cached value of these arguments with its age and freshness; never loads.
             pub async fn get(&self, $($key_arg: $key_ty),*) -> $crate::__private::Option<$crate::__private::Peeked<$value>> {
-                self.0.$name.peek(&super::__key($($key_ref),*)).await
+                self.0.$name.peek(&super::__key($(&$key_arg),*)).await
             }
 
             /// Reloads now and stores the result; concurrent refreshes and misses of these
@@ -107,14 +107,14 @@ macro_rules! control_calls {
     };
     (
         @methods blocking $name:ident params($($arg:ident: $arg_ty:ty),*)
-        key_params($($key_arg:ident: $key_ty:ty),*) key_refs($($key_ref:expr),*)
-        memo($memo:ident) value($value:ty) inserted($inserted:ty) output($output:ty)
+        key_params($($key_arg:ident: $key_ty:ty),*)
+        memo($memo:tt) value($value:ty) inserted($inserted:ty) output($output:ty)
     ) => {
         impl On<'_> {
             /// Removes the entry of these arguments from every storage level; the next call
             /// loads. True when something was removed.
             pub fn invalidate(&self, $($key_arg: $key_ty),*) -> bool {
-                let key = super::__key($($key_ref),*);
+                let key = super::__key($(&$key_arg),*);
                 let removed = self.0.$name.invalidate_blocking(&key);
                 $crate::control_calls!(@memo $memo self.0, &key, $($key_arg),*);
                 removed
@@ -123,14 +123,14 @@ macro_rules! control_calls {
             /// Stores the value as the entry of these arguments, as if it had just been loaded.
             pub fn insert(&self, $($key_arg: $key_ty,)* value: $inserted) {
                 let value: $value = ::core::convert::Into::into(value);
-                let key = super::__key($($key_ref),*);
+                let key = super::__key($(&$key_arg),*);
                 self.0.$name.insert_blocking(&key, value);
                 $crate::control_calls!(@memo $memo self.0, &key, $($key_arg),*);
             }
 
             /// The cached value of these arguments with its age and freshness; never loads.
             pub fn get(&self, $($key_arg: $key_ty),*) -> $crate::__private::Option<$crate::__private::Peeked<$value>> {
-                self.0.$name.peek_blocking(&super::__key($($key_ref),*))
+                self.0.$name.peek_blocking(&super::__key($(&$key_arg),*))
             }
 
             /// Reloads now and stores the result; concurrent refreshes and misses of these
@@ -183,10 +183,10 @@ macro_rules! control_calls {
         }
     };
     // After a change to the entry, a memo follows it.
-    (@memo yes $caches:expr, $key:expr, $($key_arg:ident),*) => {
+    (@memo none $caches:expr, $key:expr, $($key_arg:ident),*) => {};
+    (@memo $owned:tt $caches:expr, $key:expr, $($key_arg:ident),*) => {
         super::__memo($caches, $key, $($key_arg),*)
     };
-    (@memo no $caches:expr, $key:expr, $($key_arg:ident),*) => {};
 }
 
 /// Expands `pub mod control` of a background loader (`writer`: `refresh` runs it now, its value
