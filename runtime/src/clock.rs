@@ -35,7 +35,7 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
     /// waiting.await.unwrap();
     /// # });
     /// ```
-    fn sleep_until(&self, deadline: Millis) -> crate::storage::BoxFuture<'static, ()> {
+    fn sleep_until(&self, deadline: Millis) -> crate::rt::BoxFuture<'static, ()> {
         let left = deadline.saturating_sub(self.now_millis());
         Box::pin(tokio::time::sleep(Duration::from_millis(left)))
     }
@@ -204,7 +204,7 @@ impl Clock for ManualClock {
         self.now.load(Ordering::SeqCst)
     }
 
-    fn sleep_until(&self, deadline: Millis) -> crate::storage::BoxFuture<'static, ()> {
+    fn sleep_until(&self, deadline: Millis) -> crate::rt::BoxFuture<'static, ()> {
         let (now, moved) = (self.now.clone(), self.moved.clone());
         Box::pin(async move {
             loop {

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use crate::codec::CodecError;
-
 /// A storage operation failed. Caches treat a failed read as a miss and a failed write as a
 /// reported, dropped write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,3 +126,29 @@ impl From<StorageError> for CacheError {
         Self::Storage(e)
     }
 }
+
+/// A failure to encode or decode a payload. A payload that fails to decode is a miss, never a panic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodecError {
+    /// The value could not be encoded.
+    Encode(String),
+    /// The bytes are not a valid payload for the expected type.
+    Decode(String),
+    /// The value's type has no serde support, so it can only live in an in-memory tier.
+    NotSerializable(&'static str),
+}
+
+impl fmt::Display for CodecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Encode(e) => write!(f, "cannot encode value: {e}"),
+            Self::Decode(e) => write!(f, "cannot decode payload: {e}"),
+            Self::NotSerializable(t) => write!(
+                f,
+                "type `{t}` is not serializable and can only be cached in memory"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CodecError {}

@@ -34,68 +34,25 @@
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
-#[macro_use]
-mod handle;
-
-mod background;
-mod breaker;
-mod builder;
-mod cleanup;
 pub mod clock;
-mod codec;
 pub mod context;
-mod core;
 mod declare;
-mod entry;
-mod env;
 mod error;
 mod export;
-mod fleet;
-mod flight;
 pub mod key;
 mod logkey;
-mod memo;
-mod reader;
 mod rt;
 mod scheduler;
 pub mod stats;
 pub mod storage;
-mod swr;
+pub mod strategy;
 mod sync;
-mod ttl;
-mod value;
 
 pub use error::{CacheError, StorageError};
 pub use logkey::log_keys;
 pub use rt::block_on;
 
 pub use erased_serde;
-
-/// How cached values are loaded and kept fresh: the strategies behind `[functions.*]` (TTL,
-/// stale-while-revalidate), the background loaders and readers behind `[loaders.*]` and
-/// `[readers.*]`, and their builders.
-///
-/// ```
-/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use advanced_caching::strategy::CacheBuilder;
-/// use std::convert::Infallible;
-/// let cache = CacheBuilder::<u64, Infallible>::new("square").build_ttl();
-/// assert_eq!(cache.get_or_load("3", || async { Ok(9) }).await.unwrap(), 9);
-/// # });
-/// ```
-pub mod strategy {
-    pub use crate::background::{BackgroundLoader, BackgroundLoaderBuilder};
-    pub use crate::builder::{CacheBuilder, DEFAULT_MAX_ENTRIES};
-    pub use crate::core::{LoadAs, Peeked};
-    pub use crate::fleet::{DEFAULT_FLEET_WAIT, FLEET_LOCK_TTL};
-    pub use crate::flight::ErrorCloner;
-    pub use crate::memo::{Args, ArgsOf, KeyPart};
-    pub use crate::reader::{Reader, ReaderBuilder};
-    pub use crate::scheduler::Scheduler;
-    pub use crate::swr::{REFRESH_LOCK_TTL, SwrCache};
-    pub use crate::ttl::TtlCache;
-    pub use quick_cache::Equivalent;
-}
 
 /// The items most programs use, in one import.
 ///

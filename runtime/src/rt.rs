@@ -102,3 +102,6 @@ where
         }
     }
 }
+
+/// A boxed, sendable future: what the async storage methods and clocks return.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

@@ -95,7 +95,7 @@ mod map {
 }
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../src/flight.rs"]
+#[path = "../src/strategy/flight.rs"]
 mod flight;
 
 #[allow(dead_code, unreachable_pub)]

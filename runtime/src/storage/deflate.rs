@@ -2,7 +2,7 @@
 
 use std::io::{Read, Write};
 
-use crate::codec::CodecError;
+use crate::storage::codec::CodecError;
 
 /// Deflates `bytes` (fast level: caches favour speed over ratio).
 pub(crate) fn compress(bytes: &[u8]) -> Result<Vec<u8>, CodecError> {

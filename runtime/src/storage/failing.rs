@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::{AnyEntry, SharedStorage, Storage, StorageResult};
 use crate::clock::{Millis, SharedClock};
 use crate::error::StorageError;
-use crate::value::ValueType;
+use crate::storage::value::ValueType;
 
 /// A storage whose every call fails with the configuration error it was made with.
 ///

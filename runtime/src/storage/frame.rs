@@ -10,10 +10,10 @@
 //! when the payload is unchanged.
 
 use crate::clock::Millis;
-use crate::codec::{Codec, CodecError};
-use crate::entry::CacheEntry;
 use crate::storage::AnyEntry;
-use crate::value::ValueType;
+use crate::storage::codec::{Codec, CodecError};
+use crate::storage::entry::CacheEntry;
+use crate::storage::value::ValueType;
 
 const MAGIC: u8 = 0xAC;
 const VERSION: u8 = 1;
@@ -96,7 +96,7 @@ pub(crate) fn decode(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::SerdeValue;
+    use crate::storage::value::SerdeValue;
     use std::sync::Arc;
     use std::time::Duration;
 

@@ -8,8 +8,8 @@ use quick_cache::sync::{Cache, EntryAction, EntryResult};
 
 use super::{AnyEntry, BoxFuture, Storage, StorageResult, Ticket, Versions};
 use crate::clock::{Millis, SharedClock, system_clock};
-use crate::entry::CacheEntry;
-use crate::value::{AnyValue, ValueType};
+use crate::storage::entry::CacheEntry;
+use crate::storage::value::{AnyValue, ValueType};
 
 /// "Never" in a [`Slot`].
 const NEVER: Millis = Millis::MAX;

@@ -6,6 +6,13 @@
 
 #[macro_use]
 mod blocking;
+pub(crate) mod breaker;
+pub(crate) mod cleanup;
+pub(crate) mod codec;
+pub(crate) mod entry;
+pub(crate) mod env;
+pub(crate) mod value;
+
 #[macro_use]
 mod setters;
 mod chain;
@@ -16,6 +23,7 @@ mod file;
 mod frame;
 #[cfg(feature = "gcs")]
 mod gcs;
+mod lock;
 mod memory;
 #[cfg(any(feature = "s3", feature = "gcs"))]
 mod object;
@@ -27,12 +35,12 @@ mod redis;
 mod s3;
 mod version;
 
-pub use crate::breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
-pub use crate::cleanup::{CleanupTarget, cleanup_all, schedule_cleanups};
-pub use crate::codec::{Codec, CodecError, UserCodec};
-pub use crate::entry::{CacheEntry, Freshness};
-pub use crate::env::{EnvError, expand_env, expand_with};
-pub use crate::value::{AnyValue, ObjectValue, SerdeValue, ValueType};
+pub use self::breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
+pub use self::cleanup::{CleanupTarget, cleanup_all, schedule_cleanups};
+pub use self::codec::{Codec, CodecError, UserCodec};
+pub use self::entry::{CacheEntry, Freshness};
+pub use self::env::{EnvError, expand_env, expand_with};
+pub use self::value::{AnyValue, ObjectValue, SerdeValue, ValueType};
 pub use chain::{ChainLevel, ChainStorage};
 pub use failing::FailingStorage;
 pub use feed::ChangeFeed;
@@ -41,6 +49,8 @@ pub use file::{FileStorage, FileStorageBuilder};
 #[cfg(feature = "gcs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "gcs")))]
 pub use gcs::{GcsBucket, GcsStorage, GcsStorageBuilder};
+pub use lock::lock_entry;
+pub(crate) use lock::{holds, lock_token};
 pub use memory::MemoryStorage;
 #[cfg(any(feature = "s3", feature = "gcs"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "s3", feature = "gcs"))))]
@@ -54,8 +64,6 @@ pub use s3::{S3Bucket, S3Storage, S3StorageBuilder};
 pub use version::Ticket;
 pub(crate) use version::{VERSION_LIFE, Versions};
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,8 +74,7 @@ use crate::clock::{Clock, Millis};
 
 use crate::error::StorageError;
 
-/// A boxed, sendable future: what the async storage methods return.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub use crate::rt::BoxFuture;
 
 /// The result of a storage call.
 pub type StorageResult<T> = Result<T, StorageError>;
@@ -336,44 +343,6 @@ pub trait Storage: std::any::Any + Send + Sync {
             }
         })
     }
-}
-
-/// The entry of a lock held by `holder` for `ttl` from `now` (store it with
-/// [`SerdeValue<String>`]).
-///
-/// ```
-/// use advanced_caching::storage::lock_entry;
-/// let entry = lock_entry("owner-1", 1_000, std::time::Duration::from_secs(2));
-/// assert_eq!(entry.fresh_until, Some(3_000));
-/// ```
-pub fn lock_entry(holder: &str, now: Millis, ttl: Duration) -> AnyEntry {
-    CacheEntry::new(
-        Arc::new(holder.to_owned()) as AnyValue,
-        now,
-        Some(ttl),
-        None,
-    )
-}
-
-/// A token that names one lock holder: unique across processes (pid, time) and within one.
-pub(crate) fn lock_token() -> String {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!(
-        "{}-{nanos}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    )
-}
-
-/// True when the lock entry `entry` names `holder`.
-pub(crate) fn holds(entry: &AnyEntry, holder: &str) -> bool {
-    entry
-        .value
-        .downcast_ref::<String>()
-        .is_some_and(|h| h == holder)
 }
 
 /// A storage shared between many cached functions.

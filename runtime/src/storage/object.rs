@@ -8,9 +8,9 @@ use sha2::{Digest, Sha256};
 
 use super::{AnyEntry, deflate};
 use crate::clock::Millis;
-use crate::codec::{Codec, CodecError};
-use crate::entry::CacheEntry;
-use crate::value::ValueType;
+use crate::storage::codec::{Codec, CodecError};
+use crate::storage::entry::CacheEntry;
+use crate::storage::value::ValueType;
 
 const CREATED: &str = "ac-created";
 const FRESH_UNTIL: &str = "ac-fresh-until";
@@ -134,7 +134,7 @@ pub(crate) fn decode(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::SerdeValue;
+    use crate::storage::value::SerdeValue;
     use std::sync::Arc;
     use std::time::Duration;
 

@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::object;
 use super::{AnyEntry, BoxFuture, Storage, StorageResult};
 use crate::clock::{Millis, SharedClock};
-use crate::codec::Encoding;
 use crate::error::StorageError;
-use crate::value::ValueType;
+use crate::storage::codec::Encoding;
+use crate::storage::value::ValueType;
 
 /// The metadata of an object: string keys and values.
 pub type ObjectMetadata = HashMap<String, String>;
@@ -82,7 +82,7 @@ impl Resolve {
     /// A setting, resolved.
     pub(crate) fn text(&self, what: &str, value: &str) -> Result<String, StorageError> {
         let store = self.0;
-        crate::env::expand_env(value)
+        crate::storage::env::expand_env(value)
             .map_err(|e| StorageError::Config(format!("{store} {what}: {e}")))
     }
 

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::clock::{Clock, Millis, duration_millis};
 use crate::error::StorageError;
-use crate::value::ValueType;
+use crate::storage::value::ValueType;
 
 mod coherence;
 mod level;

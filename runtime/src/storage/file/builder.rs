@@ -34,7 +34,7 @@ impl FileStorageBuilder {
     pub fn build(self) -> Result<FileStorage, StorageError> {
         let raw = self.dir.to_string_lossy().into_owned();
         let dir = PathBuf::from(
-            crate::env::expand_env(&raw)
+            crate::storage::env::expand_env(&raw)
                 .map_err(|e| StorageError::Config(format!("file storage dir: {e}")))?,
         );
         fs::create_dir_all(&dir).map_err(|e| {

@@ -22,10 +22,10 @@ use sha2::{Digest, Sha256};
 
 use super::{AnyEntry, Storage, StorageResult, deflate, frame};
 use crate::clock::{Millis, SharedClock, system_clock};
-use crate::codec::{Codec, CodecError, Encoding};
-use crate::entry::CacheEntry;
 use crate::error::StorageError;
-use crate::value::ValueType;
+use crate::storage::codec::{Codec, CodecError, Encoding};
+use crate::storage::entry::CacheEntry;
+use crate::storage::value::ValueType;
 
 mod builder;
 

@@ -65,7 +65,7 @@ impl RedisStorageBuilder {
         let handle =
             crate::rt::background_handle().map_err(|e| StorageError::Config(e.to_string()))?;
         let (conn, nodes) = if self.cluster.is_empty() {
-            let url = crate::env::expand_env(&self.url)
+            let url = crate::storage::env::expand_env(&self.url)
                 .map_err(|e| StorageError::Config(format!("redis url: {e}")))?;
             (self.single(&url, &handle)?, vec![url])
         } else {
@@ -120,7 +120,7 @@ impl RedisStorageBuilder {
     fn seed_nodes(&self) -> Result<Vec<String>, StorageError> {
         let mut nodes = Vec::new();
         for seed in &self.cluster {
-            let expanded = crate::env::expand_env(seed)
+            let expanded = crate::storage::env::expand_env(seed)
                 .map_err(|e| StorageError::Config(format!("redis cluster node: {e}")))?;
             nodes.extend(
                 expanded

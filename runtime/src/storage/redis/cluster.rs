@@ -11,7 +11,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{Cmd, Pipeline, RedisFuture, Value};
 
-use crate::breaker::{BreakerSettings, CircuitBreaker};
+use crate::storage::breaker::{BreakerSettings, CircuitBreaker};
 
 /// The number of hash slots of a Redis Cluster.
 const SLOTS: usize = 16384;

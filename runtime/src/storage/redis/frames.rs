@@ -102,7 +102,7 @@ impl RedisStorage {
 
     /// Compare-and-delete of a lock, in one server-side script.
     pub(super) async fn release(&self, key: &str, holder: &str) -> StorageResult<bool> {
-        let ty = crate::value::SerdeValue::<String>::new();
+        let ty = crate::storage::value::SerdeValue::<String>::new();
         let frame = frame::encode(
             &crate::storage::lock_entry(holder, 0, Duration::ZERO),
             &ty,
@@ -123,7 +123,7 @@ impl RedisStorage {
         holder: &str,
         ttl: Duration,
     ) -> StorageResult<bool> {
-        let ty = crate::value::SerdeValue::<String>::new();
+        let ty = crate::storage::value::SerdeValue::<String>::new();
         let entry = crate::storage::lock_entry(holder, self.clock.now_millis(), ttl);
         let bytes = frame::encode(&entry, &ty, &self.encoding.codec)?;
         let px = duration_millis(ttl).clamp(1, MAX_EXPIRY_MS);

@@ -25,11 +25,11 @@ use self::cluster::{Breakers, Conn, Node};
 use self::scripts::{CREATE_IF_ABSENT, RELEASE, RENEW};
 use self::sync::SyncConnections;
 use super::{AnyEntry, BoxFuture, ChangeFeed, Storage, StorageResult, Ticket, frame};
-use crate::breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
 use crate::clock::{Millis, SharedClock, duration_millis, system_clock};
-use crate::codec::{Codec, Encoding};
 use crate::error::StorageError;
-use crate::value::ValueType;
+use crate::storage::breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
+use crate::storage::codec::{Codec, Encoding};
+use crate::storage::value::ValueType;
 
 /// The longest expiry sent to Redis (about 35,000 years); Redis refuses expiries that overflow
 /// its clock.

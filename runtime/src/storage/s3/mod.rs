@@ -14,8 +14,8 @@ use super::StorageResult;
 use super::object::Metadata;
 use super::object_storage::{ObjectBackend, ObjectSettings, ObjectStorage, Resolve};
 use crate::clock::{Millis, SharedClock, system_clock};
-use crate::codec::{Codec, Encoding};
 use crate::error::StorageError;
+use crate::storage::codec::{Codec, Encoding};
 
 mod builder;
 

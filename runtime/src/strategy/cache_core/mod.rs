@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 use tracing::Instrument as _;
 
 use crate::clock::{Millis, SharedClock};
-use crate::entry::{CacheEntry, Freshness};
-use crate::flight::{AsyncFlights, ErrorCloner, Outcome, SyncFlights};
 use crate::stats::Stats;
+use crate::storage::entry::{CacheEntry, Freshness};
+use crate::storage::value::{AnyValue, ValueType};
 use crate::storage::{AnyEntry, SharedStorage, StorageResult, Ticket};
-use crate::value::{AnyValue, ValueType};
+use crate::strategy::flight::{AsyncFlights, ErrorCloner, Outcome, SyncFlights};
 
 mod control;
+mod direct;
 mod loading;
 
 pub use self::control::LoadAs;
@@ -83,7 +84,7 @@ pub(crate) struct CacheCore<T, E> {
     /// Each entry's TTL is shortened by a random part up to this fraction (0 = none).
     pub(crate) jitter: f64,
     /// One load per key across processes (`None`: per process).
-    pub(crate) fleet: Option<crate::fleet::Fleet>,
+    pub(crate) fleet: Option<crate::strategy::fleet::Fleet>,
     /// The typed front tier (a `Memo<K, T>`), for a function on a memory storage.
     pub(crate) memo: Option<Box<dyn std::any::Any + Send + Sync>>,
     async_flights: AsyncFlights<T, E>,
@@ -123,7 +124,7 @@ where
     /// The memo, when this function keeps one with keys `K`.
     pub(crate) fn memo<K: std::hash::Hash + Eq + Send + Sync + 'static>(
         &self,
-    ) -> Option<&crate::memo::Memo<K, T>> {
+    ) -> Option<&crate::strategy::memo::Memo<K, T>> {
         self.memo.as_ref()?.downcast_ref()
     }
 
@@ -135,7 +136,7 @@ where
     pub(crate) fn memo_fill<K, Q>(&self, args: &Q, key: &str)
     where
         K: std::hash::Hash + Eq + Send + Sync + 'static,
-        Q: crate::memo::ArgsOf<K>,
+        Q: crate::strategy::memo::ArgsOf<K>,
     {
         let Some(memo) = self.memo::<K>() else {
             return;
@@ -426,40 +427,5 @@ where
             self.report_store(key, stored);
         }
         result
-    }
-
-    /// The stored value of `key`, never loading.
-    pub(crate) async fn peek(&self, key: &str) -> Option<Peeked<T>> {
-        let (read, now) = self.read(key).await;
-        self.live(key, read, now)
-    }
-
-    /// Blocking [`CacheCore::peek`].
-    pub(crate) fn peek_blocking(&self, key: &str) -> Option<Peeked<T>> {
-        let (read, now) = self.read_blocking(key);
-        self.live(key, read, now)
-    }
-
-    fn report_delete(&self, key: &str, deleted: StorageResult<bool>) -> bool {
-        deleted.unwrap_or_else(|e| {
-            if self.stats.record_storage_failure(&e) {
-                tracing::warn!(cache = self.name(), key = %crate::logkey::shown(key), error = %e, "invalidate failed");
-            }
-            false
-        })
-    }
-
-    /// Removes `key` from every level of the storage; true when something was removed.
-    pub(crate) async fn invalidate(&self, key: &str) -> bool {
-        let deleted = self.storage.delete(key).await;
-        self.detach_flights(key);
-        self.report_delete(key, deleted)
-    }
-
-    /// Blocking [`CacheCore::invalidate`].
-    pub(crate) fn invalidate_blocking(&self, key: &str) -> bool {
-        let deleted = self.storage.delete_blocking(key);
-        self.detach_flights(key);
-        self.report_delete(key, deleted)
     }
 }

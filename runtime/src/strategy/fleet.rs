@@ -7,9 +7,9 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use crate::core::{CacheCore, Lookup, Windows};
+use crate::storage::value::SerdeValue;
 use crate::storage::{SharedStorage, StorageResult, lock_entry, lock_token};
-use crate::value::SerdeValue;
+use crate::strategy::cache_core::{CacheCore, Lookup, Windows};
 
 /// How long a load lock outlives a holder that stopped renewing it (a killed process).
 pub const FLEET_LOCK_TTL: Duration = Duration::from_secs(3);

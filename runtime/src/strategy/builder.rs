@@ -8,12 +8,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::clock::{SharedClock, system_clock};
-use crate::core::{CacheCore, Windows};
-use crate::flight::ErrorCloner;
+use crate::storage::value::{ObjectValue, SerdeValue, ValueType};
 use crate::storage::{MemoryStorage, SharedStorage};
-use crate::swr::SwrCache;
-use crate::ttl::TtlCache;
-use crate::value::{ObjectValue, SerdeValue, ValueType};
+use crate::strategy::cache_core::{CacheCore, Windows};
+use crate::strategy::flight::ErrorCloner;
+use crate::strategy::swr::SwrCache;
+use crate::strategy::ttl::TtlCache;
 
 /// The default bound of the memory storage a builder creates when given none.
 pub const DEFAULT_MAX_ENTRIES: usize = 10_000;
@@ -37,10 +37,10 @@ pub struct CacheBuilder<T, E> {
     ttl: Option<Duration>,
     stale_ttl: Duration,
     lock_ttl: Option<Duration>,
-    negative: crate::core::Negative<T>,
+    negative: crate::strategy::cache_core::Negative<T>,
     jitter: f64,
-    fleet: Option<crate::fleet::Fleet>,
-    memo: Option<(usize, crate::memo::MakeMemo)>,
+    fleet: Option<crate::strategy::fleet::Fleet>,
+    memo: Option<(usize, crate::strategy::memo::MakeMemo)>,
     _value: PhantomData<fn() -> T>,
 }
 
@@ -124,7 +124,7 @@ where
     /// assert_eq!(cache.get_or_load_blocking("k", || Ok(2)).unwrap(), 1);
     /// ```
     pub fn fleet(mut self, wait: Duration) -> Self {
-        self.fleet = Some(crate::fleet::Fleet { wait });
+        self.fleet = Some(crate::strategy::fleet::Fleet { wait });
         self
     }
 
@@ -185,7 +185,7 @@ where
     where
         K: std::hash::Hash + Eq + Send + Sync + 'static,
     {
-        self.memo = (capacity > 0).then_some((capacity, crate::memo::make_memo::<K, T>));
+        self.memo = (capacity > 0).then_some((capacity, crate::strategy::memo::make_memo::<K, T>));
         self
     }
 

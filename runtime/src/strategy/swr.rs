@@ -7,11 +7,11 @@ use std::time::Duration;
 use dashmap::DashMap;
 use tokio::task::JoinHandle;
 
-use crate::core::{CacheCore, Lookup, Windows};
 use crate::error::CacheError;
 use crate::stats::{Stats, StatsSnapshot};
 use crate::storage::lock_entry;
-use crate::value::SerdeValue;
+use crate::storage::value::SerdeValue;
+use crate::strategy::cache_core::{CacheCore, Lookup, Windows};
 
 /// The longest default life of a refresh lock (whose holder died before releasing it). The
 /// default is the function's `ttl` within [1 s, this]; set it with
@@ -200,7 +200,7 @@ where
         }
     }
 
-    crate::core::control_methods!(+ Send + 'static);
+    crate::strategy::cache_core::control_methods!(+ Send + 'static);
 
     /// Marks `key` as refreshing in this process; `None` when a refresh is already under way.
     fn mark_refreshing(&self, key: &str) -> Option<RefreshMark> {

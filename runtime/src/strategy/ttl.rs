@@ -4,8 +4,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::core::{CacheCore, Lookup, Windows};
 use crate::stats::{Stats, StatsSnapshot};
+use crate::strategy::cache_core::{CacheCore, Lookup, Windows};
 
 /// A cached function with a time-to-live (`strategy = "ttl"`).
 ///
@@ -79,7 +79,7 @@ where
         }
     }
 
-    crate::core::control_methods!();
+    crate::strategy::cache_core::control_methods!();
 
     /// The live counters.
     pub fn stats_handle(&self) -> Arc<Stats> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::codec::{Codec, CodecError};
+use crate::storage::codec::{Codec, CodecError};
 
 /// A decoded value as in-memory tiers hold it: shared, so a hit clones a pointer, not the value.
 pub type AnyValue = Arc<dyn Any + Send + Sync>;

@@ -62,7 +62,7 @@ impl Lease {
             key: crate::key::internal_key("lease", key),
             holder: crate::storage::lock_token(),
             ttl: interval
-                .map_or(crate::swr::REFRESH_LOCK_TTL, |i| i / 2)
+                .map_or(crate::strategy::swr::REFRESH_LOCK_TTL, |i| i / 2)
                 .max(Duration::from_millis(20)),
         }
     }

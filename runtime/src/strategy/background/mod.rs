@@ -8,13 +8,13 @@ use arc_swap::ArcSwapOption;
 use dashmap::DashMap;
 
 use crate::clock::{Millis, SharedClock, system_clock};
-use crate::core::{CacheCore, Lookup, Windows};
 use crate::error::CacheError;
-use crate::flight::ErrorCloner;
 use crate::scheduler::{Scheduler, StartOnce};
 use crate::stats::{Stats, StatsSnapshot};
+use crate::storage::value::{ObjectValue, SerdeValue, ValueType};
 use crate::storage::{BoxFuture, MemoryStorage, SharedStorage};
-use crate::value::{ObjectValue, SerdeValue, ValueType};
+use crate::strategy::cache_core::{CacheCore, Lookup, Windows};
+use crate::strategy::flight::ErrorCloner;
 
 mod builder;
 mod lease;
@@ -168,7 +168,7 @@ where
             let stored = inner.core.peek(&inner.key).await;
             let mut last = self.last_run();
             match stored {
-                Some(stored) if stored.freshness == crate::entry::Freshness::Fresh => {
+                Some(stored) if stored.freshness == crate::storage::entry::Freshness::Fresh => {
                     *last = Some(now.saturating_sub(crate::clock::duration_millis(stored.age)));
                 }
                 // Taken over with no live value: load now (unless this is the start-up tick of a

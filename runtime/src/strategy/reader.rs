@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::{SharedClock, system_clock};
-use crate::core::{CacheCore, Lookup, Windows};
 use crate::error::CacheError;
-use crate::flight::ErrorCloner;
 use crate::scheduler::{Scheduler, StartOnce};
 use crate::stats::{Stats, StatsSnapshot};
+use crate::storage::value::{ObjectValue, SerdeValue, ValueType};
 use crate::storage::{AnyEntry, MemoryStorage, SharedStorage, StorageResult};
-use crate::value::{ObjectValue, SerdeValue, ValueType};
+use crate::strategy::cache_core::{CacheCore, Lookup, Windows};
+use crate::strategy::flight::ErrorCloner;
 
 /// Builds a [`Reader`].
 ///
@@ -118,7 +118,7 @@ where
         let clock = self.clock.unwrap_or_else(system_clock);
         let local = self.local.unwrap_or_else(|| {
             Arc::new(MemoryStorage::with_clock(
-                crate::builder::DEFAULT_MAX_ENTRIES,
+                crate::strategy::builder::DEFAULT_MAX_ENTRIES,
                 clock.clone(),
             ))
         });

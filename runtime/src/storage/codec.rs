@@ -8,31 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// A failure to encode or decode a payload. A payload that fails to decode is a miss, never a panic.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CodecError {
-    /// The value could not be encoded.
-    Encode(String),
-    /// The bytes are not a valid payload for the expected type.
-    Decode(String),
-    /// The value's type has no serde support, so it can only live in an in-memory tier.
-    NotSerializable(&'static str),
-}
-
-impl fmt::Display for CodecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Encode(e) => write!(f, "cannot encode value: {e}"),
-            Self::Decode(e) => write!(f, "cannot decode payload: {e}"),
-            Self::NotSerializable(t) => write!(
-                f,
-                "type `{t}` is not serializable and can only be cached in memory"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for CodecError {}
+pub use crate::error::CodecError;
 
 /// A user-supplied codec, plugged in with [`Codec::Custom`].
 ///

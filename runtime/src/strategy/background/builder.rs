@@ -26,7 +26,7 @@ pub struct BackgroundLoaderBuilder<T, E> {
     value_type: Option<Box<dyn ValueType>>,
     cloner: ErrorCloner<E>,
     on_error: Option<ErrorHook<E>>,
-    fleet: Option<crate::fleet::Fleet>,
+    fleet: Option<crate::strategy::fleet::Fleet>,
     _value: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -103,7 +103,7 @@ where
     /// assert_eq!(rates.get_blocking().unwrap(), 7);
     /// ```
     pub fn fleet(mut self, wait: Duration) -> Self {
-        self.fleet = Some(crate::fleet::Fleet { wait });
+        self.fleet = Some(crate::strategy::fleet::Fleet { wait });
         self
     }
 
@@ -157,7 +157,7 @@ where
         let clock = self.clock.unwrap_or_else(system_clock);
         let storage = self.storage.unwrap_or_else(|| {
             Arc::new(MemoryStorage::with_clock(
-                crate::builder::DEFAULT_MAX_ENTRIES,
+                crate::strategy::builder::DEFAULT_MAX_ENTRIES,
                 clock.clone(),
             ))
         });

@@ -10,7 +10,7 @@ macro_rules! control_methods {
         /// body a generated wrapper and its control calls share.
         pub async fn load_as<F, Fut>(
             &self,
-            how: $crate::core::LoadAs,
+            how: $crate::strategy::cache_core::LoadAs,
             key: &str,
             loader: F,
         ) -> Result<T, E>
@@ -19,9 +19,9 @@ macro_rules! control_methods {
             Fut: std::future::Future<Output = Result<T, E>> $($bound)*,
         {
             match how {
-                $crate::core::LoadAs::Cached => self.get_or_load(key, loader).await,
-                $crate::core::LoadAs::Refresh => self.refresh(key, loader).await,
-                $crate::core::LoadAs::Bypass => self.bypass(key, loader).await,
+                $crate::strategy::cache_core::LoadAs::Cached => self.get_or_load(key, loader).await,
+                $crate::strategy::cache_core::LoadAs::Refresh => self.refresh(key, loader).await,
+                $crate::strategy::cache_core::LoadAs::Bypass => self.bypass(key, loader).await,
             }
         }
 
@@ -38,13 +38,13 @@ macro_rules! control_methods {
 
         /// The memo's answer to a call made as `how`: a plain call reads it (as
         /// [`Self::memo_get`]); a refresh or a bypass never does.
-        pub fn memo_hit<K, Q>(&self, how: $crate::core::LoadAs, args: &Q) -> Option<T>
+        pub fn memo_hit<K, Q>(&self, how: $crate::strategy::cache_core::LoadAs, args: &Q) -> Option<T>
         where
             K: std::hash::Hash + Eq + Send + Sync + 'static,
             Q: std::hash::Hash + $crate::strategy::Equivalent<K>,
         {
             match how {
-                $crate::core::LoadAs::Cached => self.memo_get::<K, Q>(args),
+                $crate::strategy::cache_core::LoadAs::Cached => self.memo_get::<K, Q>(args),
                 _ => None,
             }
         }
@@ -60,14 +60,14 @@ macro_rules! control_methods {
         }
 
         /// Blocking [`Self::load_as`].
-        pub fn load_as_blocking<F>(&self, how: $crate::core::LoadAs, key: &str, loader: F) -> Result<T, E>
+        pub fn load_as_blocking<F>(&self, how: $crate::strategy::cache_core::LoadAs, key: &str, loader: F) -> Result<T, E>
         where
             F: FnOnce() -> Result<T, E> $($bound)*,
         {
             match how {
-                $crate::core::LoadAs::Cached => self.get_or_load_blocking(key, loader),
-                $crate::core::LoadAs::Refresh => self.refresh_blocking(key, loader),
-                $crate::core::LoadAs::Bypass => self.bypass_blocking(key, loader),
+                $crate::strategy::cache_core::LoadAs::Cached => self.get_or_load_blocking(key, loader),
+                $crate::strategy::cache_core::LoadAs::Refresh => self.refresh_blocking(key, loader),
+                $crate::strategy::cache_core::LoadAs::Bypass => self.bypass_blocking(key, loader),
             }
         }
 
@@ -93,12 +93,12 @@ macro_rules! control_methods {
         }
 
         /// The stored value of `key` with its age and freshness, never loading; `None` on a miss.
-        pub async fn peek(&self, key: &str) -> Option<$crate::core::Peeked<T>> {
+        pub async fn peek(&self, key: &str) -> Option<$crate::strategy::cache_core::Peeked<T>> {
             self.core.peek(key).await
         }
 
         /// Blocking [`Self::peek`].
-        pub fn peek_blocking(&self, key: &str) -> Option<$crate::core::Peeked<T>> {
+        pub fn peek_blocking(&self, key: &str) -> Option<$crate::strategy::cache_core::Peeked<T>> {
             self.core.peek_blocking(key)
         }
 
