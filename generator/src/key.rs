@@ -1,7 +1,35 @@
 //! Key templates: `"user:{id}"`, `"{}:{}"`, `"{0}"`, `"{id:08}"`, `{{`/`}}` for braces; and the
 //! rules that keep the keys of one function injective (distinct calls, distinct keys).
 
-use crate::model::KeyPart;
+/// A piece of a key template.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyPart {
+    /// Literal text.
+    Literal(String),
+    /// A parameter with an optional format spec (`>08`).
+    Placeholder {
+        /// The parameter's name.
+        param: String,
+        /// The format spec after `:`, empty for plain `Display`.
+        spec: String,
+    },
+}
+
+impl KeyPart {
+    /// The separators of a template and the escape character that generated code escapes inside
+    /// arguments (`KeyBuilder::with_escape(separators, escape)` of the runtime): `\\` unless a
+    /// separator starts with it.
+    ///
+    /// ```
+    /// use advanced_caching_build::model::KeyPart;
+    /// let p = |name: &str| KeyPart::Placeholder { param: name.into(), spec: String::new() };
+    /// let parts = [p("a"), KeyPart::Literal("\\".into()), p("b")];
+    /// assert_eq!(KeyPart::escaping(&parts), ("\\".to_owned(), '%'));
+    /// ```
+    pub fn escaping(parts: &[KeyPart]) -> (String, char) {
+        escaping(parts)
+    }
+}
 
 /// Which parameter a placeholder names, as written.
 #[derive(Debug, Clone, PartialEq)]

@@ -37,7 +37,10 @@ mod loader;
 pub mod model;
 mod raw;
 mod schema;
+mod spanned;
 pub mod storages;
+mod tokens;
+mod value_schemas;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::time::Duration;
 
-pub use crate::storages::StorageKind;
+pub use crate::key::KeyPart;
 pub use crate::storages::chain::{Chain, Level};
 pub use crate::storages::file::File;
 pub use crate::storages::gcs::Gcs;
@@ -13,6 +13,7 @@ pub use crate::storages::memory::Memory;
 pub use crate::storages::objects::Objects;
 pub use crate::storages::redis::Redis;
 pub use crate::storages::s3::S3;
+pub use crate::storages::{Serializer, StorageKind};
 
 /// A checked `cache.toml`.
 #[derive(Debug, Clone)]
@@ -75,17 +76,6 @@ pub struct StorageDef {
     pub kind_span: Option<Range<usize>>,
 }
 
-/// How a byte-level storage encodes values.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Serializer {
-    /// JSON.
-    Json,
-    /// The compact binary codec (default).
-    Binary,
-    /// A user codec: a path to an expression of type `Arc<dyn UserCodec>`-compatible.
-    Custom(String),
-}
-
 /// `[functions.NAME]`, checked.
 #[derive(Debug, Clone)]
 pub struct FunctionDef {
@@ -146,36 +136,6 @@ pub enum KeySpec {
     },
     /// No template: the function's name and all arguments, escaped.
     Default,
-}
-
-/// A piece of a key template.
-#[derive(Debug, Clone, PartialEq)]
-pub enum KeyPart {
-    /// Literal text.
-    Literal(String),
-    /// A parameter with an optional format spec (`>08`).
-    Placeholder {
-        /// The parameter's name.
-        param: String,
-        /// The format spec after `:`, empty for plain `Display`.
-        spec: String,
-    },
-}
-
-impl KeyPart {
-    /// The separators of a template and the escape character that generated code escapes inside
-    /// arguments (`KeyBuilder::with_escape(separators, escape)` of the runtime): `\\` unless a
-    /// separator starts with it.
-    ///
-    /// ```
-    /// use advanced_caching_build::model::KeyPart;
-    /// let p = |name: &str| KeyPart::Placeholder { param: name.into(), spec: String::new() };
-    /// let parts = [p("a"), KeyPart::Literal("\\".into()), p("b")];
-    /// assert_eq!(KeyPart::escaping(&parts), ("\\".to_owned(), '%'));
-    /// ```
-    pub fn escaping(parts: &[KeyPart]) -> (String, char) {
-        crate::key::escaping(parts)
-    }
 }
 
 /// A loader's signature, read from the source or declared in the spec.

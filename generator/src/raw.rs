@@ -1,55 +1,14 @@
 //! The spec as written: every value keeps its place in the file, for diagnostics. The JSON schema
 //! of `cache.toml` is derived from these same types (their doc comments are its descriptions).
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::ops::Range;
 
-use schemars::{JsonSchema, Schema, SchemaGenerator};
-use serde::{Deserialize, Deserializer};
+use schemars::JsonSchema;
+use serde::Deserialize;
 
-use crate::schema::{JitterShare, SingleFlightScope, StrategyName};
+pub(crate) use crate::spanned::{RawDuration, Spanned};
 use crate::storages::StorageSettings;
-
-/// A value and where it is written; its schema is the value's own.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Spanned<T>(toml::Spanned<T>);
-
-impl<T> Spanned<T> {
-    /// The value.
-    pub(crate) fn get_ref(&self) -> &T {
-        self.0.get_ref()
-    }
-
-    /// Its byte range in the spec.
-    pub(crate) fn span(&self) -> Range<usize> {
-        self.0.span()
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        toml::Spanned::deserialize(deserializer).map(Self)
-    }
-}
-
-impl<T: JsonSchema> JsonSchema for Spanned<T> {
-    fn inline_schema() -> bool {
-        T::inline_schema()
-    }
-
-    fn schema_name() -> Cow<'static, str> {
-        T::schema_name()
-    }
-
-    fn schema_id() -> Cow<'static, str> {
-        T::schema_id()
-    }
-
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        T::json_schema(generator)
-    }
-}
+use crate::value_schemas::{JitterShare, SingleFlightScope, StrategyName};
 
 /// `cache.toml`: cached functions, background loaders and readers, and where they keep values.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -79,28 +38,6 @@ pub(crate) struct RawSpec {
     #[serde(default)]
     #[schemars(with = "Option<BTreeMap<String, RawReader>>")]
     pub(crate) readers: BTreeMap<Spanned<String>, Spanned<RawReader>>,
-}
-
-/// A duration as written: a string such as `"5m"`, or (wrongly) a bare number.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum RawDuration {
-    Text(String),
-    Number(i64),
-}
-
-impl JsonSchema for RawDuration {
-    fn schema_name() -> Cow<'static, str> {
-        "HumanDuration".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        schemars::json_schema!({
-            "description": "A human duration: \"750ms\", \"60s\", \"5m\", \"1h30m\", \"2d\" (and \"never\" where a TTL may be endless).",
-            "type": "string",
-            "pattern": "^(never|([0-9]+(ms|s|m|h|d))+)$"
-        })
-    }
 }
 
 /// `[storages.NAME]` as first read: its `type`, which says how the rest is read (see

@@ -1,12 +1,15 @@
 //! Small token helpers: identifiers, durations, codecs, paths.
 
-use super::*;
+use std::time::Duration;
 
-pub(super) fn ident(name: &str) -> Ident {
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+pub(crate) fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
-pub(super) fn scope_ident(name: &str) -> Ident {
+pub(crate) fn scope_ident(name: &str) -> Ident {
     format_ident!("__{}", name)
 }
 
@@ -19,7 +22,7 @@ pub(crate) fn millis(d: Duration) -> TokenStream {
     quote! { __ac::Duration::from_millis(#ms) }
 }
 
-pub(super) fn opt_millis(d: Option<Duration>) -> TokenStream {
+pub(crate) fn opt_millis(d: Option<Duration>) -> TokenStream {
     match d {
         Some(d) => {
             let d = millis(d);
@@ -29,20 +32,7 @@ pub(super) fn opt_millis(d: Option<Duration>) -> TokenStream {
     }
 }
 
-/// The runtime codec of a spec `serializer`.
-pub(crate) fn codec(serializer: &Serializer) -> TokenStream {
-    match serializer {
-        Serializer::Json => quote! { __ac::Codec::Json },
-        Serializer::Binary => quote! { __ac::Codec::Binary },
-        Serializer::Custom(path) => {
-            // The checker parsed it as a path already.
-            let path: TokenStream = path.parse().unwrap_or_default();
-            quote! { __ac::Codec::Custom(::std::sync::Arc::new(#path)) }
-        }
-    }
-}
-
-pub(super) fn path_tokens(path: &str) -> TokenStream {
+pub(crate) fn path_tokens(path: &str) -> TokenStream {
     // Paths are checked by the checker; an unparsable one cannot reach here.
     syn::parse_str::<syn::Path>(path)
         .map(|p| quote! { #p })
@@ -50,7 +40,7 @@ pub(super) fn path_tokens(path: &str) -> TokenStream {
 }
 
 /// `.fleet(wait)` for fleet-wide single loading, nothing otherwise.
-pub(super) fn fleet_call(wait: Option<Duration>) -> Option<TokenStream> {
+pub(crate) fn fleet_call(wait: Option<Duration>) -> Option<TokenStream> {
     wait.map(|wait| {
         let wait = millis(wait);
         quote! { .fleet(#wait) }

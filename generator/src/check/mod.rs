@@ -13,8 +13,6 @@ use crate::model::*;
 use crate::raw::*;
 use serde::Deserialize as _;
 
-pub(crate) use self::storages::{KindCheck, flag, text};
-
 mod background;
 mod entries;
 mod functions;

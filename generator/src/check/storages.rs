@@ -4,7 +4,8 @@
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::*;
-use crate::storages::{self as kinds, KINDS, settings_of};
+use crate::spanned::{flag, text};
+use crate::storages::{self as kinds, KINDS, KindReport, settings_of};
 
 /// The `[storages.*]` tables of the parsed document, by name.
 fn storage_tables<'d, 'i>(
@@ -17,16 +18,6 @@ fn storage_tables<'d, 'i>(
         .iter()
         .map(|(k, v)| (k.get_ref().as_ref(), v))
         .collect()
-}
-
-/// A string setting's value.
-pub(crate) fn text(v: &Option<Spanned<String>>) -> Option<String> {
-    v.as_ref().map(|v| v.get_ref().clone())
-}
-
-/// A flag's value (absent: false).
-pub(crate) fn flag(v: &Option<Spanned<bool>>) -> bool {
-    v.as_ref().is_some_and(|v| *v.get_ref())
 }
 
 impl Checker<'_> {
@@ -176,9 +167,11 @@ impl KindCheck<'_, '_> {
         }
         fits
     }
+}
 
+impl KindReport for KindCheck<'_, '_> {
     /// Reports a problem.
-    pub(crate) fn error(
+    fn error(
         &mut self,
         message: impl Into<String>,
         span: Range<usize>,
@@ -189,12 +182,12 @@ impl KindCheck<'_, '_> {
     }
 
     /// Where the storage's `type` is written.
-    pub(crate) fn kind_span(&self) -> Range<usize> {
+    fn kind_span(&self) -> Range<usize> {
         self.kind_span.clone()
     }
 
     /// A duration setting (`never` or zero allowed as told).
-    pub(crate) fn duration(
+    fn duration(
         &mut self,
         d: &Spanned<RawDuration>,
         allow_never: bool,
@@ -203,28 +196,13 @@ impl KindCheck<'_, '_> {
         self.checker.duration(d, allow_never, allow_zero)
     }
 
-    /// An optional, finite, non-zero duration: `Some(None)` when absent, `None` when wrong.
-    pub(crate) fn optional_duration(
-        &mut self,
-        d: &Option<Spanned<RawDuration>>,
-    ) -> Option<Option<Duration>> {
-        match d {
-            Some(d) => self.duration(d, false, false),
-            None => Some(None),
-        }
-    }
-
     /// The codec (default binary).
-    pub(crate) fn serializer(&mut self, s: &Option<Spanned<String>>) -> Option<Serializer> {
+    fn serializer(&mut self, s: &Option<Spanned<String>>) -> Option<Serializer> {
         self.checker.serializer(s)
     }
 
     /// A string setting this kind cannot do without.
-    pub(crate) fn required(
-        &mut self,
-        v: &Option<Spanned<String>>,
-        setting: &str,
-    ) -> Option<String> {
+    fn required(&mut self, v: &Option<Spanned<String>>, setting: &str) -> Option<String> {
         if v.is_none() {
             let kind = self.kind;
             self.error(
@@ -241,13 +219,13 @@ impl KindCheck<'_, '_> {
     }
 
     /// A level of this composite storage: another declared storage.
-    pub(crate) fn level(&mut self, level: &Spanned<String>) {
+    fn level(&mut self, level: &Spanned<String>) {
         self.checker.level_ref(self.name, level, self.declared);
         self.levels.push(level.clone());
     }
 
     /// The `coherent` flag (its place is kept for the check of what sits below).
-    pub(crate) fn coherent(&mut self, flag_setting: &Option<Spanned<bool>>) -> bool {
+    fn coherent(&mut self, flag_setting: &Option<Spanned<bool>>) -> bool {
         let on = flag(flag_setting);
         if on {
             self.coherent = flag_setting.as_ref().map(Spanned::span);

@@ -1,8 +1,6 @@
 //! Code generation: a checked spec becomes one `pub mod caches` (quote → syn → prettyplease).
 
-use std::time::Duration;
-
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::diagnostic::Diagnostic;
@@ -15,14 +13,13 @@ mod functions;
 mod layout;
 mod scope;
 mod storages;
-pub(crate) mod tokens;
 
 use self::background::{loader, reader};
 use self::functions::function;
 use self::layout::{Declaration, Layout};
 use self::scope::*;
 use self::storages::{memo_allowed, storages};
-use self::tokens::*;
+use crate::tokens::*;
 
 /// The first line of every generated file.
 pub const HEADER: &str =

@@ -7,9 +7,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{Kind, LevelOf, StorageModel};
-use crate::check::KindCheck;
-use crate::codegen::tokens::{millis, storage_ident};
-use crate::raw::{RawDuration, Spanned};
+use super::KindReport;
+use crate::tokens::{millis, storage_ident};
+use crate::spanned::{RawDuration, Spanned};
 
 /// A chain storage.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,7 +56,7 @@ impl Kind for Chain {
     const NAME: &'static str = "chain";
     type Settings = Settings;
 
-    fn check(s: Settings, c: &mut KindCheck<'_, '_>) -> Option<Self> {
+    fn check(s: Settings, c: &mut impl KindReport) -> Option<Self> {
         let Some(levels) = &s.levels else {
             let span = c.kind_span();
             c.error(

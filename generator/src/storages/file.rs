@@ -7,11 +7,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{Kind, StorageModel};
-use crate::check::{KindCheck, flag};
-use crate::codegen::tokens::codec;
-use crate::model::Serializer;
-use crate::raw::{RawDuration, Spanned};
-use crate::schema::SerializerName;
+use super::KindReport;
+use crate::spanned::flag;
+use super::codec;
+use super::Serializer;
+use crate::spanned::{RawDuration, Spanned};
+use crate::value_schemas::SerializerName;
 
 /// A file storage.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +55,7 @@ impl Kind for File {
     const NAME: &'static str = "file";
     type Settings = Settings;
 
-    fn check(s: Settings, c: &mut KindCheck<'_, '_>) -> Option<Self> {
+    fn check(s: Settings, c: &mut impl KindReport) -> Option<Self> {
         let serializer = c.serializer(&s.serializer);
         let cleanup_interval = c.optional_duration(&s.cleanup_interval);
         Some(Self {

@@ -4,8 +4,8 @@ use quote::quote;
 
 use super::objects::{Objects, object_settings};
 use super::{Kind, StorageModel};
-use crate::check::KindCheck;
-use crate::raw::Spanned;
+use super::KindReport;
+use crate::spanned::Spanned;
 
 /// A GCS storage.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,7 +20,7 @@ impl Kind for Gcs {
     const NAME: &'static str = "gcs";
     type Settings = Settings;
 
-    fn check(s: Settings, c: &mut KindCheck<'_, '_>) -> Option<Self> {
+    fn check(s: Settings, c: &mut impl KindReport) -> Option<Self> {
         Some(Self {
             objects: s.objects(c)?,
         })

@@ -7,9 +7,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{Kind, LevelOf, StorageModel};
-use crate::check::KindCheck;
-use crate::codegen::tokens::{millis, storage_ident};
-use crate::raw::{RawDuration, Spanned};
+use super::KindReport;
+use crate::tokens::{millis, storage_ident};
+use crate::spanned::{RawDuration, Spanned};
 
 /// The TTL cap of L1 copies when `l1_ttl` is not given.
 const DEFAULT_L1_TTL: Duration = Duration::from_secs(60);
@@ -53,7 +53,7 @@ impl Kind for Hybrid {
     const NAME: &'static str = "hybrid";
     type Settings = Settings;
 
-    fn check(s: Settings, c: &mut KindCheck<'_, '_>) -> Option<Self> {
+    fn check(s: Settings, c: &mut impl KindReport) -> Option<Self> {
         let l1 = c.required(&s.l1, "l1");
         let l2 = c.required(&s.l2, "l2");
         for level in [&s.l1, &s.l2].into_iter().flatten() {

@@ -5,8 +5,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{Kind, StorageModel};
-use crate::check::KindCheck;
-use crate::raw::Spanned;
+use super::KindReport;
+use crate::spanned::Spanned;
 
 /// The bound of a memory storage that gives none (and of the implicit `default` storage).
 pub(crate) const DEFAULT_MAX_ENTRIES: u64 = 10_000;
@@ -31,7 +31,7 @@ impl Kind for Memory {
     const NAME: &'static str = "memory";
     type Settings = Settings;
 
-    fn check(s: Settings, c: &mut KindCheck<'_, '_>) -> Option<Self> {
+    fn check(s: Settings, c: &mut impl KindReport) -> Option<Self> {
         let max_entries = match &s.max_entries {
             Some(m) if *m.get_ref() <= 0 => {
                 c.error(

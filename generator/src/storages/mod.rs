@@ -9,8 +9,6 @@ use proc_macro2::TokenStream;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
-use crate::check::KindCheck;
-
 pub mod objects;
 
 /// A storage kind, as the checker sees it.
@@ -20,7 +18,7 @@ pub(crate) trait Kind: Sized + Into<StorageKind> {
     /// Its settings as written (besides `type`): read with spans, and described in the schema.
     type Settings: DeserializeOwned + JsonSchema;
     /// Checks the settings and applies the defaults; every problem is reported through `c`.
-    fn check(settings: Self::Settings, c: &mut KindCheck<'_, '_>) -> Option<Self>;
+    fn check(settings: Self::Settings, c: &mut impl KindReport) -> Option<Self>;
 }
 
 /// A level of a composite storage, with the cap it puts on the TTL of copies kept there.
@@ -95,7 +93,7 @@ pub(crate) fn setting_names<S: JsonSchema>() -> Vec<String> {
 /// Reads `table` as the settings of `K` and checks them.
 fn checked<K: Kind>(
     table: toml::de::ValueDeserializer<'_>,
-    c: &mut KindCheck<'_, '_>,
+    c: &mut impl KindReport,
 ) -> Result<Option<StorageKind>, toml::de::Error> {
     let settings = K::Settings::deserialize(table)?;
     Ok(K::check(settings, c).map(Into::into))
@@ -143,7 +141,7 @@ macro_rules! kinds {
         pub(crate) fn check(
             kind: &str,
             table: toml::de::ValueDeserializer<'_>,
-            c: &mut KindCheck<'_, '_>,
+            c: &mut impl KindReport,
         ) -> Result<Option<StorageKind>, toml::de::Error> {
             $(if kind == <$module::$variant as Kind>::NAME {
                 return checked::<$module::$variant>(table, c);
@@ -178,4 +176,79 @@ kinds! {
     Gcs in gcs,
     /// One file per key under a directory.
     File in file,
+}
+
+/// How a byte-level storage encodes values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Serializer {
+    /// JSON.
+    Json,
+    /// The compact binary codec (default).
+    Binary,
+    /// A user codec: a path to an expression of type `Arc<dyn UserCodec>`-compatible.
+    Custom(String),
+}
+
+/// The runtime codec of a spec `serializer`.
+pub(crate) fn codec(serializer: &Serializer) -> proc_macro2::TokenStream {
+    match serializer {
+        Serializer::Json => quote::quote! { __ac::Codec::Json },
+        Serializer::Binary => quote::quote! { __ac::Codec::Binary },
+        Serializer::Custom(path) => {
+            // The checker parsed it as a path already.
+            let path: TokenStream = path.parse().unwrap_or_default();
+            quote::quote! { __ac::Codec::Custom(::std::sync::Arc::new(#path)) }
+        }
+    }
+}
+
+/// What a storage kind's check reports to and asks of the checker: the narrow port through which
+/// a kind sees the spec (it never sees the checker itself).
+pub(crate) trait KindReport {
+    /// Reports a problem.
+    fn error(
+        &mut self,
+        message: impl Into<String>,
+        span: std::ops::Range<usize>,
+        label: &str,
+        hint: impl Into<String>,
+    );
+
+    /// Where the storage's `type` is written.
+    fn kind_span(&self) -> std::ops::Range<usize>;
+
+    /// A duration setting (`never` or zero allowed as told).
+    fn duration(
+        &mut self,
+        d: &crate::spanned::Spanned<crate::spanned::RawDuration>,
+        allow_never: bool,
+        allow_zero: bool,
+    ) -> Option<Option<std::time::Duration>>;
+
+    /// An optional, finite, non-zero duration: `Some(None)` when absent, `None` when wrong.
+    fn optional_duration(
+        &mut self,
+        d: &Option<crate::spanned::Spanned<crate::spanned::RawDuration>>,
+    ) -> Option<Option<std::time::Duration>> {
+        match d {
+            Some(d) => self.duration(d, false, false),
+            None => Some(None),
+        }
+    }
+
+    /// The codec (default binary).
+    fn serializer(&mut self, s: &Option<crate::spanned::Spanned<String>>) -> Option<Serializer>;
+
+    /// A string setting this kind cannot do without.
+    fn required(
+        &mut self,
+        v: &Option<crate::spanned::Spanned<String>>,
+        setting: &str,
+    ) -> Option<String>;
+
+    /// A level of this composite storage: another declared storage.
+    fn level(&mut self, level: &crate::spanned::Spanned<String>);
+
+    /// The `coherent` flag (its place is kept for the check of what sits below).
+    fn coherent(&mut self, flag_setting: &Option<crate::spanned::Spanned<bool>>) -> bool;
 }

@@ -6,10 +6,11 @@ use std::time::Duration;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::check::{KindCheck, flag, text};
-use crate::codegen::tokens::codec;
-use crate::model::Serializer;
-use crate::raw::{RawDuration, Spanned};
+use super::KindReport;
+use super::Serializer;
+use super::codec;
+use crate::spanned::{RawDuration, Spanned};
+use crate::spanned::{flag, text};
 
 /// The settings every object store has, checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,20 +47,20 @@ macro_rules! object_settings {
             /// Endpoint of a compatible store or an emulator.
             endpoint: Option<Spanned<String>>,
             /// Codec.
-            #[schemars(with = "Option<crate::schema::SerializerName>")]
+            #[schemars(with = "Option<crate::value_schemas::SerializerName>")]
             serializer: Option<Spanned<String>>,
             /// Compress payloads.
             compression: Option<Spanned<bool>>,
             /// Skip the upload when content is unchanged.
             dedupe_writes: Option<Spanned<bool>>,
             /// How often expired objects are removed (they are misses until then).
-            cleanup_interval: Option<Spanned<crate::raw::RawDuration>>,
+            cleanup_interval: Option<Spanned<crate::spanned::RawDuration>>,
             $($(#[doc = $doc])* $extra: Option<Spanned<String>>,)*
         }
 
         impl Settings {
             /// Checks the settings every object store takes.
-            fn objects(&self, c: &mut KindCheck<'_, '_>) -> Option<Objects> {
+            fn objects(&self, c: &mut impl KindReport) -> Option<Objects> {
                 let written = super::objects::Written {
                     bucket: &self.bucket,
                     prefix: &self.prefix,
@@ -89,7 +90,7 @@ pub(crate) struct Written<'a> {
 
 impl Objects {
     /// Checks the shared settings.
-    pub(crate) fn check(s: Written<'_>, c: &mut KindCheck<'_, '_>) -> Option<Self> {
+    pub(crate) fn check(s: Written<'_>, c: &mut impl KindReport) -> Option<Self> {
         let serializer = c.serializer(s.serializer);
         let cleanup_interval = c.optional_duration(s.cleanup_interval);
         Some(Self {

@@ -7,11 +7,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{Kind, StorageModel};
-use crate::check::{KindCheck, flag, text};
-use crate::codegen::tokens::{codec, millis};
-use crate::model::Serializer;
-use crate::raw::{RawDuration, Spanned};
-use crate::schema::SerializerName;
+use super::KindReport;
+use crate::spanned::{flag, text};
+use super::codec;
+use crate::tokens::millis;
+use super::Serializer;
+use crate::spanned::{RawDuration, Spanned};
+use crate::value_schemas::SerializerName;
 
 /// A Redis storage.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +64,7 @@ impl Kind for Redis {
     const NAME: &'static str = "redis";
     type Settings = Settings;
 
-    fn check(s: Settings, c: &mut KindCheck<'_, '_>) -> Option<Self> {
+    fn check(s: Settings, c: &mut impl KindReport) -> Option<Self> {
         let timeout = c.optional_duration(&s.timeout);
         let connect_timeout = c.optional_duration(&s.connect_timeout);
         let serializer = c.serializer(&s.serializer);

@@ -4,8 +4,9 @@ use quote::quote;
 
 use super::objects::{Objects, object_settings};
 use super::{Kind, StorageModel};
-use crate::check::{KindCheck, text};
-use crate::raw::Spanned;
+use super::KindReport;
+use crate::spanned::text;
+use crate::spanned::Spanned;
 
 /// An S3 storage.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +25,7 @@ impl Kind for S3 {
     const NAME: &'static str = "s3";
     type Settings = Settings;
 
-    fn check(s: Settings, c: &mut KindCheck<'_, '_>) -> Option<Self> {
+    fn check(s: Settings, c: &mut impl KindReport) -> Option<Self> {
         Some(Self {
             objects: s.objects(c)?,
             region: text(&s.region),

@@ -1,5 +1,6 @@
-//! The runtime's layout: its top-level modules import each other without a cycle (a file of
-//! module A naming `crate::B` is an arrow A → B), and no source file grows past 450 lines.
+//! The layout of the runtime and the generator: in each crate the top-level modules import each
+//! other without a cycle (a file of module A naming `crate::B` is an arrow A → B), and no source
+//! file grows past 450 lines.
 #![allow(clippy::unwrap_used)] // a test fails loudly on an unreadable source tree
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -102,28 +103,49 @@ fn cycle_through(from: &str, arrows: &BTreeMap<String, BTreeSet<String>>) -> Opt
     None
 }
 
-#[test]
-fn the_top_level_modules_form_no_cycle() {
-    let arrows = arrows(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
-    assert!(arrows.len() > 5, "the modules were found: {arrows:?}");
-    assert!(
-        arrows["strategy"].contains("storage"),
-        "the arrows are read: {arrows:?}"
-    );
+/// The `src` folder of the workspace crate in `folder`.
+fn src(folder: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(folder)
+        .join("src")
+}
+
+fn assert_no_cycle(arrows: &BTreeMap<String, BTreeSet<String>>) {
     for module in arrows.keys() {
-        if let Some(cycle) = cycle_through(module, &arrows) {
+        if let Some(cycle) = cycle_through(module, arrows) {
             panic!("module cycle: {}", cycle.join(" -> "));
         }
     }
 }
 
 #[test]
+fn the_runtime_modules_form_no_cycle() {
+    let arrows = arrows(&src("runtime"));
+    assert!(arrows.len() > 5, "the modules were found: {arrows:?}");
+    assert!(
+        arrows["strategy"].contains("storage"),
+        "the arrows are read: {arrows:?}"
+    );
+    assert_no_cycle(&arrows);
+}
+
+#[test]
+fn the_generator_modules_form_no_cycle() {
+    let arrows = arrows(&src("generator"));
+    assert!(
+        arrows["codegen"].contains("model"),
+        "the arrows are read: {arrows:?}"
+    );
+    assert_no_cycle(&arrows);
+}
+
+#[test]
 fn no_source_file_is_longer_than_450_lines() {
     let mut files = Vec::new();
-    sources(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut files,
-    );
+    sources(&src("runtime"), &mut files);
+    sources(&src("generator"), &mut files);
+    assert!(files.len() > 50, "the sources were found");
     for file in files {
         let lines = fs::read_to_string(&file).unwrap().lines().count();
         assert!(lines <= 450, "{} has {lines} lines", file.display());
