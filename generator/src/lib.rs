@@ -257,16 +257,11 @@ impl Builder {
         };
         let mut tree = self.tree(spec);
         let runtime = self.runtime_path.as_deref().unwrap_or(RUNTIME_PATH);
-        let result = check::check(&text, &mut tree)
-            .and_then(|spec| check::features(spec, self.features().as_deref()))
-            .and_then(|spec| codegen::generate(&spec, &name, runtime).map(|code| (spec, code)))
-            .map_err(|items| {
-                Error::Spec(Diagnostics {
-                    file: name.clone(),
-                    source: text.clone(),
-                    items,
-                })
-            });
+        let features = self.features();
+        let result = pipeline(&name, &text, &mut tree, features.as_deref(), Some(runtime))
+            // A runtime path was given: the code is there.
+            .map(|(spec, code)| (spec, code.unwrap_or_default()))
+            .map_err(Error::Spec);
         (result, tree.files_read().cloned().collect())
     }
 
@@ -275,15 +270,10 @@ impl Builder {
         let spec = spec.as_ref();
         let (name, text) = self.read(spec)?;
         let mut tree = self.tree(spec);
-        check::check(&text, &mut tree)
-            .and_then(|spec| check::features(spec, self.features().as_deref()))
-            .map_err(|items| {
-                Error::Spec(Diagnostics {
-                    file: name,
-                    source: text,
-                    items,
-                })
-            })
+        let features = self.features();
+        pipeline(&name, &text, &mut tree, features.as_deref(), None)
+            .map(|(spec, _)| spec)
+            .map_err(Error::Spec)
     }
 
     /// The generated Rust source of `spec`.
@@ -340,11 +330,7 @@ pub fn check_str(
     crate_dir: Option<&Path>,
 ) -> Result<Spec, Diagnostics> {
     let mut tree = loader::SourceTree::new(crate_dir.unwrap_or(Path::new(".")), None);
-    check::check(text, &mut tree).map_err(|items| Diagnostics {
-        file: file_name.to_owned(),
-        source: text.to_owned(),
-        items,
-    })
+    pipeline(file_name, text, &mut tree, None, None).map(|(spec, _)| spec)
 }
 
 /// Checks and generates from spec text (see [`check_str`]).
@@ -353,12 +339,37 @@ pub fn expand_str(
     text: &str,
     crate_dir: Option<&Path>,
 ) -> Result<String, Diagnostics> {
-    let spec = check_str(file_name, text, crate_dir)?;
-    codegen::generate(&spec, file_name, RUNTIME_PATH).map_err(|items| Diagnostics {
-        file: file_name.to_owned(),
-        source: text.to_owned(),
-        items,
-    })
+    let mut tree = loader::SourceTree::new(crate_dir.unwrap_or(Path::new(".")), None);
+    pipeline(file_name, text, &mut tree, None, Some(RUNTIME_PATH))
+        // A runtime path was given: the code is there.
+        .map(|(_, code)| code.unwrap_or_default())
+}
+
+/// The one road from spec text to code, which `compile`, `check`, `expand`, `check_str` and
+/// `expand_str` all take: read and check the spec (loaders looked up in `tree`), check it
+/// against the runtime's enabled `features` when they are known, and generate the code when a
+/// `runtime` path is given. Every problem of a stage is reported at once, as diagnostics of
+/// `file_name`.
+fn pipeline(
+    file_name: &str,
+    text: &str,
+    tree: &mut loader::SourceTree,
+    features: Option<&[String]>,
+    runtime: Option<&str>,
+) -> Result<(Spec, Option<String>), Diagnostics> {
+    check::check(text, tree)
+        .and_then(|spec| check::features(spec, features))
+        .and_then(|spec| match runtime {
+            Some(runtime) => {
+                codegen::generate(&spec, file_name, runtime).map(|code| (spec, Some(code)))
+            }
+            None => Ok((spec, None)),
+        })
+        .map_err(|items| Diagnostics {
+            file: file_name.to_owned(),
+            source: text.to_owned(),
+            items,
+        })
 }
 
 /// The starter `cache.toml` that [`init`] writes.
