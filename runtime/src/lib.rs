@@ -137,10 +137,7 @@ pub mod __private {
         ReaderBuilder, Scheduler, SwrCache, TtlCache,
     };
     pub use crate::{CacheError, StorageError};
-    pub use crate::{
-        background_calls, background_loader, background_reader, cached_function, caches,
-        control_calls, error_cloner, process_instance, template_key,
-    };
+    pub use crate::{background_loader, background_reader, cached_function, caches, template_key};
     pub use core::option::Option::{self, None, Some};
     pub use core::result::Result::{self, Err, Ok};
     pub use std::sync::{Arc, OnceLock};

@@ -7,7 +7,6 @@ pub(super) fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> Declaration
     let sig = &l.signature;
     let (output, value) = (wrapper_output(sig), value_tokens(sig));
     let (returns, loads) = shape(sig);
-    let uses = used_imports(sig);
     let interval = opt_millis(l.interval);
     let ttl = l.ttl.map(|t| {
         let t = opt_millis(t);
@@ -39,29 +38,14 @@ pub(super) fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> Declaration
     let settings = quote! {
         .interval(#interval) #ttl .run_immediately(#run_immediately) #on_error #fleet #serde
     };
-    let mut declaration = Declaration::new("__ac::background_loader")
-        .doc(doc)
-        .clause(format!(
-            "{} fn {}() -> {};",
-            mode(sig),
-            l.name,
-            layout::ty(&output)
-        ))
-        .clause(format!(
-            "mod {} {{ {} }}",
-            scope_ident(&l.name),
-            layout::items(&quote! { #(#uses)* })
-        ))
+    Declaration::entry("__ac::background_loader", doc, sig, &l.name, "", &output)
         .clause(format!(
             "returns {returns}; loads {loads}; value {};",
             layout::ty(&value)
         ))
         .clause(format!("load {}, context {context};", l.loader))
-        .clause(layout::braced("build", &layout::chain(&settings)));
-    if let Some(site) = bytes_site(spec, "loader", &l.name, &l.storage) {
-        declaration = declaration.clause(format!("bytes {site};"));
-    }
-    declaration
+        .clause(layout::braced("build", &layout::chain(&settings)))
+        .bytes(bytes_site(spec, "loader", &l.name, &l.storage))
 }
 
 pub(super) fn reader(
@@ -79,7 +63,6 @@ pub(super) fn reader(
     });
     let serde = (spec.needs_bytes(&source.storage) || spec.needs_bytes(&r.storage))
         .then(|| quote! { .serde() });
-    let uses = &sig.scope;
     let run_immediately = r.run_immediately;
     let doc = format!(
         " A local copy of `[loaders.{source_key}]`: `[readers.{}]` in `{spec_name}`.\n\n Pulls every {} into storage `{}`, and once on a miss. A reader never loads: `None` until the writer has written a value.",
@@ -89,26 +72,18 @@ pub(super) fn reader(
         r.storage,
     );
     let settings = quote! { .interval(#interval) .run_immediately(#run_immediately) #ttl #serde };
-    let mut declaration = Declaration::new("__ac::background_reader")
-        .doc(doc)
-        .clause(format!(
-            "{} fn {}() -> {};",
-            mode(sig),
-            r.name,
-            layout::ty(&value_tokens(sig))
-        ))
-        .clause(format!(
-            "mod {} {{ {} }}",
-            scope_ident(&r.name),
-            layout::items(&quote! { #(#uses)* })
-        ))
-        .clause(format!(
-            "source {source_module} {};",
-            proc_macro2::Literal::string(source_key)
-        ))
-        .clause(layout::braced("build", &layout::chain(&settings)));
-    if let Some(site) = bytes_site(spec, "reader", &r.name, &r.storage) {
-        declaration = declaration.clause(format!("bytes {site};"));
-    }
-    declaration
+    Declaration::entry(
+        "__ac::background_reader",
+        doc,
+        sig,
+        &r.name,
+        "",
+        &value_tokens(sig),
+    )
+    .clause(format!(
+        "source {source_module} {};",
+        proc_macro2::Literal::string(source_key)
+    ))
+    .clause(layout::braced("build", &layout::chain(&settings)))
+    .bytes(bytes_site(spec, "reader", &r.name, &r.storage))
 }

@@ -82,8 +82,6 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> Declara
         value.clone()
     };
     let (returns, loads) = shape(sig);
-    let uses = used_imports(sig);
-    let uses = quote! { #(#uses)* };
     let swr = matches!(f.strategy, Strategy::Swr { .. });
     let params = layout::params(sig.call_params().iter().map(|p| (&p.name, &p.ty)));
     let key_params = layout::params(key_params(f));
@@ -97,40 +95,28 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> Declara
         (syn::Type::Reference(r), true) => Some((&p.name, &*r.elem)),
         _ => None,
     });
-    let mut declaration = Declaration::new("__ac::cached_function")
-        .doc(function_doc(f, spec_name))
-        .clause(format!(
-            "{} fn {}({params}) -> {};",
-            mode(sig),
-            f.name,
-            layout::ty(&output)
-        ))
-        .clause(format!(
-            "mod {} {{ {} }}",
-            scope_ident(&f.name),
-            layout::items(&uses)
-        ))
-        .clause(format!(
-            "{}; returns {returns}; loads {loads}; value {}, insert {};",
-            if swr { "swr" } else { "ttl" },
-            layout::ty(&value),
-            layout::ty(&inserted)
-        ))
-        .clause(layout::braced(&format!("key({key_params})"), &key_code(f)))
-        .clause(format!("memo {memo};"))
-        .clause(format!(
-            "load {}, context {context}, owning({});",
-            f.loader,
-            layout::params(owning)
-        ))
-        .clause(layout::braced("build", &layout::chain(&settings(spec, f))));
-    if let Some(site) = bytes_site(spec, "function", &f.name, &f.storage) {
-        declaration = declaration.clause(format!("bytes {site};"));
+    let doc = function_doc(f, spec_name);
+    let declaration =
+        Declaration::entry("__ac::cached_function", doc, sig, &f.name, &params, &output)
+            .clause(format!(
+                "{}; returns {returns}; loads {loads}; value {}, insert {};",
+                if swr { "swr" } else { "ttl" },
+                layout::ty(&value),
+                layout::ty(&inserted)
+            ))
+            .clause(layout::braced(&format!("key({key_params})"), &key_code(f)))
+            .clause(format!("memo {memo};"))
+            .clause(format!(
+                "load {}, context {context}, owning({});",
+                f.loader,
+                layout::params(owning)
+            ))
+            .clause(layout::braced("build", &layout::chain(&settings(spec, f))))
+            .bytes(bytes_site(spec, "function", &f.name, &f.storage));
+    match &f.same_entries_as {
+        Some(target) => declaration.clause(format!("shares {};", scope_ident(target))),
+        None => declaration,
     }
-    if let Some(target) = &f.same_entries_as {
-        declaration = declaration.clause(format!("shares {};", scope_ident(target)));
-    }
-    declaration
 }
 
 /// The builder settings of a function beyond its storage and clock.

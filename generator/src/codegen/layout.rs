@@ -21,6 +21,39 @@ impl Declaration {
         }
     }
 
+    /// The declaration of one entry: its docs, `MODE fn NAME(PARAMS) -> OUTPUT;` and the
+    /// `mod __NAME { USES }` clause its types need.
+    pub(super) fn entry(
+        path: &'static str,
+        doc: String,
+        sig: &Signature,
+        name: &str,
+        params: &str,
+        output: &TokenStream,
+    ) -> Self {
+        let uses = scope::used_imports(sig);
+        Self::new(path)
+            .doc(doc)
+            .clause(format!(
+                "{} fn {name}({params}) -> {};",
+                scope::mode(sig),
+                ty(output)
+            ))
+            .clause(format!(
+                "mod {} {{ {} }}",
+                scope_ident(name),
+                items(&quote! { #(#uses)* })
+            ))
+    }
+
+    /// The `bytes SITE;` clause, where the entry's value is kept as bytes.
+    pub(super) fn bytes(self, site: Option<Ident>) -> Self {
+        match site {
+            Some(site) => self.clause(format!("bytes {site};")),
+            None => self,
+        }
+    }
+
     /// The doc comment the declared items carry (each line starting with a space).
     pub(super) fn doc(mut self, doc: String) -> Self {
         self.doc = Some(doc);

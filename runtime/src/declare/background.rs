@@ -27,21 +27,12 @@ macro_rules! background_loader {
         build { $($setting:tt)* }
         $(bytes $site:ident;)?
     ) => {
-        pub use self::$module::$name;
-        pub use self::$module::control as $name;
-
-        #[allow(unused_imports)]
-        mod $module {
-            $($uses)*
-            use super::__ac;
+        $crate::entry_module! {
+            $name in $module { $($uses)* } $(site $site)?;
             pub(super) type __Output = $output;
             pub(super) type __Value = $value;
             pub(super) type __Error = $crate::cached_function!(@error $returns);
             pub(super) type __Cache = $crate::__private::BackgroundLoader<__Value, __Error>;
-            $(
-                #[allow(non_camel_case_types)]
-                pub(super) struct $site;
-            )?
 
             pub(super) fn __build(
                 storage: $crate::__private::SharedStorage,
@@ -133,20 +124,11 @@ macro_rules! background_reader {
         build { $($setting:tt)* }
         $(bytes $site:ident;)?
     ) => {
-        pub use self::$module::$name;
-        pub use self::$module::control as $name;
-
-        #[allow(unused_imports)]
-        mod $module {
-            $($uses)*
-            use super::__ac;
+        $crate::entry_module! {
+            $name in $module { $($uses)* } $(site $site)?;
             pub(super) type __Value = super::$source::__Value;
             pub(super) type __Error = super::$source::__Error;
             pub(super) type __Cache = $crate::__private::Reader<__Value, __Error>;
-            $(
-                #[allow(non_camel_case_types)]
-                pub(super) struct $site;
-            )?
 
             pub(super) fn __build(
                 source: $crate::__private::SharedStorage,

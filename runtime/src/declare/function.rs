@@ -47,13 +47,8 @@ macro_rules! cached_function {
         $(bytes $site:ident;)?
         $(shares $target:ident;)?
     ) => {
-        pub use self::$module::$name;
-        pub use self::$module::control as $name;
-
-        #[allow(unused_imports)]
-        mod $module {
-            $($uses)*
-            use super::__ac;
+        $crate::entry_module! {
+            $name in $module { $($uses)* } $(site $site)?;
             pub(super) type __Output = $output;
             pub(super) type __Value = $value;
             pub(super) type __Error = $crate::cached_function!(@error $returns);
@@ -61,10 +56,6 @@ macro_rules! cached_function {
             $(
                 // `same_entries_as`: the shared entries hold one value type.
                 const _: fn(super::$target::__Value) -> __Value = |value| value;
-            )?
-            $(
-                #[allow(non_camel_case_types)]
-                pub(super) struct $site;
             )?
 
             pub(super) fn __build(

@@ -12,3 +12,29 @@ mod function;
 mod instance;
 
 pub use assembly::{Assemble, Assembly, CachesBuilder, CachesShared, NoContext};
+
+/// The re-exports (`caches::NAME` and its control calls `caches::NAME::…`) and the module of one
+/// declared entry: its imports, the `__ac` alias, its types, the bytes-check site, then the rest
+/// of its items. Not a stable API: the declaration macros invoke it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! entry_module {
+    (
+        $name:ident in $module:ident { $($uses:item)* } $(site $site:ident)?;
+        $($item:tt)*
+    ) => {
+        pub use self::$module::$name;
+        pub use self::$module::control as $name;
+
+        #[allow(unused_imports)]
+        mod $module {
+            $($uses)*
+            use super::__ac;
+            $(
+                #[allow(non_camel_case_types)]
+                pub(super) struct $site;
+            )?
+            $($item)*
+        }
+    };
+}
