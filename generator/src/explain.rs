@@ -66,14 +66,8 @@ fn schedule(out: &mut String, every: Option<String>, otherwise: &str, at_start: 
 }
 
 /// The storage lines of a background value that lives `ttl` (default 2 × `interval`).
-fn stored(
-    spec: &Spec,
-    storage: &str,
-    ttl: Option<Option<Duration>>,
-    interval: Option<Duration>,
-    out: &mut String,
-) {
-    let ttl = ttl.unwrap_or_else(|| interval.map(|i| i.saturating_mul(2)));
+fn stored(spec: &Spec, storage: &str, ttl: Lifetime, interval: Option<Duration>, out: &mut String) {
+    let ttl = ttl.resolve(interval);
     let _ = writeln!(out, "  storage   {storage}");
     levels(spec, storage, ttl, out);
     out.push('\n');

@@ -197,6 +197,37 @@ pub struct Param {
     pub ty: syn::Type,
 }
 
+/// How long a background value lives (`ttl` of a loader or reader).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifetime {
+    /// No `ttl`: twice the interval (forever without one).
+    TwiceTheInterval,
+    /// `ttl = "never"`.
+    Forever,
+    /// `ttl = "5m"`.
+    For(Duration),
+}
+
+impl Lifetime {
+    /// From a checked `ttl` setting: absent, `never` (`Some(None)`) or a duration.
+    pub(crate) fn of(ttl: Option<Option<Duration>>) -> Self {
+        match ttl {
+            None => Self::TwiceTheInterval,
+            Some(None) => Self::Forever,
+            Some(Some(d)) => Self::For(d),
+        }
+    }
+
+    /// How long a value lives given the `interval` (`None`: forever).
+    pub fn resolve(self, interval: Option<Duration>) -> Option<Duration> {
+        match self {
+            Self::TwiceTheInterval => interval.map(|i| i.saturating_mul(2)),
+            Self::Forever => None,
+            Self::For(d) => Some(d),
+        }
+    }
+}
+
 /// `[loaders.NAME]`, checked.
 #[derive(Debug, Clone)]
 pub struct LoaderDef {
@@ -206,8 +237,8 @@ pub struct LoaderDef {
     pub loader: String,
     /// Reload interval (`None` = no schedule).
     pub interval: Option<Duration>,
-    /// Value lifetime: `None` = default (2 × interval), `Some(None)` = never.
-    pub ttl: Option<Option<Duration>>,
+    /// How long a loaded value lives.
+    pub ttl: Lifetime,
     /// Load once at start.
     pub run_immediately: bool,
     /// Called with the error of each failed run (`on_error`, a function path).
@@ -232,8 +263,8 @@ pub struct ReaderDef {
     pub interval: Option<Duration>,
     /// Pull once at start.
     pub run_immediately: bool,
-    /// Local lifetime: `None` = default (2 × interval), `Some(None)` = never.
-    pub ttl: Option<Option<Duration>>,
+    /// How long the local copy lives.
+    pub ttl: Lifetime,
     /// Its own storage's name.
     pub storage: String,
 }

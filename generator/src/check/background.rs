@@ -31,10 +31,10 @@ impl Checker<'_> {
     ) -> Option<LoaderDef> {
         let raw = l.get_ref();
         let interval = self.interval(&raw.interval, &raw.ttl);
-        let ttl = match &raw.ttl {
+        let ttl = Lifetime::of(match &raw.ttl {
             Some(d) => Some(self.duration(d, true, false)?),
             None => None,
-        };
+        });
         let signature = self.signature(&raw.loader, &None, &raw.returns, &raw.is_async)?;
         let signature = self.with_context(signature, &raw.loader);
         let signature = self.with_arc(signature, &raw.arc);
@@ -108,10 +108,10 @@ impl Checker<'_> {
             return None;
         }
         let interval = self.interval(&raw.interval, &raw.ttl);
-        let ttl = match &raw.ttl {
+        let ttl = Lifetime::of(match &raw.ttl {
             Some(d) => Some(self.duration(d, true, false)?),
             None => None,
-        };
+        });
         self.entries.push(Entry {
             table: "readers",
             name: name.get_ref().clone(),

@@ -8,10 +8,7 @@ pub(super) fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> Declaration
     let (output, value) = (wrapper_output(sig), value_tokens(sig));
     let (returns, loads) = shape(sig);
     let interval = opt_millis(l.interval);
-    let ttl = l.ttl.map(|t| {
-        let t = opt_millis(t);
-        quote! { .ttl(#t) }
-    });
+    let ttl = lifetime(l.ttl);
     let run_immediately = l.run_immediately;
     let fleet = fleet_call(l.fleet);
     let on_error = l.on_error.as_deref().map(|path| {
@@ -57,10 +54,7 @@ pub(super) fn reader(
     let sig = &source.signature;
     let (source_module, source_key) = (scope_ident(&source.name), &source.name);
     let interval = opt_millis(r.interval);
-    let ttl = r.ttl.map(|t| {
-        let t = opt_millis(t);
-        quote! { .ttl(#t) }
-    });
+    let ttl = lifetime(r.ttl);
     let serde = (spec.needs_bytes(&source.storage) || spec.needs_bytes(&r.storage))
         .then(|| quote! { .serde() });
     let run_immediately = r.run_immediately;
@@ -86,4 +80,15 @@ pub(super) fn reader(
     ))
     .clause(layout::braced("build", &layout::chain(&settings)))
     .bytes(bytes_site(spec, "reader", &r.name, &r.storage))
+}
+
+/// `.ttl(…)` for a lifetime the spec states; nothing for the builder's default (2 × interval).
+fn lifetime(ttl: Lifetime) -> Option<TokenStream> {
+    let ttl = match ttl {
+        Lifetime::TwiceTheInterval => return None,
+        Lifetime::Forever => None,
+        Lifetime::For(d) => Some(d),
+    };
+    let ttl = opt_millis(ttl);
+    Some(quote! { .ttl(#ttl) })
 }
