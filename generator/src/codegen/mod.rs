@@ -66,7 +66,7 @@ pub(crate) fn generate(
         spec.loaders
             .iter()
             .map(|l| l.name.as_str())
-            .chain(spec.readers.iter().map(|r| r.name.as_str()))
+            .chain(readers.clone().map(|(r, _)| r.name.as_str()))
             .collect(),
     );
     let builds = spec
