@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use advanced_caching::storage::{
-    ChainStorage, MemoryStorage, RedisStorage, SharedStorage, Storage, StorageExt,
+    ChainStorage, MemoryStorage, RedisStorage, SharedStorage, StorageExt,
 };
 use redis::AsyncCommands;
 
@@ -76,7 +76,7 @@ pub(crate) fn invalidation_cases(plan: Plan, report: &mut Report) {
         let started = Instant::now();
         if writer.set_blocking_typed(&key, &(i + 1), None).is_ok() {
             waits.push(until(started, || {
-                !reader_l1.exists_blocking(&key).unwrap_or(true)
+                !reader_l1.blocking().exists(&key).unwrap_or(true)
             }));
         }
     }

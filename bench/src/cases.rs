@@ -12,6 +12,7 @@ use advanced_caching::{
     strategy::{Args, CacheBuilder},
 };
 use dashmap::DashMap;
+use futures_util::FutureExt as _;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, Uniform, Zipf};
@@ -97,7 +98,7 @@ pub(crate) fn filled(n: usize) -> Filled {
     let quick = quick_cache::sync::Cache::new(n * 2);
     let ty = SerdeValue::<Vec<u8>>::new();
     for (i, k) in keys.iter().enumerate() {
-        let _ = ours.set_entry_blocking(k, entry(i), &ty);
+        let _ = ours.set_entry(k, entry(i), &ty).now_or_never();
         dashmap.insert(k.clone(), value(i));
         moka.insert(k.clone(), value(i));
         quick.insert(k.clone(), value(i));
@@ -250,7 +251,7 @@ pub(crate) fn inserts_and_loads(plan: Plan, report: &mut Report) {
     let at = |i: u64| (i as usize % KEYS, &keys[i as usize % KEYS]);
     let ours_insert = |i: u64| {
         let (n, k) = at(i);
-        let _ = black_box(ours.set_entry_blocking(k, entry(n), &ty));
+        let _ = black_box(ours.set_entry(k, entry(n), &ty).now_or_never());
     };
     let (o, p) = pair(plan, ours_insert, |i| {
         let (n, k) = at(i);
@@ -508,7 +509,7 @@ fn filled_ours_only(n: usize) -> (Vec<String>, MemoryStorage) {
     let ours = MemoryStorage::new(n + n / 4);
     let ty = SerdeValue::<Vec<u8>>::new();
     for (i, k) in keys.iter().enumerate() {
-        let _ = ours.set_entry_blocking(k, entry(i), &ty);
+        let _ = ours.set_entry(k, entry(i), &ty).now_or_never();
     }
     (keys, ours)
 }
@@ -520,7 +521,7 @@ pub(crate) fn bytes_per_entry(report: &mut Report, n: usize) {
     let ty = SerdeValue::<Vec<u8>>::new();
     for i in 0..n {
         let e = CacheEntry::new(Arc::new([i as u8; 64]) as AnyValue, 0, None, None);
-        let _ = ours.set_entry_blocking(&i.to_string(), e, &ty);
+        let _ = ours.set_entry(&i.to_string(), e, &ty).now_or_never();
     }
     let ours_bytes = (crate::alloc::live_bytes() - before) as f64 / n as f64;
     drop(ours);

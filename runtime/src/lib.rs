@@ -50,7 +50,7 @@ mod sync;
 
 pub use error::{CacheError, StorageError};
 pub use logkey::log_keys;
-pub use rt::block_on;
+pub use rt::{block_on, wait};
 
 pub use erased_serde;
 
@@ -121,6 +121,7 @@ pub mod __private {
     pub use crate::context::{ContextMissing, ContextSlot};
     pub use crate::declare::{Assemble, Assembly, CachesBuilder, CachesShared, NoContext};
     pub use crate::key::{Key, KeyBuilder, compose_key, key_arg};
+    pub use crate::rt::wait;
     pub use crate::stats::StatsSnapshot;
     #[cfg(feature = "gcs")]
     pub use crate::storage::GcsStorage;

@@ -7,4 +7,4 @@
 
 pub(crate) use dashmap::DashMap as Map;
 pub(crate) use dashmap::mapref::entry::Entry;
-pub(crate) use std::sync::{Arc, Condvar, Mutex, PoisonError};
+pub(crate) use std::sync::{Arc, Mutex, PoisonError};

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use advanced_caching::storage::StorageExt as _;
 use advanced_caching::{
     CacheError,
     storage::SerdeValue,
@@ -215,7 +216,7 @@ async fn reader_pulls_the_writers_value_on_its_interval() {
     assert_eq!(reader.get().await, Some(1));
     version.store(2, Ordering::SeqCst);
     writer.refresh_now().await.unwrap();
-    assert!(eventually(|| reader.get_blocking() == Some(2)).await);
+    assert!(eventually(|| advanced_caching::wait(reader.get()) == Some(2)).await);
     reader.stop().await;
 }
 
@@ -227,7 +228,7 @@ async fn reader_without_a_source_value_falls_back_to_its_loader() {
     assert_eq!(reader.get_or_load(|| async { Ok(8) }).await, Ok(8));
     assert_eq!(reader.get().await, Some(8));
     assert!(
-        !shared.exists_blocking("nothing").unwrap(),
+        !shared.blocking().exists("nothing").unwrap(),
         "the source is never written"
     );
 }

@@ -44,7 +44,7 @@ fn writes_go_through_every_level_with_its_cap() {
     // After the cap the fast copy is gone; the chain still answers from the slow level and
     // promotes again with a fresh cap.
     clock.advance(Duration::from_secs(11));
-    assert!(!fast.exists_blocking("k").unwrap());
+    assert!(!fast.blocking().exists("k").unwrap());
     assert_eq!(chain.get_blocking_typed::<u32>("k").unwrap(), Some(1));
     let again = fast.get_entry_blocking("k", &ty).unwrap().unwrap();
     assert_eq!(again.stale_until, Some(1_021_000));
@@ -94,7 +94,7 @@ fn hybrid_defaults_l2_to_twice_l1() {
         Some("v")
     );
     assert!(
-        l1.exists_blocking("k").unwrap(),
+        l1.blocking().exists("k").unwrap(),
         "an L1 miss + L2 hit repopulates L1"
     );
 }
@@ -118,12 +118,12 @@ async fn a_failing_level_is_skipped_on_read_and_reported_on_write() {
         "served from below"
     );
     assert!(
-        fast.exists_blocking("k").unwrap(),
+        fast.blocking().exists("k").unwrap(),
         "promoted past the broken level"
     );
     let err = chain.set_typed("w", &6u64, None).await.unwrap_err();
     assert!(err.to_string().contains("connection refused"), "{err}");
-    assert!(fast.exists_blocking("w").unwrap() && deep.exists_blocking("w").unwrap());
+    assert!(fast.blocking().exists("w").unwrap() && deep.blocking().exists("w").unwrap());
     // A miss everywhere with a broken level is an error (a cache counts it and loads).
     assert!(chain.get_typed::<u64>("nothing").await.is_err());
 }
@@ -149,7 +149,8 @@ fn set_if_not_exists_is_decided_by_the_deepest_level_and_backfilled() {
     fast.set_blocking_typed("k", &9u8, None).unwrap();
     assert!(
         chain
-            .set_if_not_exists_blocking("k", entry(1), &ty)
+            .blocking()
+            .set_if_not_exists("k", entry(1), &ty)
             .unwrap()
     );
     assert_eq!(
@@ -159,7 +160,8 @@ fn set_if_not_exists_is_decided_by_the_deepest_level_and_backfilled() {
     );
     assert!(
         !chain
-            .set_if_not_exists_blocking("k", entry(2), &ty)
+            .blocking()
+            .set_if_not_exists("k", entry(2), &ty)
             .unwrap()
     );
     assert_eq!(deep.get_blocking_typed::<u8>("k").unwrap(), Some(1));

@@ -73,16 +73,16 @@ async fn every_operation_sync_and_async() {
     assert!(files.exists("a").await.unwrap());
     clock.advance(Duration::from_secs(5));
     assert!(
-        !files.exists_blocking("a").unwrap(),
+        !files.blocking().exists("a").unwrap(),
         "expiry is stored and checked on read"
     );
     assert_eq!(files.get_blocking_typed::<String>("a").unwrap(), None);
-    assert_eq!(files.cleanup_expired_blocking().unwrap(), 1);
+    assert_eq!(files.blocking().cleanup_expired().unwrap(), 1);
     assert!(dir.names().iter().all(|n| !n.ends_with(".entry")));
 
     files.set_blocking_typed("b", &7u32, None).unwrap();
     assert!(files.delete("b").await.unwrap());
-    assert!(!files.delete_blocking("b").unwrap());
+    assert!(!files.blocking().delete("b").unwrap());
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn a_stale_entry_survives_its_swr_window() {
     clock.advance(Duration::from_secs(2));
     // Stale: served, and the file is still there (read does not delete stale files).
     assert_eq!(cache.get_or_load_blocking("k", || Ok(2)), Ok(1));
-    assert!(files.exists_blocking("k").unwrap());
+    assert!(files.blocking().exists("k").unwrap());
 }
 
 #[test]
@@ -234,7 +234,8 @@ fn set_if_not_exists_from_many_threads_has_one_winner() {
                     );
                     barrier.wait();
                     files
-                        .set_if_not_exists_blocking(&key, entry, &SerdeValue::<u32>::new())
+                        .blocking()
+                        .set_if_not_exists(&key, entry, &SerdeValue::<u32>::new())
                         .unwrap()
                 })
             })
@@ -262,18 +263,21 @@ fn an_expired_entry_does_not_block_set_if_not_exists() {
     };
     assert!(
         files
-            .set_if_not_exists_blocking("k", entry(1, 0), &ty)
+            .blocking()
+            .set_if_not_exists("k", entry(1, 0), &ty)
             .unwrap()
     );
     assert!(
         !files
-            .set_if_not_exists_blocking("k", entry(2, 0), &ty)
+            .blocking()
+            .set_if_not_exists("k", entry(2, 0), &ty)
             .unwrap()
     );
     clock.advance(Duration::from_secs(1));
     assert!(
         files
-            .set_if_not_exists_blocking("k", entry(3, 1_000), &ty)
+            .blocking()
+            .set_if_not_exists("k", entry(3, 1_000), &ty)
             .unwrap()
     );
     assert_eq!(files.get_blocking_typed::<u8>("k").unwrap(), Some(3));
@@ -301,7 +305,7 @@ fn garbage_files_are_misses_and_cleanup_removes_stray_temp_files() {
         .unwrap()
         .set_modified(SystemTime::now() - Duration::from_secs(3_600))
         .unwrap();
-    assert_eq!(files.cleanup_expired_blocking().unwrap(), 1);
+    assert_eq!(files.blocking().cleanup_expired().unwrap(), 1);
     assert!(
         !stray.exists() && recent.exists(),
         "only old temp files are strays"
@@ -360,7 +364,8 @@ fn a_deleted_directory_is_recreated_by_the_next_write() {
     );
     assert!(
         storage
-            .set_if_not_exists_blocking("b", entry, &SerdeValue::<u32>::new())
+            .blocking()
+            .set_if_not_exists("b", entry, &SerdeValue::<u32>::new())
             .unwrap()
     );
     assert_eq!(storage.get_blocking_typed::<u32>("b").unwrap(), Some(3));

@@ -75,11 +75,8 @@ fn set_if_not_exists_racing_from_two_threads_has_one_winner() {
                 std::thread::spawn(move || {
                     barrier.wait();
                     storage
-                        .set_if_not_exists_blocking(
-                            &key,
-                            entry(i, &clock, None),
-                            &ObjectValue::<u64>::new(),
-                        )
+                        .blocking()
+                        .set_if_not_exists(&key, entry(i, &clock, None), &ObjectValue::<u64>::new())
                         .unwrap()
                 })
             })
@@ -101,40 +98,46 @@ fn expiry_delete_exists_and_cleanup() {
     let storage = MemoryStorage::with_clock(100, Arc::new(clock.clone()));
     let ty = SerdeValue::<u64>::new();
     storage
-        .set_entry_blocking("a", entry(1, &clock, Some(Duration::from_secs(1))), &ty)
+        .blocking()
+        .set_entry("a", entry(1, &clock, Some(Duration::from_secs(1))), &ty)
         .unwrap();
     storage
-        .set_entry_blocking("b", entry(2, &clock, Some(Duration::from_secs(5))), &ty)
+        .blocking()
+        .set_entry("b", entry(2, &clock, Some(Duration::from_secs(5))), &ty)
         .unwrap();
     storage
-        .set_entry_blocking("c", entry(3, &clock, None), &ty)
+        .blocking()
+        .set_entry("c", entry(3, &clock, None), &ty)
         .unwrap();
-    assert!(storage.exists_blocking("a").unwrap());
+    assert!(storage.blocking().exists("a").unwrap());
     clock.advance(Duration::from_secs(2));
-    assert!(!storage.exists_blocking("a").unwrap());
+    assert!(!storage.blocking().exists("a").unwrap());
     assert!(storage.get_entry_blocking("a", &ty).unwrap().is_none());
     clock.advance(Duration::from_secs(4));
     assert_eq!(
-        storage.cleanup_expired_blocking().unwrap(),
+        storage.blocking().cleanup_expired().unwrap(),
         1,
         "b expired and removed"
     );
     assert_eq!(storage.len(), 1);
-    assert!(storage.delete_blocking("c").unwrap());
-    assert!(!storage.delete_blocking("c").unwrap());
+    assert!(storage.blocking().delete("c").unwrap());
+    assert!(!storage.blocking().delete("c").unwrap());
     // An expired key can be claimed again.
     storage
-        .set_entry_blocking("d", entry(4, &clock, Some(Duration::from_secs(1))), &ty)
+        .blocking()
+        .set_entry("d", entry(4, &clock, Some(Duration::from_secs(1))), &ty)
         .unwrap();
     assert!(
         !storage
-            .set_if_not_exists_blocking("d", entry(5, &clock, None), &ty)
+            .blocking()
+            .set_if_not_exists("d", entry(5, &clock, None), &ty)
             .unwrap()
     );
     clock.advance(Duration::from_secs(1));
     assert!(
         storage
-            .set_if_not_exists_blocking("d", entry(6, &clock, None), &ty)
+            .blocking()
+            .set_if_not_exists("d", entry(6, &clock, None), &ty)
             .unwrap()
     );
 }

@@ -24,7 +24,7 @@ use shuttle::sync::{Arc, Mutex};
 /// What `src/sync.rs` gives `flight.rs` and `version.rs`, from shuttle.
 mod sync {
     pub(crate) use super::map::{Entry, Map};
-    pub(crate) use shuttle::sync::{Arc, Condvar, Mutex, PoisonError};
+    pub(crate) use shuttle::sync::{Arc, Mutex, PoisonError};
 }
 
 /// The part of `DashMap`'s API that `flight.rs` uses, over one shuttle mutex (a DashMap shard
@@ -55,11 +55,6 @@ mod map {
         pub(crate) fn get(&self) -> &V {
             self.map
                 .get(&self.key)
-                .expect("an occupied entry's key is in the map")
-        }
-        pub(crate) fn insert(&mut self, value: V) -> V {
-            self.map
-                .insert(self.key.clone(), value)
                 .expect("an occupied entry's key is in the map")
         }
     }
@@ -102,7 +97,7 @@ mod flight;
 #[path = "../src/storage/version.rs"]
 mod version;
 
-use flight::{Outcome, SyncFlights};
+use flight::{Flights, Outcome};
 use version::Versions;
 
 const ITERATIONS: usize = 10_000;
@@ -138,7 +133,7 @@ struct Cache {
     entries: Mutex<HashMap<String, u64>>,
     memo: Mutex<HashMap<String, u64>>,
     versions: Versions,
-    flights: SyncFlights<u64, ()>,
+    flights: Flights<u64, ()>,
     clock: Clock,
     loads: AtomicU64,
     without: Without,
@@ -151,7 +146,7 @@ impl Cache {
             memo: Mutex::new(HashMap::new()),
             // Few stripes: each is a shuttle lock, and one key uses one.
             versions: Versions::striped(4),
-            flights: SyncFlights::new(),
+            flights: Flights::new(),
             clock: Clock(AtomicU64::new(0)),
             loads: AtomicU64::new(0),
             without,
@@ -174,7 +169,7 @@ impl Cache {
         });
     }
 
-    /// A call: the memo, the storage, else a single-flight load (`CacheCore::load_blocking`).
+    /// A call: the memo, the storage, else a single-flight load (`CacheCore::load`).
     fn call(&self) -> u64 {
         if let Some(v) = self.memo.lock().unwrap().get(KEY).copied() {
             return v;
@@ -182,10 +177,11 @@ impl Cache {
         if let Some(v) = self.stored() {
             return v;
         }
-        let mut work = || self.load();
+        // A blocking caller, as `wait` drives one: the flight's future polled on this thread.
+        let mut work = || async { self.load() };
         let mut value = None;
         for _election in 0..2 {
-            match self.flights.run(KEY, None, work) {
+            match shuttle::future::block_on(self.flights.run(KEY, None, work)) {
                 Outcome::Done(result) => {
                     value = Some(result.unwrap());
                     break;
@@ -193,12 +189,12 @@ impl Cache {
                 Outcome::Retry(back) => work = back,
             }
         }
-        let value = value.unwrap_or_else(|| work().unwrap());
+        let value = value.unwrap_or_else(|| shuttle::future::block_on(work()).unwrap());
         self.memo_fill();
         value
     }
 
-    /// A flight's work (`CacheCore::call_and_store_blocking`): re-check, ticket, load, store.
+    /// A flight's work (`CacheCore::call_and_store`): re-check, ticket, load, store.
     fn load(&self) -> Result<u64, ()> {
         if let Some(v) = self.stored() {
             return Ok(v);
@@ -217,7 +213,7 @@ impl Cache {
         Ok(stamp)
     }
 
-    /// An insert of `value` (`CacheCore::store_blocking`, then the memo).
+    /// An insert of `value` (`CacheCore::store`, then the memo).
     fn insert(&self, value: u64) {
         self.versions.write(KEY, || {
             self.entries.lock().unwrap().insert(KEY.to_owned(), value);
@@ -228,7 +224,7 @@ impl Cache {
         self.memo_fill();
     }
 
-    /// An invalidation (`CacheCore::invalidate_blocking`, then the memo).
+    /// An invalidation (`CacheCore::invalidate`, then the memo).
     fn invalidate(&self) {
         self.versions.write(KEY, || {
             self.entries.lock().unwrap().remove(KEY);
@@ -337,9 +333,9 @@ fn concurrent_misses_make_one_loader_call_under_random_schedules() {
 #[test]
 fn async_flights_share_one_load_and_survive_a_cancelled_leader_under_random_schedules() {
     explore(|| {
-        let flights = Arc::new(flight::AsyncFlights::<u64, ()>::new());
+        let flights = Arc::new(flight::Flights::<u64, ()>::new());
         let loads = Arc::new(AtomicU64::new(0));
-        let call = |flights: Arc<flight::AsyncFlights<u64, ()>>, loads: Arc<AtomicU64>| async move {
+        let call = |flights: Arc<flight::Flights<u64, ()>>, loads: Arc<AtomicU64>| async move {
             let mut work = || async {
                 let n = loads.fetch_add(1, Ordering::SeqCst) + 1;
                 shuttle::future::yield_now().await;

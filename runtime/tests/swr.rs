@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use advanced_caching::storage::StorageExt as _;
 use advanced_caching::{
     clock::ManualClock,
     strategy::{CacheBuilder, SwrCache},
@@ -93,7 +94,8 @@ async fn refresh_lock_is_released_when_the_refresh_ends() {
     assert!(eventually(|| cache.stats().refreshes == 1).await);
     assert!(
         eventually(|| !storage
-            .exists_blocking(&advanced_caching::key::internal_key("lock", "k"))
+            .blocking()
+            .exists(&advanced_caching::key::internal_key("lock", "k"))
             .unwrap())
         .await
     );
@@ -116,7 +118,8 @@ async fn a_lock_held_elsewhere_means_no_refresh_here() {
     );
     assert!(
         storage
-            .set_if_not_exists_blocking(
+            .blocking()
+            .set_if_not_exists(
                 &advanced_caching::key::internal_key("lock", "k"),
                 lock,
                 &advanced_caching::storage::SerdeValue::<u64>::new()

@@ -226,6 +226,6 @@ async fn sync_loader_inside_a_multi_thread_runtime() {
 fn invalidate_forces_a_load() {
     let (_clock, cache) = ttl_cache::<()>(Some(Duration::from_secs(60)));
     assert_eq!(cache.get_or_load_blocking("k", || Ok(1)), Ok(1));
-    cache.invalidate_blocking("k");
+    advanced_caching::wait(cache.invalidate("k"));
     assert_eq!(cache.get_or_load_blocking("k", || Ok(2)), Ok(2));
 }

@@ -184,7 +184,7 @@ fn values_blocking(storage: &dyn Storage, clock: &ManualClock, label: &str) {
     let get = |k: &str| storage.get_blocking_typed::<String>(k).unwrap();
     assert_eq!(get(key), None, "{label}: a missing key is a miss");
     assert!(
-        !storage.exists_blocking(key).unwrap(),
+        !storage.blocking().exists(key).unwrap(),
         "{label}: missing ⇒ !exists"
     );
     storage
@@ -192,7 +192,7 @@ fn values_blocking(storage: &dyn Storage, clock: &ManualClock, label: &str) {
         .unwrap();
     assert_eq!(get(key).as_deref(), Some("one"), "{label}: set then get");
     assert!(
-        storage.exists_blocking(key).unwrap(),
+        storage.blocking().exists(key).unwrap(),
         "{label}: set ⇒ exists"
     );
     clock.advance(TTL + Duration::from_secs(1));
@@ -201,7 +201,7 @@ fn values_blocking(storage: &dyn Storage, clock: &ManualClock, label: &str) {
         .set_blocking_typed(key, &"two".to_owned(), None)
         .unwrap();
     assert!(
-        storage.delete_blocking(key).unwrap(),
+        storage.blocking().delete(key).unwrap(),
         "{label}: delete of a present key"
     );
     assert_eq!(get(key), None, "{label}: deleted is a miss");
@@ -250,25 +250,32 @@ fn locks_blocking(storage: &dyn Storage, label: &str) {
     let ty = SerdeValue::<String>::new();
     let held = lock_entry("me", storage.now(), TTL);
     assert!(
-        storage.set_if_not_exists_blocking(lock, held, &ty).unwrap(),
+        storage
+            .blocking()
+            .set_if_not_exists(lock, held, &ty)
+            .unwrap(),
         "{label}: lock taken"
     );
     assert!(
-        !storage.release_lock_blocking(lock, "someone else").unwrap(),
+        !storage
+            .blocking()
+            .release_lock(lock, "someone else")
+            .unwrap(),
         "{label}: only the holder releases"
     );
     assert!(
         !storage
-            .renew_lock_blocking(lock, "someone else", TTL)
+            .blocking()
+            .renew_lock(lock, "someone else", TTL)
             .unwrap(),
         "{label}: only the holder renews"
     );
     assert!(
-        storage.renew_lock_blocking(lock, "me", TTL).unwrap(),
+        storage.blocking().renew_lock(lock, "me", TTL).unwrap(),
         "{label}: the holder renews"
     );
     assert!(
-        storage.release_lock_blocking(lock, "me").unwrap(),
+        storage.blocking().release_lock(lock, "me").unwrap(),
         "{label}: the holder releases"
     );
 }

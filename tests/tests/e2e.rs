@@ -115,9 +115,9 @@ async fn key_templates_key_fns_and_format_specs_reach_the_storage() {
     caches.get_user(102).await.unwrap();
     caches.get_user_padded(103).await.unwrap();
     caches.get_user_custom_key(104).await.unwrap();
-    assert!(local.exists_blocking("user:102").unwrap());
-    assert!(default.exists_blocking("user:00000103").unwrap());
-    assert!(default.exists_blocking("custom:custom-user-104").unwrap());
+    assert!(local.blocking().exists("user:102").unwrap());
+    assert!(default.blocking().exists("user:00000103").unwrap());
+    assert!(default.blocking().exists("custom:custom-user-104").unwrap());
     let typed: Option<advanced_caching_tests::fixture::User> =
         local.get_typed("user:102").await.unwrap();
     assert_eq!(typed.unwrap().id, 102);

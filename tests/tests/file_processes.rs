@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use advanced_caching::storage::{FileStorage, Storage, StorageExt};
+use advanced_caching::storage::{FileStorage, StorageExt};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -92,7 +92,7 @@ fn two_processes_racing_set_if_not_exists_have_one_winner() {
         );
         assert_eq!(outcomes.iter().filter(|o| *o == "LOST").count(), 1);
         let files = FileStorage::new(&dir).unwrap();
-        assert!(files.exists_blocking(&key).unwrap());
+        assert!(files.blocking().exists(&key).unwrap());
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -111,7 +111,8 @@ async fn set_if_not_exists_is_one_conditional_upload() {
                 );
                 barrier.wait();
                 storage
-                    .set_if_not_exists_blocking("race", e, &SerdeValue::<u32>::new())
+                    .blocking()
+                    .set_if_not_exists("race", e, &SerdeValue::<u32>::new())
                     .unwrap()
             })
         })

@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
-use advanced_caching::storage::{MemoryStorage, RedisStorage, Storage, StorageExt};
+use advanced_caching::storage::{MemoryStorage, RedisStorage, StorageExt};
 use advanced_caching_tests::harness::{RedisCluster, RedisServer};
 use advanced_caching_tests::history::{self, Call, History, Turns};
 use advanced_caching_tests::history_spec::caches::{self, Caches};
@@ -207,7 +207,7 @@ impl Target for Naive {
             .unwrap();
     }
     fn invalidate(&self, key: u64) {
-        self.0.delete_blocking(&key.to_string()).unwrap();
+        self.0.blocking().delete(&key.to_string()).unwrap();
     }
 }
 

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use advanced_caching::storage::StorageExt as _;
 use advanced_caching::storage::{
     Codec, FileStorage, GcsStorage, MemoryStorage, S3Storage, SharedStorage, Storage,
 };
@@ -60,7 +61,7 @@ async fn a_chain_ending_in_s3_fills_every_level_and_serves_from_the_deepest() {
     assert_eq!(report.len(), 500);
     assert_eq!(caches.report(7).await.unwrap(), report);
     assert_eq!(calls("build_report:7"), 1);
-    assert!(near.len() == 1 && disk.exists_blocking("report:7").unwrap());
+    assert!(near.len() == 1 && disk.blocking().exists("report:7").unwrap());
     assert!(
         s3.exists("report:7").await.unwrap(),
         "written through to S3"
@@ -74,7 +75,7 @@ async fn a_chain_ending_in_s3_fills_every_level_and_serves_from_the_deepest() {
     assert_eq!(other.report(7).await.unwrap(), report);
     assert_eq!(calls("build_report:7"), 1);
     assert!(
-        near2.len() == 1 && disk2.exists_blocking("report:7").unwrap(),
+        near2.len() == 1 && disk2.blocking().exists("report:7").unwrap(),
         "promoted"
     );
     let _ = std::fs::remove_dir_all(dir);
@@ -102,7 +103,7 @@ fn a_chain_ending_in_gcs_works_for_sync_loaders() {
     assert_eq!(caches.thumbnail(42), thumb);
     assert_eq!(calls("thumbnail:42"), 1);
     assert!(
-        storage.exists_blocking("thumb:42").unwrap(),
+        storage.blocking().exists("thumb:42").unwrap(),
         "written through to GCS"
     );
     near.clear();

@@ -77,15 +77,18 @@ fn chain_promotes_hits_and_backfills_set_if_not_exists() {
     redis
         .set_blocking_typed("deep", &42u64, Some(Duration::from_secs(60)))
         .unwrap();
-    assert!(!fast.exists_blocking("deep").unwrap());
+    assert!(!fast.blocking().exists("deep").unwrap());
     let entry = chain
         .get_entry_blocking("deep", &SerdeValue::<u64>::new())
         .unwrap()
         .unwrap();
     assert_eq!(entry.value.downcast_ref::<u64>(), Some(&42));
-    assert!(fast.exists_blocking("deep").unwrap(), "promoted to level 0");
     assert!(
-        middle.exists_blocking("deep").unwrap(),
+        fast.blocking().exists("deep").unwrap(),
+        "promoted to level 0"
+    );
+    assert!(
+        middle.blocking().exists("deep").unwrap(),
         "promoted to level 1"
     );
 
@@ -100,7 +103,8 @@ fn chain_promotes_hits_and_backfills_set_if_not_exists() {
     let ty = SerdeValue::<u64>::new();
     assert!(
         chain
-            .set_if_not_exists_blocking("once", entry(1), &ty)
+            .blocking()
+            .set_if_not_exists("once", entry(1), &ty)
             .unwrap()
     );
     assert_eq!(
@@ -120,13 +124,14 @@ fn chain_promotes_hits_and_backfills_set_if_not_exists() {
     ]);
     assert!(
         !other
-            .set_if_not_exists_blocking("once", entry(2), &ty)
+            .blocking()
+            .set_if_not_exists("once", entry(2), &ty)
             .unwrap()
     );
     assert_eq!(other.get_blocking_typed::<u64>("once").unwrap(), Some(1));
 
-    assert!(chain.delete_blocking("once").unwrap());
-    assert!(!fast.exists_blocking("once").unwrap() && !redis.exists_blocking("once").unwrap());
+    assert!(chain.blocking().delete("once").unwrap());
+    assert!(!fast.blocking().exists("once").unwrap() && !redis.blocking().exists("once").unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -292,26 +292,28 @@ fn takeover_leaves_the_new_lock_alone(storage: &dyn Storage) {
     let ttl = Duration::from_secs(30);
     assert!(
         storage
-            .set_if_not_exists_blocking("lock", lock_entry("A", storage.now(), ttl), &ty)
+            .blocking()
+            .set_if_not_exists("lock", lock_entry("A", storage.now(), ttl), &ty)
             .unwrap()
     );
     // A's lock lapses; B takes it.
-    assert!(storage.delete_blocking("lock").unwrap());
+    assert!(storage.blocking().delete("lock").unwrap());
     assert!(
         storage
-            .set_if_not_exists_blocking("lock", lock_entry("B", storage.now(), ttl), &ty)
+            .blocking()
+            .set_if_not_exists("lock", lock_entry("B", storage.now(), ttl), &ty)
             .unwrap()
     );
-    assert!(!storage.release_lock_blocking("lock", "A").unwrap());
-    assert!(!storage.renew_lock_blocking("lock", "A", ttl).unwrap());
+    assert!(!storage.blocking().release_lock("lock", "A").unwrap());
+    assert!(!storage.blocking().renew_lock("lock", "A", ttl).unwrap());
     let held = storage.get_entry_blocking("lock", &ty).unwrap().unwrap();
     assert_eq!(
         held.value.downcast_ref::<String>().map(String::as_str),
         Some("B")
     );
-    assert!(storage.renew_lock_blocking("lock", "B", ttl).unwrap());
-    assert!(storage.release_lock_blocking("lock", "B").unwrap());
-    assert!(!storage.exists_blocking("lock").unwrap());
+    assert!(storage.blocking().renew_lock("lock", "B", ttl).unwrap());
+    assert!(storage.blocking().release_lock("lock", "B").unwrap());
+    assert!(!storage.blocking().exists("lock").unwrap());
 }
 
 #[test]

@@ -51,10 +51,10 @@ fn blocking_operations_work_outside_any_runtime() {
         redis.get_blocking_typed::<Vec<u32>>("b").unwrap(),
         Some(vec![1, 2, 3])
     );
-    assert!(redis.exists_blocking("b").unwrap());
-    assert!(redis.delete_blocking("b").unwrap());
+    assert!(redis.blocking().exists("b").unwrap());
+    assert!(redis.blocking().delete("b").unwrap());
     assert_eq!(redis.get_blocking_typed::<Vec<u32>>("b").unwrap(), None);
-    assert_eq!(redis.cleanup_expired_blocking().unwrap(), 0);
+    assert_eq!(redis.blocking().cleanup_expired().unwrap(), 0);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -72,9 +72,9 @@ fn expiry_is_enforced_by_redis() {
     redis
         .set_blocking_typed("short", &1u8, Some(Duration::from_millis(30)))
         .unwrap();
-    assert!(redis.exists_blocking("short").unwrap());
+    assert!(redis.blocking().exists("short").unwrap());
     std::thread::sleep(Duration::from_millis(50));
-    assert!(!redis.exists_blocking("short").unwrap());
+    assert!(!redis.blocking().exists("short").unwrap());
     let raw: Option<Vec<u8>> = server.client().get("short").unwrap();
     assert_eq!(raw, None, "gone from Redis itself, not only hidden");
 }
@@ -94,7 +94,7 @@ fn prefixes_isolate_applications() {
     b.set_blocking_typed("k", &2u32, None).unwrap();
     assert_eq!(a.get_blocking_typed::<u32>("k").unwrap(), Some(1));
     assert_eq!(b.get_blocking_typed::<u32>("k").unwrap(), Some(2));
-    a.delete_blocking("k").unwrap();
+    a.blocking().delete("k").unwrap();
     assert_eq!(b.get_blocking_typed::<u32>("k").unwrap(), Some(2));
     let mut raw = server.client();
     assert!(!raw.exists::<_, bool>("a:k").unwrap());
@@ -262,7 +262,8 @@ fn set_if_not_exists_racing_from_two_threads_has_one_winner() {
                     );
                     barrier.wait();
                     redis
-                        .set_if_not_exists_blocking(&key, entry, &SerdeValue::<u32>::new())
+                        .blocking()
+                        .set_if_not_exists(&key, entry, &SerdeValue::<u32>::new())
                         .unwrap()
                 })
             })

@@ -111,7 +111,8 @@ async fn set_if_not_exists_is_one_conditional_create() {
                     None,
                 );
                 barrier.wait();
-                s3.set_if_not_exists_blocking("race", e, &SerdeValue::<u32>::new())
+                s3.blocking()
+                    .set_if_not_exists("race", e, &SerdeValue::<u32>::new())
                     .unwrap()
             })
         })

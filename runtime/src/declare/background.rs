@@ -153,18 +153,18 @@ macro_rules! background_reader {
         }
     };
     (@getter async $($rest:tt)*) => {
-        $crate::background_reader!(@get [async] [.await] get $($rest)*);
+        $crate::background_reader!(@get [async] [] [.await] $($rest)*);
     };
     (@getter blocking $($rest:tt)*) => {
-        $crate::background_reader!(@get [] [] get_blocking $($rest)*);
+        $crate::background_reader!(@get [] [$crate::__private::wait] [] $($rest)*);
     };
     (
-        @get [$($async:tt)?] [$($await:tt)*] $get:ident [$($doc:tt)*] $name:ident $value:ty
+        @get [$($async:tt)?] [$($wait:tt)*] [$($await:tt)*] [$($doc:tt)*] $name:ident $value:ty
     ) => {
         impl super::Caches {
             $($doc)*
             pub $($async)? fn $name(&self) -> $crate::__private::Option<$value> {
-                self.$name.$get() $($await)*
+                $($wait)*(self.$name.get()) $($await)*
             }
         }
 

@@ -39,136 +39,79 @@ macro_rules! control_calls {
                 memo($memo) value($value) inserted($inserted) output($output));
         }
     };
-    (
-        @methods async $name:ident params($($arg:ident: $arg_ty:ty),*)
-        key_params($($key_arg:ident: $key_ty:ty),*)
-        memo($memo:tt) value($value:ty) inserted($inserted:ty) output($output:ty)
-    ) => {
-        impl On<'_> {
-            /// Removes the entry of these arguments from every storage level; the next call
-            /// loads. True when something was removed.
-            pub async fn invalidate(&self, $($key_arg: $key_ty),*) -> bool {
-                let key = super::__key($(&$key_arg),*);
-                let removed = self.0.$name.invalidate(&key).await;
-                $crate::control_calls!(@memo $memo self.0, &key, $($key_arg),*);
-                removed
-            }
-
-            /// Stores the value as the entry of these arguments, as if it had just been loaded.
-            pub async fn insert(&self, $($key_arg: $key_ty,)* value: $inserted) {
-                let value: $value = ::core::convert::Into::into(value);
-                let key = super::__key($(&$key_arg),*);
-                self.0.$name.insert(&key, value).await;
-                $crate::control_calls!(@memo $memo self.0, &key, $($key_arg),*);
-            }
-
-            /// The cached value of these arguments with its age and freshness; never loads.
-            pub async fn get(&self, $($key_arg: $key_ty),*) -> $crate::__private::Option<$crate::__private::Peeked<$value>> {
-                self.0.$name.peek(&super::__key($(&$key_arg),*)).await
-            }
-
-            /// Reloads now and stores the result; concurrent refreshes and misses of these
-            /// arguments share one loader call. An error is returned, not stored.
-            pub async fn refresh(&self, $($arg: $arg_ty),*) -> $output {
-                super::__call(self.0, $crate::__private::LoadAs::Refresh, $($arg),*).await
-            }
-
-            /// Calls the loader itself, without reading the cache or joining a flight, and
-            /// stores the result.
-            pub async fn bypass(&self, $($arg: $arg_ty),*) -> $output {
-                super::__call(self.0, $crate::__private::LoadAs::Bypass, $($arg),*).await
-            }
-        }
-
-        /// [`On::invalidate`] on the process-wide instance.
-        pub async fn invalidate($($key_arg: $key_ty),*) -> bool {
-            self::on(super::super::instance()).invalidate($($key_arg),*).await
-        }
-
-        /// [`On::insert`] on the process-wide instance.
-        pub async fn insert($($key_arg: $key_ty,)* value: $inserted) {
-            self::on(super::super::instance()).insert($($key_arg,)* value).await
-        }
-
-        /// [`On::get`] on the process-wide instance.
-        pub async fn get($($key_arg: $key_ty),*) -> $crate::__private::Option<$crate::__private::Peeked<$value>> {
-            self::on(super::super::instance()).get($($key_arg),*).await
-        }
-
-        /// [`On::refresh`] on the process-wide instance.
-        pub async fn refresh($($arg: $arg_ty),*) -> $output {
-            self::on(super::super::instance()).refresh($($arg),*).await
-        }
-
-        /// [`On::bypass`] on the process-wide instance.
-        pub async fn bypass($($arg: $arg_ty),*) -> $output {
-            self::on(super::super::instance()).bypass($($arg),*).await
-        }
+    // The async and blocking forms are one body: a storage call is `$wait(call) $await`, so
+    // `(call).await` or `wait(call)`; the wrapper `__call` is already async or blocking.
+    (@methods async $($rest:tt)*) => {
+        $crate::control_calls!(@body [async] [] [.await] $($rest)*);
+    };
+    (@methods blocking $($rest:tt)*) => {
+        $crate::control_calls!(@body [] [$crate::__private::wait] [] $($rest)*);
     };
     (
-        @methods blocking $name:ident params($($arg:ident: $arg_ty:ty),*)
+        @body [$($async:tt)?] [$($wait:tt)*] [$($await:tt)*]
+        $name:ident params($($arg:ident: $arg_ty:ty),*)
         key_params($($key_arg:ident: $key_ty:ty),*)
         memo($memo:tt) value($value:ty) inserted($inserted:ty) output($output:ty)
     ) => {
         impl On<'_> {
             /// Removes the entry of these arguments from every storage level; the next call
             /// loads. True when something was removed.
-            pub fn invalidate(&self, $($key_arg: $key_ty),*) -> bool {
+            pub $($async)? fn invalidate(&self, $($key_arg: $key_ty),*) -> bool {
                 let key = super::__key($(&$key_arg),*);
-                let removed = self.0.$name.invalidate_blocking(&key);
+                let removed = $($wait)*(self.0.$name.invalidate(&key)) $($await)*;
                 $crate::control_calls!(@memo $memo self.0, &key, $($key_arg),*);
                 removed
             }
 
             /// Stores the value as the entry of these arguments, as if it had just been loaded.
-            pub fn insert(&self, $($key_arg: $key_ty,)* value: $inserted) {
+            pub $($async)? fn insert(&self, $($key_arg: $key_ty,)* value: $inserted) {
                 let value: $value = ::core::convert::Into::into(value);
                 let key = super::__key($(&$key_arg),*);
-                self.0.$name.insert_blocking(&key, value);
+                $($wait)*(self.0.$name.insert(&key, value)) $($await)*;
                 $crate::control_calls!(@memo $memo self.0, &key, $($key_arg),*);
             }
 
             /// The cached value of these arguments with its age and freshness; never loads.
-            pub fn get(&self, $($key_arg: $key_ty),*) -> $crate::__private::Option<$crate::__private::Peeked<$value>> {
-                self.0.$name.peek_blocking(&super::__key($(&$key_arg),*))
+            pub $($async)? fn get(&self, $($key_arg: $key_ty),*) -> $crate::__private::Option<$crate::__private::Peeked<$value>> {
+                $($wait)*(self.0.$name.peek(&super::__key($(&$key_arg),*))) $($await)*
             }
 
             /// Reloads now and stores the result; concurrent refreshes and misses of these
             /// arguments share one loader call. An error is returned, not stored.
-            pub fn refresh(&self, $($arg: $arg_ty),*) -> $output {
-                super::__call(self.0, $crate::__private::LoadAs::Refresh, $($arg),*)
+            pub $($async)? fn refresh(&self, $($arg: $arg_ty),*) -> $output {
+                super::__call(self.0, $crate::__private::LoadAs::Refresh, $($arg),*) $($await)*
             }
 
             /// Calls the loader itself, without reading the cache or joining a flight, and
             /// stores the result.
-            pub fn bypass(&self, $($arg: $arg_ty),*) -> $output {
-                super::__call(self.0, $crate::__private::LoadAs::Bypass, $($arg),*)
+            pub $($async)? fn bypass(&self, $($arg: $arg_ty),*) -> $output {
+                super::__call(self.0, $crate::__private::LoadAs::Bypass, $($arg),*) $($await)*
             }
         }
 
         /// [`On::invalidate`] on the process-wide instance.
-        pub fn invalidate($($key_arg: $key_ty),*) -> bool {
-            self::on(super::super::instance()).invalidate($($key_arg),*)
+        pub $($async)? fn invalidate($($key_arg: $key_ty),*) -> bool {
+            self::on(super::super::instance()).invalidate($($key_arg),*) $($await)*
         }
 
         /// [`On::insert`] on the process-wide instance.
-        pub fn insert($($key_arg: $key_ty,)* value: $inserted) {
-            self::on(super::super::instance()).insert($($key_arg,)* value)
+        pub $($async)? fn insert($($key_arg: $key_ty,)* value: $inserted) {
+            self::on(super::super::instance()).insert($($key_arg,)* value) $($await)*
         }
 
         /// [`On::get`] on the process-wide instance.
-        pub fn get($($key_arg: $key_ty),*) -> $crate::__private::Option<$crate::__private::Peeked<$value>> {
-            self::on(super::super::instance()).get($($key_arg),*)
+        pub $($async)? fn get($($key_arg: $key_ty),*) -> $crate::__private::Option<$crate::__private::Peeked<$value>> {
+            self::on(super::super::instance()).get($($key_arg),*) $($await)*
         }
 
         /// [`On::refresh`] on the process-wide instance.
-        pub fn refresh($($arg: $arg_ty),*) -> $output {
-            self::on(super::super::instance()).refresh($($arg),*)
+        pub $($async)? fn refresh($($arg: $arg_ty),*) -> $output {
+            self::on(super::super::instance()).refresh($($arg),*) $($await)*
         }
 
         /// [`On::bypass`] on the process-wide instance.
-        pub fn bypass($($arg: $arg_ty),*) -> $output {
-            self::on(super::super::instance()).bypass($($arg),*)
+        pub $($async)? fn bypass($($arg: $arg_ty),*) -> $output {
+            self::on(super::super::instance()).bypass($($arg),*) $($await)*
         }
     };
     // The handle of the control calls on one instance (`caches::NAME::on(&caches)`).
@@ -212,80 +155,48 @@ macro_rules! background_calls {
             $crate::background_calls!(@calls $mode $name $role ($($($wrap)*)?));
         }
     };
-    (@calls async $name:ident writer ($($wrap:tt)*)) => {
-        $crate::background_calls!(@both async $name,
+    (@calls async $($rest:tt)*) => {
+        $crate::background_calls!(@calls2 [async] [] [.await] $($rest)*);
+    };
+    (@calls blocking $($rest:tt)*) => {
+        $crate::background_calls!(@calls2 [] [$crate::__private::wait] [] $($rest)*);
+    };
+    (@calls2 $modes:tt [$($wait:tt)*] [$($await:tt)*] $name:ident writer ($($wrap:tt)*)) => {
+        $crate::background_calls!(@both $modes [$($await)*] $name,
             #[doc = " Runs the loader now (after a run in flight) and stores its value; a failure keeps the last good value."]
-            refresh(on) -> __Output { $($wrap)*(on.0.$name.refresh_now().await) },
-            age(on) { on.0.$name.age().await });
+            refresh(on) -> __Output { $($wrap)*($($wait)*(on.0.$name.refresh_now()) $($await)*) },
+            age(on) { $($wait)*(on.0.$name.age()) $($await)* });
     };
-    (@calls blocking $name:ident writer ($($wrap:tt)*)) => {
-        $crate::background_calls!(@both blocking $name,
-            #[doc = " Runs the loader now (after a run in flight) and stores its value; a failure keeps the last good value."]
-            refresh(on) -> __Output { $($wrap)*(on.0.$name.refresh_now_blocking()) },
-            age(on) { on.0.$name.age_blocking() });
-    };
-    (@calls async $name:ident reader ()) => {
-        $crate::background_calls!(@both async $name,
+    (@calls2 $modes:tt [$($wait:tt)*] [$($await:tt)*] $name:ident reader ()) => {
+        $crate::background_calls!(@both $modes [$($await)*] $name,
             #[doc = " Pulls the writer's current value into this reader's storage now; `None` when the writer's storage has none."]
-            refresh(on) -> $crate::__private::Option<__Value> { on.0.$name.pull().await },
-            age(on) { on.0.$name.age().await });
+            refresh(on) -> $crate::__private::Option<__Value> { $($wait)*(on.0.$name.pull()) $($await)* },
+            age(on) { $($wait)*(on.0.$name.age()) $($await)* });
     };
-    (@calls blocking $name:ident reader ()) => {
-        $crate::background_calls!(@both blocking $name,
-            #[doc = " Pulls the writer's current value into this reader's storage now; `None` when the writer's storage has none."]
-            refresh(on) -> $crate::__private::Option<__Value> { on.0.$name.pull_blocking() },
-            age(on) { on.0.$name.age_blocking() });
-    };
-    (@both async $name:ident, #[$doc:meta] refresh($on:ident) -> $output:ty $refresh:block,
+    (@both [$($async:tt)?] [$($await:tt)*] $name:ident, #[$doc:meta] refresh($on:ident) -> $output:ty $refresh:block,
         age($on2:ident) $age:block) => {
         impl On<'_> {
             #[$doc]
-            pub async fn refresh(&self) -> $output {
+            pub $($async)? fn refresh(&self) -> $output {
                 let $on = self;
                 $refresh
             }
 
             /// How long ago the current value was stored; `None` when there is none.
-            pub async fn age(&self) -> $crate::__private::Option<$crate::__private::Duration> {
+            pub $($async)? fn age(&self) -> $crate::__private::Option<$crate::__private::Duration> {
                 let $on2 = self;
                 $age
             }
         }
 
         #[$doc]
-        pub async fn refresh() -> $output {
-            self::on(super::super::instance()).refresh().await
+        pub $($async)? fn refresh() -> $output {
+            self::on(super::super::instance()).refresh() $($await)*
         }
 
         /// [`On::age`] on the process-wide instance.
-        pub async fn age() -> $crate::__private::Option<$crate::__private::Duration> {
-            self::on(super::super::instance()).age().await
-        }
-    };
-    (@both blocking $name:ident, #[$doc:meta] refresh($on:ident) -> $output:ty $refresh:block,
-        age($on2:ident) $age:block) => {
-        impl On<'_> {
-            #[$doc]
-            pub fn refresh(&self) -> $output {
-                let $on = self;
-                $refresh
-            }
-
-            /// How long ago the current value was stored; `None` when there is none.
-            pub fn age(&self) -> $crate::__private::Option<$crate::__private::Duration> {
-                let $on2 = self;
-                $age
-            }
-        }
-
-        #[$doc]
-        pub fn refresh() -> $output {
-            self::on(super::super::instance()).refresh()
-        }
-
-        /// [`On::age`] on the process-wide instance.
-        pub fn age() -> $crate::__private::Option<$crate::__private::Duration> {
-            self::on(super::super::instance()).age()
+        pub $($async)? fn age() -> $crate::__private::Option<$crate::__private::Duration> {
+            self::on(super::super::instance()).age() $($await)*
         }
     };
 }

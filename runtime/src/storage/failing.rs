@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::{AnyEntry, SharedStorage, Storage, StorageResult};
+use super::{AnyEntry, BoxFuture, SharedStorage, Storage, StorageResult, ready};
 use crate::clock::{Millis, SharedClock};
 use crate::error::StorageError;
 use crate::storage::value::ValueType;
@@ -64,32 +64,41 @@ impl Storage for FailingStorage {
         self.clock.now_millis()
     }
 
-    fn get_entry_blocking(&self, _: &str, _: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {
-        self.fail()
+    fn get_entry<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<Option<AnyEntry>>> {
+        ready(self.fail())
     }
 
-    fn set_entry_blocking(&self, _: &str, _: AnyEntry, _: &dyn ValueType) -> StorageResult<()> {
-        self.fail()
-    }
-
-    fn delete_blocking(&self, _: &str) -> StorageResult<bool> {
-        self.fail()
-    }
-
-    fn exists_blocking(&self, _: &str) -> StorageResult<bool> {
-        self.fail()
-    }
-
-    fn set_if_not_exists_blocking(
-        &self,
-        _: &str,
+    fn set_entry<'a>(
+        &'a self,
+        _: &'a str,
         _: AnyEntry,
-        _: &dyn ValueType,
-    ) -> StorageResult<bool> {
-        self.fail()
+        _: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<()>> {
+        ready(self.fail())
     }
 
-    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
-        self.fail()
+    fn delete<'a>(&'a self, _: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        ready(self.fail())
+    }
+
+    fn exists<'a>(&'a self, _: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        ready(self.fail())
+    }
+
+    fn set_if_not_exists<'a>(
+        &'a self,
+        _: &'a str,
+        _: AnyEntry,
+        _: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        ready(self.fail())
+    }
+
+    fn cleanup_expired(&self) -> BoxFuture<'_, StorageResult<usize>> {
+        ready(self.fail())
     }
 }

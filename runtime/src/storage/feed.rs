@@ -96,7 +96,7 @@ impl ChangeFeed {
         }
         self.epoch.fetch_add(1, Ordering::AcqRel);
         self.each_copy(|level| {
-            let _ = super::Storage::delete_blocking(level, key);
+            level.remove(key);
         });
         tracing::trace!(key = %crate::logkey::shown(key), "dropped the copies another process changed");
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use compact_str::CompactString;
 use quick_cache::sync::{Cache, EntryAction, EntryResult};
 
-use super::{AnyEntry, BoxFuture, Storage, StorageResult, Ticket, Versions};
+use super::{AnyEntry, BoxFuture, Storage, StorageResult, Ticket, Versions, ready};
 use crate::clock::{Millis, SharedClock, system_clock};
 use crate::storage::entry::CacheEntry;
 use crate::storage::value::{AnyValue, ValueType};
@@ -55,7 +55,7 @@ impl Slot {
 ///
 /// Eviction is S3-FIFO (through `quick_cache`): scan-resistant, with a hit ratio close to LRU and
 /// reads that take only a shard read lock. Expired entries are dropped when read and by
-/// [`Storage::cleanup_expired_blocking`]; a full storage evicts before it grows past `max_entries`.
+/// [`Storage::cleanup_expired`]; a full storage evicts before it grows past `max_entries`.
 ///
 /// ```
 /// use advanced_caching::storage::{MemoryStorage, StorageExt};
@@ -104,6 +104,13 @@ impl MemoryStorage {
             max_entries,
             versions: Versions::default(),
         }
+    }
+
+    /// Removes `key` and moves its version (what [`Storage::delete`] does, without a future);
+    /// true when something was removed.
+    pub(crate) fn remove(&self, key: &str) -> bool {
+        self.versions
+            .write(key, || self.entries.remove(key).is_some())
     }
 
     /// How many entries are held now (expired ones included until they are cleaned up).
@@ -187,12 +194,13 @@ impl Storage for MemoryStorage {
         self.clock.now_millis()
     }
 
-    fn get_entry_blocking(
-        &self,
-        key: &str,
-        _ty: &dyn ValueType,
-    ) -> StorageResult<Option<AnyEntry>> {
-        Ok(self.live(key, self.clock.now_millis()))
+    // Every operation is answered in the call: the future it returns is ready.
+    fn get_entry<'a>(
+        &'a self,
+        key: &'a str,
+        _ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<Option<AnyEntry>>> {
+        ready(Ok(self.live(key, self.clock.now_millis())))
     }
 
     fn get_entry_now(
@@ -208,58 +216,60 @@ impl Storage for MemoryStorage {
         true
     }
 
-    fn set_entry_blocking(
-        &self,
-        key: &str,
+    fn set_entry<'a>(
+        &'a self,
+        key: &'a str,
         entry: AnyEntry,
-        _ty: &dyn ValueType,
-    ) -> StorageResult<()> {
+        _ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<()>> {
         self.versions.write(key, || self.insert_slot(key, entry));
-        Ok(())
+        ready(Ok(()))
     }
 
-    fn delete_blocking(&self, key: &str) -> StorageResult<bool> {
-        Ok(self
-            .versions
-            .write(key, || self.entries.remove(key).is_some()))
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        ready(Ok(self.remove(key)))
     }
 
-    fn ticket_blocking(&self, key: &str) -> StorageResult<Ticket> {
-        Ok(Ticket::Version(self.versions.current(key)))
+    fn ticket<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<Ticket>> {
+        ready(Ok(Ticket::Version(self.versions.current(key))))
     }
 
-    fn set_entry_if_blocking(
-        &self,
-        key: &str,
+    fn set_entry_if<'a>(
+        &'a self,
+        key: &'a str,
         entry: AnyEntry,
-        ty: &dyn ValueType,
-        ticket: &Ticket,
-    ) -> StorageResult<bool> {
-        match ticket {
-            Ticket::Version(seen) => Ok(self
+        _ty: &'a dyn ValueType,
+        ticket: &'a Ticket,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        let written = match ticket {
+            Ticket::Version(seen) => self
                 .versions
                 .if_unchanged(key, *seen, || self.insert_slot(key, entry))
-                .is_some()),
+                .is_some(),
             // Not a ticket of this storage's (a backfill after a lock): a plain write.
-            Ticket::Unversioned => self.set_entry_blocking(key, entry, ty).map(|()| true),
-            Ticket::Unknown | Ticket::Levels(_) => Ok(false),
-        }
+            Ticket::Unversioned => {
+                self.versions.write(key, || self.insert_slot(key, entry));
+                true
+            }
+            Ticket::Unknown | Ticket::Levels(_) => false,
+        };
+        ready(Ok(written))
     }
 
     fn ordering_front(&self) -> Option<&MemoryStorage> {
         Some(self)
     }
 
-    fn exists_blocking(&self, key: &str) -> StorageResult<bool> {
-        Ok(self.live(key, self.clock.now_millis()).is_some())
+    fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        ready(Ok(self.live(key, self.clock.now_millis()).is_some()))
     }
 
-    fn set_if_not_exists_blocking(
-        &self,
-        key: &str,
+    fn set_if_not_exists<'a>(
+        &'a self,
+        key: &'a str,
         entry: AnyEntry,
-        _ty: &dyn ValueType,
-    ) -> StorageResult<bool> {
+        _ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
         let now = self.clock.now_millis();
         let outcome = self
             .entries
@@ -270,7 +280,7 @@ impl Storage for MemoryStorage {
                     EntryAction::Retain(())
                 }
             });
-        Ok(match outcome {
+        ready(Ok(match outcome {
             EntryResult::Retained(()) | EntryResult::Timeout => false,
             EntryResult::Removed(..) => false,
             // The shard lock was released between the decision and the insert, but the
@@ -278,10 +288,14 @@ impl Storage for MemoryStorage {
             EntryResult::Vacant(guard) | EntryResult::Replaced(guard, _) => {
                 guard.insert(Slot::new(entry)).is_ok()
             }
-        })
+        }))
     }
 
-    fn release_lock_blocking(&self, key: &str, holder: &str) -> StorageResult<bool> {
+    fn release_lock<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
         let now = self.clock.now_millis();
         let removed = self.entries.remove_if(key, |slot: &Slot| {
             !slot.is_expired(now)
@@ -290,10 +304,15 @@ impl Storage for MemoryStorage {
                     .downcast_ref::<String>()
                     .is_some_and(|h| h == holder)
         });
-        Ok(removed.is_some())
+        ready(Ok(removed.is_some()))
     }
 
-    fn renew_lock_blocking(&self, key: &str, holder: &str, ttl: Duration) -> StorageResult<bool> {
+    fn renew_lock<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
         let now = self.clock.now_millis();
         let renewed = Slot::new(super::lock_entry(holder, now, ttl));
         let outcome = self
@@ -311,30 +330,13 @@ impl Storage for MemoryStorage {
                     EntryAction::Retain(false)
                 }
             });
-        Ok(matches!(outcome, EntryResult::Retained(true)))
+        ready(Ok(matches!(outcome, EntryResult::Retained(true))))
     }
 
-    fn release_lock<'a>(
-        &'a self,
-        key: &'a str,
-        holder: &'a str,
-    ) -> BoxFuture<'a, StorageResult<bool>> {
-        Box::pin(async move { self.release_lock_blocking(key, holder) })
-    }
-
-    fn renew_lock<'a>(
-        &'a self,
-        key: &'a str,
-        holder: &'a str,
-        ttl: Duration,
-    ) -> BoxFuture<'a, StorageResult<bool>> {
-        Box::pin(async move { self.renew_lock_blocking(key, holder, ttl) })
-    }
-
-    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
+    fn cleanup_expired(&self) -> BoxFuture<'_, StorageResult<usize>> {
         let now = self.clock.now_millis();
         let before = self.entries.len();
         self.entries.retain(|_, e| !e.is_expired(now));
-        Ok(before.saturating_sub(self.entries.len()))
+        ready(Ok(before.saturating_sub(self.entries.len())))
     }
 }

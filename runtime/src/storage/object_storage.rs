@@ -230,12 +230,6 @@ impl<B: ObjectBackend> Storage for ObjectStorage<B> {
         self.clock.now_millis()
     }
 
-    blocking_via_async!(|e| StorageError::backend(B::KIND, e));
-
-    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
-        crate::rt::block_on(self.cleanup()).map_err(|e| StorageError::backend(B::KIND, e))?
-    }
-
     fn get_entry<'a>(
         &'a self,
         key: &'a str,

@@ -31,10 +31,10 @@ pub(crate) const VERSION_LIFE: Duration = Duration::from_secs(600);
 /// use advanced_caching::storage::{lock_entry, MemoryStorage, SerdeValue, Storage, StorageExt};
 /// use std::time::Duration;
 /// let storage = MemoryStorage::new(10);
-/// let ticket = storage.ticket_blocking("k").unwrap(); // read before loading
-/// storage.delete_blocking("k").unwrap(); // an invalidation moves the version
+/// let ticket = storage.blocking().ticket("k").unwrap(); // read before loading
+/// storage.blocking().delete("k").unwrap(); // an invalidation moves the version
 /// let loaded = lock_entry("older value", storage.now(), Duration::from_secs(5));
-/// let stored = storage.set_entry_if_blocking("k", loaded, &SerdeValue::<String>::new(), &ticket);
+/// let stored = storage.blocking().set_entry_if("k", loaded, &SerdeValue::<String>::new(), &ticket);
 /// assert!(!stored.unwrap(), "a load that began before the invalidation does not store");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

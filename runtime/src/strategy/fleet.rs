@@ -128,15 +128,6 @@ where
         self.lock_attempt(lock, taken, token)
     }
 
-    fn try_load_lock_blocking(&self, lock: &str) -> Attempt {
-        let token = lock_token();
-        let entry = lock_entry(&token, self.clock.now_millis(), FLEET_LOCK_TTL);
-        let taken =
-            self.storage
-                .set_if_not_exists_blocking(lock, entry, &SerdeValue::<String>::new());
-        self.lock_attempt(lock, taken, token)
-    }
-
     /// Loads `key` once across the fleet: takes the load lock and loads, or waits for the
     /// holder's value (looking again whenever the lock is gone), loading itself after
     /// `fleet.wait` or when the storage cannot be asked.
@@ -181,46 +172,5 @@ where
             return Ok(v);
         }
         self.call_and_store(key, windows, loader).await
-    }
-
-    /// Blocking [`CacheCore::load_in_fleet`].
-    pub(crate) fn load_in_fleet_blocking<F>(
-        &self,
-        fleet: Fleet,
-        key: &str,
-        windows: Windows,
-        loader: F,
-    ) -> Result<T, E>
-    where
-        F: FnOnce() -> Result<T, E>,
-    {
-        let lock = lock_key(key);
-        let deadline = Instant::now() + fleet.wait;
-        let mut pause = FIRST_PAUSE;
-        let _held = loop {
-            match self.try_load_lock_blocking(&lock) {
-                Attempt::Taken(held) => break Some(held),
-                Attempt::Unavailable => break None,
-                Attempt::Busy => {}
-            }
-            loop {
-                if Instant::now() >= deadline {
-                    tracing::debug!(cache = self.name(), key = %crate::logkey::shown(key), "fleet wait ended; loading");
-                    return self.call_and_store_blocking(key, windows, loader);
-                }
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(MAX_PAUSE);
-                if let Lookup::Fresh(v) = self.lookup_blocking(key) {
-                    return Ok(v);
-                }
-                if !self.storage.exists_blocking(&lock).unwrap_or(false) {
-                    break;
-                }
-            }
-        };
-        if let Lookup::Fresh(v) = self.lookup_blocking(key) {
-            return Ok(v);
-        }
-        self.call_and_store_blocking(key, windows, loader)
     }
 }

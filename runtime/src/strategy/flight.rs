@@ -10,7 +10,7 @@ use std::future::Future;
 
 use tokio::sync::watch;
 
-use crate::sync::{Arc, Condvar, Entry, Map, Mutex, PoisonError};
+use crate::sync::{Arc, Entry, Map, Mutex, PoisonError};
 
 /// How waiters get a copy of the leader's error: `Some(E::clone)` for cloneable errors.
 pub type ErrorCloner<E> = Option<fn(&E) -> E>;
@@ -56,11 +56,12 @@ pub(crate) enum Outcome<T, E, F> {
     Retry(F),
 }
 
-type AsyncSlot<T, E> = Arc<watch::Sender<Option<Arc<Landing<T, E>>>>>;
+type Slot<T, E> = Arc<watch::Sender<Option<Arc<Landing<T, E>>>>>;
 
-/// Single-flight for async work.
-pub(crate) struct AsyncFlights<T, E> {
-    flights: Map<String, AsyncSlot<T, E>>,
+/// Single-flight: one run of the work per key at a time, its result shared. Blocking callers
+/// use it too, polled by [`crate::wait`] (in a table of their own, see `CacheCore`).
+pub(crate) struct Flights<T, E> {
+    flights: Map<String, Slot<T, E>>,
 }
 
 /// Removes the leader's slot when the leader finishes, is cancelled or panics.
@@ -77,7 +78,7 @@ impl<S> Drop for Unregister<'_, S> {
     }
 }
 
-impl<T: Clone, E> AsyncFlights<T, E> {
+impl<T: Clone, E> Flights<T, E> {
     pub(crate) fn new() -> Self {
         Self {
             flights: Map::new(),
@@ -130,114 +131,6 @@ impl<T: Clone, E> AsyncFlights<T, E> {
                     None => Outcome::Retry(work),
                 }
             }
-        }
-    }
-}
-
-enum SyncState<T, E> {
-    Pending,
-    Landed(Arc<Landing<T, E>>),
-    Abandoned,
-}
-
-struct SyncSlot<T, E> {
-    state: Mutex<SyncState<T, E>>,
-    changed: Condvar,
-}
-
-impl<T, E> SyncSlot<T, E> {
-    fn finish(&self, state: SyncState<T, E>) {
-        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = state;
-        self.changed.notify_all();
-    }
-}
-
-/// Marks a sync flight abandoned if its leader unwinds before landing.
-struct AbandonOnUnwind<'a, T, E>(&'a SyncSlot<T, E>, bool);
-
-impl<T, E> Drop for AbandonOnUnwind<'_, T, E> {
-    fn drop(&mut self) {
-        if !self.1 {
-            self.0.finish(SyncState::Abandoned);
-        }
-    }
-}
-
-/// Single-flight for blocking work: waiters block until the leader lands.
-pub(crate) struct SyncFlights<T, E> {
-    flights: Map<String, Arc<SyncSlot<T, E>>>,
-}
-
-impl<T: Clone, E> SyncFlights<T, E> {
-    pub(crate) fn new() -> Self {
-        Self {
-            flights: Map::new(),
-        }
-    }
-
-    /// As [`AsyncFlights::detach`].
-    pub(crate) fn detach(&self, key: &str) {
-        self.flights.remove(key);
-    }
-
-    /// Runs `work` unless a flight for `key` is under way, in which case waits for it.
-    pub(crate) fn run<F>(&self, key: &str, cloner: ErrorCloner<E>, work: F) -> Outcome<T, E, F>
-    where
-        F: FnOnce() -> Result<T, E>,
-    {
-        let fresh = || {
-            Arc::new(SyncSlot {
-                state: Mutex::new(SyncState::Pending),
-                changed: Condvar::new(),
-            })
-        };
-        let (slot, leads) = match self.flights.entry(key.to_owned()) {
-            // A leader that gave up is still registered until its unwinding ends: the first
-            // waiter back takes its place as the new leader.
-            Entry::Occupied(mut o)
-                if matches!(
-                    *o.get().state.lock().unwrap_or_else(PoisonError::into_inner),
-                    SyncState::Abandoned
-                ) =>
-            {
-                let slot = fresh();
-                o.insert(slot.clone());
-                (slot, true)
-            }
-            Entry::Occupied(o) => (o.get().clone(), false),
-            Entry::Vacant(v) => {
-                let slot = fresh();
-                v.insert(slot.clone());
-                (slot, true)
-            }
-        };
-        if leads {
-            let _unregister = Unregister {
-                flights: &self.flights,
-                key,
-                slot: &slot,
-            };
-            let mut abandon = AbandonOnUnwind(&slot, false);
-            let (landing, result) = Landing::split(work(), cloner);
-            abandon.1 = true;
-            slot.finish(SyncState::Landed(landing));
-            return Outcome::Done(result);
-        }
-        let mut state = slot.state.lock().unwrap_or_else(PoisonError::into_inner);
-        while matches!(*state, SyncState::Pending) {
-            state = slot
-                .changed
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        let landed = match &*state {
-            SyncState::Landed(landing) => landing.for_waiter_with(cloner),
-            _ => None,
-        };
-        drop(state);
-        match landed {
-            Some(result) => Outcome::Done(result),
-            None => Outcome::Retry(work),
         }
     }
 }

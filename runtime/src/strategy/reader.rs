@@ -209,10 +209,8 @@ where
     /// Copies the source's value into the local storage now; returns it when there was one.
     pub async fn pull(&self) -> Option<T> {
         let inner = &self.inner;
-        let read = inner
-            .source
-            .get_entry(&inner.key, inner.core.value_type.as_ref())
-            .await;
+        let ty = inner.core.value_type.as_ref();
+        let read = crate::storage::read_here(inner.source.as_ref(), &inner.key, ty).await;
         let value = self.accept(read)?;
         inner.core.store(&inner.key, &value, inner.windows).await;
         Some(value)
@@ -221,25 +219,6 @@ where
     /// How long ago the local copy was pulled; `None` when there is none.
     pub async fn age(&self) -> Option<Duration> {
         self.inner.core.peek(&self.inner.key).await.map(|p| p.age)
-    }
-
-    /// Blocking [`Reader::age`].
-    pub fn age_blocking(&self) -> Option<Duration> {
-        self.inner
-            .core
-            .peek_blocking(&self.inner.key)
-            .map(|p| p.age)
-    }
-
-    /// Blocking [`Reader::pull`].
-    pub fn pull_blocking(&self) -> Option<T> {
-        let inner = &self.inner;
-        let read = inner
-            .source
-            .get_entry_blocking(&inner.key, inner.core.value_type.as_ref());
-        let value = self.accept(read)?;
-        inner.core.store_blocking(&inner.key, &value, inner.windows);
-        Some(value)
     }
 
     /// The value of a source read, if it has a live one of type `T`.
@@ -273,18 +252,6 @@ where
         self.pull().await
     }
 
-    /// Blocking [`Reader::get`].
-    pub fn get_blocking(&self) -> Option<T> {
-        self.start_quietly();
-        let inner = &self.inner;
-        if let Lookup::Fresh(v) = inner.core.lookup_blocking(&inner.key) {
-            inner.core.stats.record_hit();
-            return Some(v);
-        }
-        inner.core.stats.record_miss();
-        self.pull_blocking()
-    }
-
     /// [`Reader::get`], falling back to `loader` (one call for concurrent callers) when neither
     /// the local storage nor the source has a value; the result is kept locally only.
     pub async fn get_or_load<F, Fut>(&self, loader: F) -> Result<T, E>
@@ -301,18 +268,13 @@ where
         }
     }
 
-    /// Blocking [`Reader::get_or_load`].
+    /// [`Reader::get_or_load`] for a sync loader, waited on ([`crate::wait`]). The other calls
+    /// of blocking code wait on their async forms: `advanced_caching::wait(reader.get())`.
     pub fn get_or_load_blocking<F>(&self, loader: F) -> Result<T, E>
     where
         F: FnOnce() -> Result<T, E>,
     {
-        match self.get_blocking() {
-            Some(v) => Ok(v),
-            None => {
-                let inner = &self.inner;
-                inner.core.load_blocking(&inner.key, inner.windows, loader)
-            }
-        }
+        crate::rt::wait(self.get_or_load(move || std::future::ready(loader())))
     }
 
     /// The live counters.

@@ -106,9 +106,12 @@ where
                 self.core.stats.record_stale_hit();
                 let windows = self.windows;
                 self.refresh_in_background(key, move |core, key| {
-                    crate::rt::spawn(async move {
-                        core.call_and_store(&key, windows, loader).await.is_ok()
-                    })
+                    let refresh = async move { core.call_and_store(&key, windows, loader).await };
+                    match crate::rt::polled_by_wait() {
+                        // A blocking caller's loader is sync: its refresh gets a blocking thread.
+                        true => crate::rt::spawn_blocking(move || crate::rt::wait(refresh).is_ok()),
+                        false => crate::rt::spawn(async move { refresh.await.is_ok() }),
+                    }
                 });
                 Ok(v)
             }
@@ -119,30 +122,16 @@ where
         }
     }
 
-    /// Blocking [`SwrCache::get_or_load`] for sync loaders; the refresh runs on a blocking thread.
+    /// [`SwrCache::get_or_load`] for a sync loader: a fresh hit in an in-memory tier is
+    /// answered at once, anything else waits on the async path ([`crate::wait`]); a stale
+    /// hit's refresh runs the loader on a blocking thread.
     pub fn get_or_load_blocking<F>(&self, key: &str, loader: F) -> Result<T, E>
     where
         F: FnOnce() -> Result<T, E> + Send + 'static,
     {
-        match self.core.lookup_blocking(key) {
-            Lookup::Fresh(v) => {
-                self.core.stats.record_hit();
-                Ok(v)
-            }
-            Lookup::Stale(v) => {
-                self.core.stats.record_stale_hit();
-                let windows = self.windows;
-                self.refresh_in_background(key, move |core, key| {
-                    crate::rt::spawn_blocking(move || {
-                        core.call_and_store_blocking(&key, windows, loader).is_ok()
-                    })
-                });
-                Ok(v)
-            }
-            Lookup::Miss => {
-                self.core.stats.record_miss();
-                self.core.load_blocking(key, self.windows, loader)
-            }
+        match self.core.fresh_hit(key) {
+            Some(v) => Ok(v),
+            None => crate::rt::wait(self.get_or_load(key, move || std::future::ready(loader()))),
         }
     }
 

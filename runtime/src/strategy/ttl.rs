@@ -60,22 +60,16 @@ where
         }
     }
 
-    /// Blocking [`TtlCache::get_or_load`] for sync loaders; works inside or outside a tokio runtime.
+    /// [`TtlCache::get_or_load`] for a sync loader: a hit in an in-memory tier is answered at
+    /// once, anything else waits on the async path ([`crate::wait`]); works inside or outside a
+    /// tokio runtime.
     pub fn get_or_load_blocking<F>(&self, key: &str, loader: F) -> Result<T, E>
     where
         F: FnOnce() -> Result<T, E>,
     {
-        match self.core.lookup_blocking(key) {
-            Lookup::Fresh(v) => {
-                self.core.stats.record_hit();
-                tracing::trace!(cache = self.core.name(), key = %crate::logkey::shown(key), "hit");
-                Ok(v)
-            }
-            Lookup::Stale(_) | Lookup::Miss => {
-                self.core.stats.record_miss();
-                tracing::debug!(cache = self.core.name(), key = %crate::logkey::shown(key), "miss");
-                self.core.load_blocking(key, self.windows, loader)
-            }
+        match self.core.fresh_hit(key) {
+            Some(v) => Ok(v),
+            None => crate::rt::wait(self.get_or_load(key, move || std::future::ready(loader()))),
         }
     }
 

@@ -8,7 +8,9 @@ use std::time::Duration;
 use advanced_caching::{
     StorageError,
     clock::ManualClock,
-    storage::{AnyEntry, MemoryStorage, SharedStorage, Storage, StorageResult, ValueType},
+    storage::{
+        AnyEntry, BoxFuture, MemoryStorage, SharedStorage, Storage, StorageResult, ValueType,
+    },
 };
 
 /// A test clock at a round start time, and a memory storage on it.
@@ -71,37 +73,51 @@ impl Storage for Outage {
     fn kind(&self) -> &'static str {
         "outage"
     }
-    fn get_entry_blocking(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {
-        self.fail_if(&self.reads_fail)?;
-        self.inner.get_entry_blocking(key, ty)
+    fn get_entry<'a>(
+        &'a self,
+        key: &'a str,
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<Option<AnyEntry>>> {
+        Box::pin(async move {
+            self.fail_if(&self.reads_fail)?;
+            self.inner.get_entry(key, ty).await
+        })
     }
-    fn set_entry_blocking(
-        &self,
-        key: &str,
+    fn set_entry<'a>(
+        &'a self,
+        key: &'a str,
         entry: AnyEntry,
-        ty: &dyn ValueType,
-    ) -> StorageResult<()> {
-        self.fail_if(&self.writes_fail)?;
-        self.inner.set_entry_blocking(key, entry, ty)
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<()>> {
+        Box::pin(async move {
+            self.fail_if(&self.writes_fail)?;
+            self.inner.set_entry(key, entry, ty).await
+        })
     }
-    fn delete_blocking(&self, key: &str) -> StorageResult<bool> {
-        self.fail_if(&self.writes_fail)?;
-        self.inner.delete_blocking(key)
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            self.fail_if(&self.writes_fail)?;
+            self.inner.delete(key).await
+        })
     }
-    fn exists_blocking(&self, key: &str) -> StorageResult<bool> {
-        self.fail_if(&self.reads_fail)?;
-        self.inner.exists_blocking(key)
+    fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            self.fail_if(&self.reads_fail)?;
+            self.inner.exists(key).await
+        })
     }
-    fn set_if_not_exists_blocking(
-        &self,
-        key: &str,
+    fn set_if_not_exists<'a>(
+        &'a self,
+        key: &'a str,
         entry: AnyEntry,
-        ty: &dyn ValueType,
-    ) -> StorageResult<bool> {
-        self.fail_if(&self.writes_fail)?;
-        self.inner.set_if_not_exists_blocking(key, entry, ty)
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        Box::pin(async move {
+            self.fail_if(&self.writes_fail)?;
+            self.inner.set_if_not_exists(key, entry, ty).await
+        })
     }
-    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
-        self.inner.cleanup_expired_blocking()
+    fn cleanup_expired(&self) -> BoxFuture<'_, StorageResult<usize>> {
+        self.inner.cleanup_expired()
     }
 }

@@ -36,7 +36,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Some(Duration::from_secs(60)),
                 None,
             );
-            let won = files.set_if_not_exists_blocking(&key, entry, &SerdeValue::<u32>::new())?;
+            let won = files
+                .blocking()
+                .set_if_not_exists(&key, entry, &SerdeValue::<u32>::new())?;
             println!("{}", if won { "WON" } else { "LOST" });
             Ok(())
         }

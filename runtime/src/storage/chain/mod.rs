@@ -42,7 +42,7 @@ use self::ops::{finish, first_error};
 /// ]);
 /// slow.set_blocking_typed("k", &1u8, None).unwrap();
 /// assert_eq!(chain.get_blocking_typed::<u8>("k").unwrap(), Some(1));
-/// assert!(fast.exists_blocking("k").unwrap()); // promoted
+/// assert!(fast.blocking().exists("k").unwrap()); // promoted
 /// ```
 pub struct ChainStorage {
     levels: Vec<ChainLevel>,
@@ -172,40 +172,6 @@ async fn level_ticket(storage: &dyn Storage, key: &str) -> Ticket {
 impl Storage for ChainStorage {
     fn kind(&self) -> &'static str {
         self.kind
-    }
-
-    // Each blocking call drives the async one: the walk over the levels is written once. (A hit
-    // on a memory L1 never gets here: `get_entry_now` answers it.)
-    blocking_via_async!(|e| StorageError::backend("chain", e));
-
-    fn release_lock_blocking(&self, key: &str, holder: &str) -> StorageResult<bool> {
-        crate::rt::block_on(self.release_lock(key, holder))
-            .map_err(|e| StorageError::backend("chain", e))?
-    }
-
-    fn ticket_blocking(&self, key: &str) -> StorageResult<Ticket> {
-        crate::rt::block_on(self.ticket(key)).map_err(|e| StorageError::backend("chain", e))?
-    }
-
-    fn set_entry_if_blocking(
-        &self,
-        key: &str,
-        entry: AnyEntry,
-        ty: &dyn ValueType,
-        ticket: &Ticket,
-    ) -> StorageResult<bool> {
-        crate::rt::block_on(self.set_entry_if(key, entry, ty, ticket))
-            .map_err(|e| StorageError::backend("chain", e))?
-    }
-
-    fn renew_lock_blocking(&self, key: &str, holder: &str, ttl: Duration) -> StorageResult<bool> {
-        crate::rt::block_on(self.renew_lock(key, holder, ttl))
-            .map_err(|e| StorageError::backend("chain", e))?
-    }
-
-    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
-        crate::rt::block_on(self.cleanup_expired())
-            .map_err(|e| StorageError::backend("chain", e))?
     }
 
     fn now(&self) -> Millis {

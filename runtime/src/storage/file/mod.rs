@@ -13,14 +13,14 @@
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::{AnyEntry, Storage, StorageResult, deflate, frame};
+use super::{AnyEntry, BoxFuture, Storage, StorageResult, deflate, frame, ready};
 use crate::clock::{Millis, SharedClock, system_clock};
 use crate::error::StorageError;
 use crate::storage::codec::{Codec, CodecError, Encoding};
@@ -28,6 +28,7 @@ use crate::storage::entry::CacheEntry;
 use crate::storage::value::ValueType;
 
 mod builder;
+mod ops;
 
 pub use self::builder::FileStorageBuilder;
 
@@ -152,7 +153,7 @@ impl FileStorage {
 
     /// Reads and parses the file of `key`; `None` when absent, or when the file belongs to
     /// another key (a digest collision, never seen, but checked).
-    fn read(&self, key: &str) -> StorageResult<Option<Stored>> {
+    fn read_file(&self, key: &str) -> StorageResult<Option<Stored>> {
         let path = self.path_of(key);
         let bytes = match fs::read(&path) {
             Ok(b) => b,
@@ -240,7 +241,7 @@ impl FileStorage {
     /// With `dedupe_writes`: when the stored payload equals `payload`, moves the timestamps in
     /// place and reports true.
     fn try_dedupe(&self, key: &str, entry: &AnyEntry, payload: &[u8]) -> bool {
-        let Ok(Some(stored)) = self.read(key) else {
+        let Ok(Some(stored)) = self.read_file(key) else {
             return false;
         };
         if stored.payload != payload || stored.compressed != self.encoding.compression {
@@ -285,112 +286,42 @@ impl Storage for FileStorage {
         self.clock.now_millis()
     }
 
-    fn get_entry_blocking(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {
-        match self.read(key)? {
-            Some(stored) if !stored.stamps.is_expired(self.now()) => {
-                self.decode(stored, ty).map(Some)
-            }
-            _ => Ok(None),
-        }
+    // File I/O is done in the call (as a blocking caller would do it): the future is ready.
+    fn get_entry<'a>(
+        &'a self,
+        key: &'a str,
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<Option<AnyEntry>>> {
+        ready(self.read_live(key, ty))
     }
 
-    fn set_entry_blocking(
-        &self,
-        key: &str,
+    fn set_entry<'a>(
+        &'a self,
+        key: &'a str,
         entry: AnyEntry,
-        ty: &dyn ValueType,
-    ) -> StorageResult<()> {
-        let payload = self.encode_payload(&entry, ty)?;
-        if self.encoding.dedupe && self.try_dedupe(key, &entry, &payload) {
-            return Ok(());
-        }
-        let bytes = self.file_bytes(key, &entry, &payload)?;
-        self.replace(key, &bytes)
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<()>> {
+        ready(self.write(key, entry, ty))
     }
 
-    fn delete_blocking(&self, key: &str) -> StorageResult<bool> {
-        let path = self.path_of(key);
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(io_error("remove", &path, e)),
-        }
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        ready(self.remove(key))
     }
 
-    fn exists_blocking(&self, key: &str) -> StorageResult<bool> {
-        Ok(self
-            .read(key)?
-            .is_some_and(|s| !s.stamps.is_expired(self.now())))
+    fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        ready(self.is_live(key))
     }
 
-    fn set_if_not_exists_blocking(
-        &self,
-        key: &str,
+    fn set_if_not_exists<'a>(
+        &'a self,
+        key: &'a str,
         entry: AnyEntry,
-        ty: &dyn ValueType,
-    ) -> StorageResult<bool> {
-        let payload = self.encode_payload(&entry, ty)?;
-        let bytes = self.file_bytes(key, &entry, &payload)?;
-        // One lock file per directory serializes check-and-write across threads and processes
-        // (each open file description locks on its own).
-        let lock_path = self.dir.join(NX_LOCK);
-        let open = || {
-            OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&lock_path)
-        };
-        let lock = match open() {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                fs::create_dir_all(&self.dir).and_then(|()| open())
-            }
-            other => other,
-        }
-        .map_err(|e| io_error("open", &lock_path, e))?;
-        lock.lock().map_err(|e| io_error("lock", &lock_path, e))?;
-        let live = match self.read(key) {
-            Ok(stored) => stored.is_some_and(|s| !s.stamps.is_expired(self.now())),
-            // A bad file is no live entry.
-            Err(StorageError::Codec(_)) => false,
-            Err(e) => return Err(e),
-        };
-        let result = if live {
-            Ok(false)
-        } else {
-            self.replace(key, &bytes).map(|()| true)
-        };
-        let _ = lock.unlock();
-        result
+        ty: &'a dyn ValueType,
+    ) -> BoxFuture<'a, StorageResult<bool>> {
+        ready(self.write_if_absent(key, entry, ty))
     }
 
-    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
-        let now = self.now();
-        let listing = fs::read_dir(&self.dir).map_err(|e| io_error("list", &self.dir, e))?;
-        let mut removed = 0;
-        for item in listing.filter_map(Result::ok) {
-            let path = item.path();
-            let name = item.file_name().to_string_lossy().into_owned();
-            let remove = if Self::is_temp(&name) {
-                item.metadata()
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| SystemTime::now().duration_since(t).ok())
-                    .is_some_and(|age| age >= STRAY_TEMP_AGE)
-            } else if path.extension().is_some_and(|x| x == EXTENSION) {
-                let mut head = [0u8; frame::HEADER_LEN];
-                File::open(&path)
-                    .and_then(|mut f| f.read_exact(&mut head))
-                    .ok()
-                    .and_then(|()| frame::timestamps(&head).ok())
-                    .is_some_and(|s| s.is_expired(now))
-            } else {
-                false
-            };
-            if remove && fs::remove_file(&path).is_ok() {
-                removed += 1;
-            }
-        }
-        Ok(removed)
+    fn cleanup_expired(&self) -> BoxFuture<'_, StorageResult<usize>> {
+        ready(self.remove_expired())
     }
 }

@@ -234,16 +234,21 @@ impl Storage for RedisStorage {
         self.clock.now_millis()
     }
 
-    // While Redis is down, blocking calls fail at once, without a hop to the runtime.
-    blocking_via_async!(
-        backend,
-        |s: &Self, key: &str| s.skips(key).then_some(UNAVAILABLE),
-        get: |s: &Self, key: &str, ty: &dyn ValueType| s.get_entry_sync(key, ty)
-    );
+    /// Reads on the caller's thread through the blocking connection when it can (see
+    /// [`Storage::get_entry_blocking`]); fails at once while Redis is known down.
+    fn get_entry_blocking(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {
+        if self.skips(key) {
+            return Err(UNAVAILABLE);
+        }
+        match self.get_entry_sync(key, ty) {
+            Some(read) => read,
+            None => crate::rt::wait(self.get_entry(key, ty)),
+        }
+    }
 
-    fn cleanup_expired_blocking(&self) -> StorageResult<usize> {
+    fn cleanup_expired(&self) -> BoxFuture<'_, StorageResult<usize>> {
         // Redis expires keys itself.
-        Ok(0)
+        Box::pin(std::future::ready(Ok(0)))
     }
 
     fn get_entry<'a>(
@@ -278,13 +283,6 @@ impl Storage for RedisStorage {
         Box::pin(self.read_version(key))
     }
 
-    fn ticket_blocking(&self, key: &str) -> StorageResult<Ticket> {
-        if self.skips(key) {
-            return Err(UNAVAILABLE);
-        }
-        crate::rt::block_on(self.read_version(key)).map_err(backend)?
-    }
-
     fn set_entry_if<'a>(
         &'a self,
         key: &'a str,
@@ -300,19 +298,6 @@ impl Storage for RedisStorage {
             };
             self.set_announced(key, entry, ty, write).await
         })
-    }
-
-    fn set_entry_if_blocking(
-        &self,
-        key: &str,
-        entry: AnyEntry,
-        ty: &dyn ValueType,
-        ticket: &Ticket,
-    ) -> StorageResult<bool> {
-        if self.skips(key) {
-            return Err(UNAVAILABLE);
-        }
-        crate::rt::block_on(self.set_entry_if(key, entry, ty, ticket)).map_err(backend)?
     }
 
     fn change_feed(&self) -> Option<Arc<ChangeFeed>> {
@@ -354,10 +339,6 @@ impl Storage for RedisStorage {
         Box::pin(self.release(key, holder))
     }
 
-    fn release_lock_blocking(&self, key: &str, holder: &str) -> StorageResult<bool> {
-        crate::rt::block_on(self.release(key, holder)).map_err(backend)?
-    }
-
     fn renew_lock<'a>(
         &'a self,
         key: &'a str,
@@ -365,10 +346,6 @@ impl Storage for RedisStorage {
         ttl: Duration,
     ) -> BoxFuture<'a, StorageResult<bool>> {
         Box::pin(self.renew(key, holder, ttl))
-    }
-
-    fn renew_lock_blocking(&self, key: &str, holder: &str, ttl: Duration) -> StorageResult<bool> {
-        crate::rt::block_on(self.renew(key, holder, ttl)).map_err(backend)?
     }
 }
 
@@ -386,11 +363,12 @@ mod tests {
     #[test]
     fn a_bad_url_is_a_typed_error_and_a_failing_storage() {
         use crate::StorageError;
+        use crate::storage::StorageExt as _;
         let err = super::RedisStorage::connect("http://nope").expect_err("not a redis url");
         assert!(matches!(err, StorageError::Config(_)), "{err:?}");
         let failing = super::RedisStorage::builder("${ADVANCED_CACHING_UNSET_VAR}").build_shared();
         assert!(matches!(
-            failing.delete_blocking("k"),
+            failing.blocking().delete("k"),
             Err(StorageError::Config(_))
         ));
     }

@@ -1,6 +1,6 @@
 //! Background loaders (writers): a value refreshed on a schedule, served from a storage.
 
-use std::future::Future;
+use std::future::{Future, ready};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -202,57 +202,33 @@ where
         self.run_once().await
     }
 
-    /// Blocking [`BackgroundLoader::refresh_now`]. A blocking loader runs on this thread (a
-    /// scheduled run in flight may overlap it; both store a fresh value).
-    ///
-    /// # Panics
-    ///
-    /// Only with an async loader when no tokio runtime exists and none can be built, as
-    /// [`BackgroundLoader::get_blocking`].
-    pub fn refresh_now_blocking(&self) -> Result<T, E> {
-        let inner = &self.inner;
-        let result = match &inner.loader {
-            LoaderFn::Blocking(f) => inner
-                .core
-                .refresh_blocking(&inner.key, inner.windows, || f()),
-            LoaderFn::Async(_) => match crate::rt::block_on(self.refresh_now()) {
-                Ok(result) => return result,
-                // No runtime could be built: nothing else can drive an async loader.
-                Err(e) => panic!("advanced-caching: {e}"),
-            },
-        };
-        self.after_run(&result);
-        result
-    }
-
     /// How long ago the stored value was written (by this process or another writer); `None`
     /// when there is no live value.
     pub async fn age(&self) -> Option<Duration> {
         self.inner.core.peek(&self.inner.key).await.map(|p| p.age)
     }
 
-    /// Blocking [`BackgroundLoader::age`].
-    pub fn age_blocking(&self) -> Option<Duration> {
-        self.inner
-            .core
-            .peek_blocking(&self.inner.key)
-            .map(|p| p.age)
-    }
-
     /// One run, as the single flight of the key: a caller's miss at the same moment (the
     /// start-up run racing the first caller, say) shares this run instead of loading again.
     async fn run_once(&self) -> Result<T, E> {
         let inner = &self.inner;
+        let (key, windows) = (&inner.key, inner.windows);
         let result = match &inner.loader {
-            LoaderFn::Async(f) => inner.core.refresh(&inner.key, inner.windows, || f()).await,
+            LoaderFn::Async(f) => inner.core.refresh(key, windows, || f()).await,
+            // A blocking caller (`wait(loader.refresh_now())`) runs a sync loader on its thread.
+            LoaderFn::Blocking(f) if crate::rt::polled_by_wait() => {
+                inner.core.refresh(key, windows, || ready(f())).await
+            }
             LoaderFn::Blocking(f) => {
                 let this = self.clone();
                 let task_fn = f.clone();
                 let run = crate::rt::spawn_blocking(move || {
                     let inner = &this.inner;
-                    inner
-                        .core
-                        .refresh_blocking(&inner.key, inner.windows, || task_fn())
+                    let refresh =
+                        inner
+                            .core
+                            .refresh(&inner.key, inner.windows, || ready(task_fn()));
+                    crate::rt::wait(refresh)
                 });
                 match run {
                     Ok(task) => match task.await {
@@ -260,9 +236,7 @@ where
                         Err(e) => std::panic::resume_unwind(e.into_panic()),
                     },
                     // No runtime for a blocking thread: run here.
-                    Err(_) => inner
-                        .core
-                        .refresh_blocking(&inner.key, inner.windows, || f()),
+                    Err(_) => inner.core.refresh(key, windows, || ready(f())).await,
                 }
             }
         };
@@ -332,58 +306,26 @@ where
         let loaded = match &inner.loader {
             LoaderFn::Async(f) => inner.core.load(&inner.key, inner.windows, || f()).await,
             LoaderFn::Blocking(f) => {
-                let f = f.clone();
                 inner
                     .core
-                    .load_blocking(&inner.key, inner.windows, move || f())
+                    .load(&inner.key, inner.windows, || ready(f()))
+                    .await
             }
         };
         self.remember(&loaded);
         loaded
     }
 
-    /// Blocking [`BackgroundLoader::get`], for blocking loaders (async ones are driven to
-    /// completion on the background runtime).
-    ///
-    /// # Panics
-    ///
-    /// Only with an async loader on a miss when no tokio runtime exists and none can be built
-    /// (the OS refuses threads): nothing else can drive the loader, and the loader's error type
-    /// has no way to say so.
+    /// [`BackgroundLoader::get`] for blocking code: the latest value at once, else the async
+    /// path waited on ([`crate::wait`]); a blocking loader runs on this thread. The other calls
+    /// of blocking code wait on their async forms: `advanced_caching::wait(loader.age())`.
     pub fn get_blocking(&self) -> Result<T, E> {
         self.start_quietly();
-        let inner = &self.inner;
         if let Some(v) = self.latest() {
-            inner.core.stats.record_hit();
+            self.inner.core.stats.record_hit();
             return Ok(v);
         }
-        if let Lookup::Fresh(v) = inner.core.lookup_blocking(&inner.key) {
-            inner.core.stats.record_hit();
-            return Ok(v);
-        }
-        inner.core.stats.record_miss();
-        let loaded = match &inner.loader {
-            LoaderFn::Blocking(f) => {
-                let f = f.clone();
-                inner
-                    .core
-                    .load_blocking(&inner.key, inner.windows, move || f())
-            }
-            LoaderFn::Async(f) => {
-                let f = f.clone();
-                inner
-                    .core
-                    .load_blocking(&inner.key, inner.windows, move || {
-                        match crate::rt::block_on(f()) {
-                            Ok(result) => result,
-                            // No runtime could be built: nothing else can drive an async loader.
-                            Err(e) => panic!("advanced-caching: {e}"),
-                        }
-                    })
-            }
-        };
-        self.remember(&loaded);
-        loaded
+        crate::rt::wait(self.get())
     }
 
     /// The storage the value is written to.
@@ -432,7 +374,7 @@ mod tests {
         assert_eq!(loader.get_blocking(), Ok(1), "fresh: no load");
         clock.advance(Duration::from_secs(2));
         assert_eq!(loader.get_blocking(), Ok(2), "past its ttl: loaded again");
-        assert_eq!(loader.refresh_now_blocking(), Ok(3));
+        assert_eq!(crate::wait(loader.refresh_now()), Ok(3));
         assert_eq!(loader.get_blocking(), Ok(3), "a refresh replaces it");
         assert_eq!(calls.load(Ordering::SeqCst), 3);
         assert_eq!(loader.stats().hits, 2);

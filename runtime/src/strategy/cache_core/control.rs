@@ -1,7 +1,7 @@
 //! The control calls every cached-function type shares, written once as a macro.
 
 /// The control calls every cached-function type shares (`invalidate`, `insert`, `peek`,
-/// `refresh`, `bypass`, async and blocking); `$windows` is how the type's entries are stored.
+/// `refresh`, `bypass`; blocking code waits on them, a sync loader goes to `load_as_blocking`); `$windows` is how the type's entries are stored.
 macro_rules! control_methods {
     // `$bound`: what the type's `get_or_load` asks of a loader besides being one (`+ Send +
     // 'static` where a stale hit hands it to a background refresh).
@@ -59,15 +59,16 @@ macro_rules! control_methods {
             self.core.memo_fill::<K, Q>(args, key);
         }
 
-        /// Blocking [`Self::load_as`].
+        /// [`Self::load_as`] for a sync loader, waited on ([`crate::wait`]); works inside or
+        /// outside a tokio runtime. The other control calls of blocking code are their async
+        /// forms, waited on: `advanced_caching::wait(cache.invalidate("k"))`.
         pub fn load_as_blocking<F>(&self, how: $crate::strategy::cache_core::LoadAs, key: &str, loader: F) -> Result<T, E>
         where
             F: FnOnce() -> Result<T, E> $($bound)*,
         {
             match how {
                 $crate::strategy::cache_core::LoadAs::Cached => self.get_or_load_blocking(key, loader),
-                $crate::strategy::cache_core::LoadAs::Refresh => self.refresh_blocking(key, loader),
-                $crate::strategy::cache_core::LoadAs::Bypass => self.bypass_blocking(key, loader),
+                _ => $crate::rt::wait(self.load_as(how, key, move || std::future::ready(loader()))),
             }
         }
 
@@ -77,29 +78,14 @@ macro_rules! control_methods {
             self.core.invalidate(key).await
         }
 
-        /// Blocking [`Self::invalidate`].
-        pub fn invalidate_blocking(&self, key: &str) -> bool {
-            self.core.invalidate_blocking(key)
-        }
-
         /// Stores `value` under `key` as if it had just been loaded (priming the cache).
         pub async fn insert(&self, key: &str, value: T) {
             self.core.store(key, &value, self.windows).await;
         }
 
-        /// Blocking [`Self::insert`].
-        pub fn insert_blocking(&self, key: &str, value: T) {
-            self.core.store_blocking(key, &value, self.windows);
-        }
-
         /// The stored value of `key` with its age and freshness, never loading; `None` on a miss.
         pub async fn peek(&self, key: &str) -> Option<$crate::strategy::cache_core::Peeked<T>> {
             self.core.peek(key).await
-        }
-
-        /// Blocking [`Self::peek`].
-        pub fn peek_blocking(&self, key: &str) -> Option<$crate::strategy::cache_core::Peeked<T>> {
-            self.core.peek_blocking(key)
         }
 
         /// Reloads `key` now, whatever the cache holds, and stores the result; concurrent
@@ -113,14 +99,6 @@ macro_rules! control_methods {
             self.core.refresh(key, self.windows, loader).await
         }
 
-        /// Blocking [`Self::refresh`].
-        pub fn refresh_blocking<F>(&self, key: &str, loader: F) -> Result<T, E>
-        where
-            F: FnOnce() -> Result<T, E>,
-        {
-            self.core.refresh_blocking(key, self.windows, loader)
-        }
-
         /// Calls `loader` itself (no cache read, no shared flight) and stores its value.
         pub async fn bypass<F, Fut>(&self, key: &str, loader: F) -> Result<T, E>
         where
@@ -130,13 +108,6 @@ macro_rules! control_methods {
             self.core.call_and_store(key, self.windows, loader).await
         }
 
-        /// Blocking [`Self::bypass`].
-        pub fn bypass_blocking<F>(&self, key: &str, loader: F) -> Result<T, E>
-        where
-            F: FnOnce() -> Result<T, E>,
-        {
-            self.core.call_and_store_blocking(key, self.windows, loader)
-        }
     };
 }
 

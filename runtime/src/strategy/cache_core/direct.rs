@@ -12,12 +12,6 @@ where
         self.live(key, read, now)
     }
 
-    /// Blocking [`CacheCore::peek`].
-    pub(crate) fn peek_blocking(&self, key: &str) -> Option<Peeked<T>> {
-        let (read, now) = self.read_blocking(key);
-        self.live(key, read, now)
-    }
-
     fn report_delete(&self, key: &str, deleted: StorageResult<bool>) -> bool {
         deleted.unwrap_or_else(|e| {
             if self.stats.record_storage_failure(&e) {
@@ -30,13 +24,6 @@ where
     /// Removes `key` from every level of the storage; true when something was removed.
     pub(crate) async fn invalidate(&self, key: &str) -> bool {
         let deleted = self.storage.delete(key).await;
-        self.detach_flights(key);
-        self.report_delete(key, deleted)
-    }
-
-    /// Blocking [`CacheCore::invalidate`].
-    pub(crate) fn invalidate_blocking(&self, key: &str) -> bool {
-        let deleted = self.storage.delete_blocking(key);
         self.detach_flights(key);
         self.report_delete(key, deleted)
     }

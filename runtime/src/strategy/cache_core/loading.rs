@@ -16,26 +16,12 @@ where
         Fut: Future<Output = Result<T, E>>,
     {
         for _election in 0..2 {
-            match self.async_flights.run(key, self.cloner, work).await {
+            match self.flights().run(key, self.cloner, work).await {
                 Outcome::Done(result) => return result,
                 Outcome::Retry(back) => work = back,
             }
         }
         work().await
-    }
-
-    /// Blocking [`CacheCore::single_flight`].
-    pub(super) fn single_flight_blocking<F>(&self, key: &str, mut work: F) -> Result<T, E>
-    where
-        F: FnOnce() -> Result<T, E>,
-    {
-        for _election in 0..2 {
-            match self.sync_flights.run(key, self.cloner, work) {
-                Outcome::Done(result) => return result,
-                Outcome::Retry(back) => work = back,
-            }
-        }
-        work()
     }
 
     /// A miss: one loader call for all concurrent callers of `key`. The leader re-checks only
@@ -58,22 +44,6 @@ where
         .await
     }
 
-    /// Blocking [`CacheCore::load`].
-    pub(crate) fn load_blocking<F>(&self, key: &str, windows: Windows, loader: F) -> Result<T, E>
-    where
-        F: FnOnce() -> Result<T, E>,
-    {
-        self.single_flight_blocking(key, move || {
-            if let Some(Lookup::Fresh(v)) = self.lookup_now(key) {
-                return Ok(v);
-            }
-            match self.fleet {
-                Some(fleet) => self.load_in_fleet_blocking(fleet, key, windows, loader),
-                None => self.call_and_store_blocking(key, windows, loader),
-            }
-        })
-    }
-
     /// Reloads `key` whatever the cache holds and stores the result: one loader call for all
     /// concurrent refreshers (and misses) of `key`.
     pub(crate) async fn refresh<F, Fut>(
@@ -88,15 +58,5 @@ where
     {
         self.single_flight(key, move || self.call_and_store(key, windows, loader))
             .await
-    }
-
-    /// Blocking [`CacheCore::refresh`].
-    pub(crate) fn refresh_blocking<F>(&self, key: &str, windows: Windows, loader: F) -> Result<T, E>
-    where
-        F: FnOnce() -> Result<T, E>,
-    {
-        self.single_flight_blocking(key, move || {
-            self.call_and_store_blocking(key, windows, loader)
-        })
     }
 }

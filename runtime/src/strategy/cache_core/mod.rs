@@ -12,7 +12,7 @@ use crate::stats::Stats;
 use crate::storage::entry::{CacheEntry, Freshness};
 use crate::storage::value::{AnyValue, ValueType};
 use crate::storage::{AnyEntry, SharedStorage, StorageResult, Ticket};
-use crate::strategy::flight::{AsyncFlights, ErrorCloner, Outcome, SyncFlights};
+use crate::strategy::flight::{ErrorCloner, Flights, Outcome};
 
 mod control;
 mod direct;
@@ -33,9 +33,10 @@ pub(crate) enum Lookup<T> {
 /// ```
 /// use advanced_caching::{storage::Freshness, strategy::CacheBuilder};
 /// let cache = CacheBuilder::<u32, std::convert::Infallible>::new("f").build_ttl();
-/// assert!(cache.peek_blocking("k").is_none());
-/// cache.insert_blocking("k", 7);
-/// let peeked = cache.peek_blocking("k").unwrap();
+/// use advanced_caching::wait;
+/// assert!(wait(cache.peek("k")).is_none());
+/// wait(cache.insert("k", 7));
+/// let peeked = wait(cache.peek("k")).unwrap();
 /// assert_eq!((peeked.value, peeked.freshness), (7, Freshness::Fresh));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,8 +88,11 @@ pub(crate) struct CacheCore<T, E> {
     pub(crate) fleet: Option<crate::strategy::fleet::Fleet>,
     /// The typed front tier (a `Memo<K, T>`), for a function on a memory storage.
     pub(crate) memo: Option<Box<dyn std::any::Any + Send + Sync>>,
-    async_flights: AsyncFlights<T, E>,
-    sync_flights: SyncFlights<T, E>,
+    /// The flights of async callers.
+    async_flights: Flights<T, E>,
+    /// The flights of blocking callers ([`crate::wait`]), kept apart: a blocking waiter parks
+    /// its thread, which may be the one an async leader needs (a current-thread runtime).
+    blocking_flights: Flights<T, E>,
 }
 
 impl<T, E> CacheCore<T, E>
@@ -112,8 +116,8 @@ where
             jitter: 0.0,
             fleet: None,
             memo: None,
-            async_flights: AsyncFlights::new(),
-            sync_flights: SyncFlights::new(),
+            async_flights: Flights::new(),
+            blocking_flights: Flights::new(),
         }
     }
 
@@ -227,18 +231,8 @@ where
         if let Some(read) = self.read_now(key) {
             return read;
         }
-        let read = self.storage.get_entry(key, self.value_type.as_ref()).await;
-        (read, self.clock.now_millis())
-    }
-
-    /// Blocking [`CacheCore::read`].
-    fn read_blocking(&self, key: &str) -> (StorageResult<Option<AnyEntry>>, Millis) {
-        if let Some(read) = self.read_now(key) {
-            return read;
-        }
-        let read = self
-            .storage
-            .get_entry_blocking(key, self.value_type.as_ref());
+        let read =
+            crate::storage::read_here(self.storage.as_ref(), key, self.value_type.as_ref()).await;
         (read, self.clock.now_millis())
     }
 
@@ -248,15 +242,28 @@ where
         Some(self.classify(key, read, now))
     }
 
+    /// The fresh value an in-memory tier holds for `key`, counted as a hit: what a blocking
+    /// caller takes before it waits on the async path.
+    pub(crate) fn fresh_hit(&self, key: &str) -> Option<T> {
+        let Some(Lookup::Fresh(v)) = self.lookup_now(key) else {
+            return None;
+        };
+        self.stats.record_hit();
+        tracing::trace!(cache = self.name(), key = %crate::logkey::shown(key), "hit");
+        Some(v)
+    }
+
+    /// The flights of this caller's kind (async, or blocking in [`crate::wait`]).
+    fn flights(&self) -> &Flights<T, E> {
+        match crate::rt::polled_by_wait() {
+            true => &self.blocking_flights,
+            false => &self.async_flights,
+        }
+    }
+
     /// Reads `key` and classifies it.
     pub(crate) async fn lookup(&self, key: &str) -> Lookup<T> {
         let (read, now) = self.read(key).await;
-        self.classify(key, read, now)
-    }
-
-    /// Blocking [`CacheCore::lookup`].
-    pub(crate) fn lookup_blocking(&self, key: &str) -> Lookup<T> {
-        let (read, now) = self.read_blocking(key);
         self.classify(key, read, now)
     }
 
@@ -303,23 +310,11 @@ where
         self.detach_flights(key);
     }
 
-    /// Blocking [`CacheCore::store`].
-    pub(crate) fn store_blocking(&self, key: &str, value: &T, windows: Windows) {
-        if let Some(windows) = self.windows_for(value, windows) {
-            let entry = self.entry_for(value, windows);
-            let written = self
-                .storage
-                .set_entry_blocking(key, entry, self.value_type.as_ref());
-            self.report_write(key, written);
-        }
-        self.detach_flights(key);
-    }
-
     /// A flight under way for `key` began before a write: callers that arrive from now on start
     /// their own.
     fn detach_flights(&self, key: &str) {
         self.async_flights.detach(key);
-        self.sync_flights.detach(key);
+        self.blocking_flights.detach(key);
     }
 
     /// The entry a load of `key` stores, unless the ticket it read before loading is too old to
@@ -399,31 +394,6 @@ where
                 .storage
                 .set_entry_if(key, entry, self.value_type.as_ref(), &ticket)
                 .await;
-            self.report_store(key, stored);
-        }
-        result
-    }
-
-    /// Blocking [`CacheCore::call_and_store`].
-    pub(crate) fn call_and_store_blocking<F>(
-        &self,
-        key: &str,
-        windows: Windows,
-        loader: F,
-    ) -> Result<T, E>
-    where
-        F: FnOnce() -> Result<T, E>,
-    {
-        let ticket = self.held_ticket(key, self.storage.ticket_blocking(key));
-        let started = Instant::now();
-        let result = self.load_span().in_scope(loader);
-        self.record_outcome(key, started, &result);
-        if let Ok(value) = &result
-            && let Some(entry) = self.loaded_entry(key, value, windows, started)
-        {
-            let stored =
-                self.storage
-                    .set_entry_if_blocking(key, entry, self.value_type.as_ref(), &ticket);
             self.report_store(key, stored);
         }
         result
