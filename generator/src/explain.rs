@@ -205,7 +205,11 @@ pub fn explain(spec: &Spec) -> String {
         stored(spec, &l.storage, l.ttl, l.interval, &mut out);
     }
     for r in &spec.readers {
-        let _ = writeln!(out, "[readers.{}]  copy of [loaders.{}]", r.name, r.source);
+        let _ = writeln!(
+            out,
+            "[readers.{}]  copy of [loaders.{}]",
+            r.name, r.source.name
+        );
         let every = r
             .interval
             .map(|i| format!("pulls every {}", render(Some(i))));

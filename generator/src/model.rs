@@ -38,11 +38,6 @@ impl Spec {
         self.storages.iter().find(|s| s.name == name)
     }
 
-    /// The loader named `name`.
-    pub fn loader(&self, name: &str) -> Option<&LoaderDef> {
-        self.loaders.iter().find(|l| l.name == name)
-    }
-
     /// True when `storage` (or any level under it) keeps bytes, so values need serde.
     pub fn needs_bytes(&self, storage: &str) -> bool {
         self.needs_bytes_within(storage, 0)
@@ -104,6 +99,21 @@ pub struct FunctionDef {
     /// One load per key across processes, waiting this long for another's load
     /// (`single_flight = "fleet"`); `None`: one load per key in each process.
     pub fleet: Option<Duration>,
+    /// Resolved: its memo (typed front tier), when its entries can be kept by argument.
+    pub memo: Option<MemoPlan>,
+    /// Resolved: its storage keeps values as bytes (serde is needed).
+    pub bytes: bool,
+}
+
+/// A function's memo, as resolved from the whole spec.
+#[derive(Debug, Clone)]
+pub struct MemoPlan {
+    /// The owned types of its key arguments (the memo's key is their tuple).
+    pub key: Vec<syn::Type>,
+    /// Its share of the memory storage in front.
+    pub capacity: usize,
+    /// The storages under it that must not be overridden at build time for it to be kept.
+    pub own_storages: Vec<String>,
 }
 
 /// The caching strategy of a function.
@@ -250,6 +260,8 @@ pub struct LoaderDef {
     /// A miss of the wrapper loads once across processes, waiting this long for another's load
     /// (`single_flight = "fleet"`).
     pub fleet: Option<Duration>,
+    /// Resolved: its storage keeps values as bytes (serde is needed).
+    pub bytes: bool,
 }
 
 /// `[readers.NAME]`, checked.
@@ -257,8 +269,8 @@ pub struct LoaderDef {
 pub struct ReaderDef {
     /// The accessor's name.
     pub name: String,
-    /// The `[loaders.*]` entry it reads.
-    pub source: String,
+    /// The `[loaders.*]` entry it reads (resolved).
+    pub source: LoaderDef,
     /// Pull interval.
     pub interval: Option<Duration>,
     /// Pull once at start.
@@ -267,4 +279,6 @@ pub struct ReaderDef {
     pub ttl: Lifetime,
     /// Its own storage's name.
     pub storage: String,
+    /// Resolved: its own storage keeps values as bytes.
+    pub bytes: bool,
 }

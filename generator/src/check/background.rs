@@ -79,6 +79,7 @@ impl Checker<'_> {
             storage,
             signature,
             fleet,
+            bytes: false,
         })
     }
 
@@ -88,6 +89,7 @@ impl Checker<'_> {
         r: &Spanned<RawReader>,
         storage: String,
         loaders: &BTreeMap<Spanned<String>, Spanned<RawLoader>>,
+        checked: &[LoaderDef],
     ) -> Option<ReaderDef> {
         let raw = r.get_ref();
         if !loaders.keys().any(|k| k.get_ref() == raw.source.get_ref()) {
@@ -107,6 +109,11 @@ impl Checker<'_> {
             );
             return None;
         }
+        // A loader that failed its own checks was reported there.
+        let source = checked
+            .iter()
+            .find(|l| l.name == *raw.source.get_ref())?
+            .clone();
         let interval = self.interval(&raw.interval, &raw.ttl);
         let ttl = Lifetime::of(match &raw.ttl {
             Some(d) => Some(self.duration(d, true, false)?),
@@ -123,11 +130,12 @@ impl Checker<'_> {
         });
         Some(ReaderDef {
             name: name.get_ref().clone(),
-            source: raw.source.get_ref().clone(),
+            source,
             interval,
             run_immediately: raw.run_immediately.as_ref().is_some_and(|r| *r.get_ref()),
             ttl,
             storage,
+            bytes: false,
         })
     }
 }

@@ -255,6 +255,8 @@ impl Checker<'_> {
             none_ttl,
             jitter,
             fleet: fleet?,
+            memo: None,
+            bytes: false,
         })
     }
 

@@ -18,6 +18,7 @@ mod entries;
 mod functions;
 mod keys;
 mod references;
+mod resolve;
 mod signatures;
 mod storages;
 mod unknown;
@@ -208,7 +209,7 @@ impl Checker<'_> {
             .iter()
             .filter_map(|(name, r)| {
                 let storage = with_default(&r.get_ref().storage, self);
-                self.reader(name, r, storage, &raw.loaders)
+                self.reader(name, r, storage, &raw.loaders, &loaders)
             })
             .collect();
         // The implicit default storage exists when something uses it.
@@ -233,14 +234,16 @@ impl Checker<'_> {
         }
         self.shares(&raw.functions);
         self.disjoint(&storages);
-        Spec {
+        let mut spec = Spec {
             storages,
             default_storage,
             functions,
             loaders,
             readers,
             context: raw.context.as_ref().map(|c| c.get_ref().trim().to_owned()),
-        }
+        };
+        resolve::resolve(&mut spec);
+        spec
     }
 
     /// Names become Rust items: each must be an identifier, unique across functions, loaders and

@@ -3,7 +3,7 @@
 use super::storages::bytes_site;
 use super::*;
 
-pub(super) fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> Declaration {
+pub(super) fn loader(l: &LoaderDef, spec_name: &str) -> Declaration {
     let sig = &l.signature;
     let (output, value) = (wrapper_output(sig), value_tokens(sig));
     let (returns, loads) = shape(sig);
@@ -15,7 +15,7 @@ pub(super) fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> Declaration
         let path = path_tokens(path);
         quote! { .on_error(|error: &__Error| #path(error)) }
     });
-    let serde = spec.needs_bytes(&l.storage).then(|| quote! { .serde() });
+    let serde = l.bytes.then(|| quote! { .serde() });
     let context = if sig.takes_context { "yes" } else { "no" };
     let doc = format!(
         " The value of `{}`, refreshed in the background: `[loaders.{}]` in `{spec_name}`.\n\n Interval {}, storage `{}`{}.",
@@ -42,21 +42,16 @@ pub(super) fn loader(spec: &Spec, l: &LoaderDef, spec_name: &str) -> Declaration
         ))
         .clause(format!("load {}, context {context};", l.loader))
         .clause(layout::braced("build", &layout::chain(&settings)))
-        .bytes(bytes_site(spec, "loader", &l.name, &l.storage))
+        .bytes(bytes_site(l.bytes, "loader", &l.name, &l.storage))
 }
 
-pub(super) fn reader(
-    spec: &Spec,
-    r: &ReaderDef,
-    source: &LoaderDef,
-    spec_name: &str,
-) -> Declaration {
+pub(super) fn reader(r: &ReaderDef, spec_name: &str) -> Declaration {
+    let source = &r.source;
     let sig = &source.signature;
     let (source_module, source_key) = (scope_ident(&source.name), &source.name);
     let interval = opt_millis(r.interval);
     let ttl = lifetime(r.ttl);
-    let serde = (spec.needs_bytes(&source.storage) || spec.needs_bytes(&r.storage))
-        .then(|| quote! { .serde() });
+    let serde = (source.bytes || r.bytes).then(|| quote! { .serde() });
     let run_immediately = r.run_immediately;
     let doc = format!(
         " A local copy of `[loaders.{source_key}]`: `[readers.{}]` in `{spec_name}`.\n\n Pulls every {} into storage `{}`, and once on a miss. A reader never loads: `None` until the writer has written a value.",
@@ -79,7 +74,7 @@ pub(super) fn reader(
         proc_macro2::Literal::string(source_key)
     ))
     .clause(layout::braced("build", &layout::chain(&settings)))
-    .bytes(bytes_site(spec, "reader", &r.name, &r.storage))
+    .bytes(bytes_site(r.bytes, "reader", &r.name, &r.storage))
 }
 
 /// `.ttl(…)` for a lifetime the spec states; nothing for the builder's default (2 × interval).

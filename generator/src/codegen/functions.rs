@@ -1,6 +1,6 @@
 //! `[functions.*]`: the key code and the wrapper of each cached function.
 
-use super::storages::{bytes_site, memo_of};
+use super::storages::bytes_site;
 use super::*;
 
 /// `__ac::template_key!(SPECIALS[, ESCAPE]; "literal", (arg), (arg: "{:spec}"), …)`.
@@ -72,7 +72,7 @@ fn key_params(f: &FunctionDef) -> Vec<(&Ident, &syn::Type)> {
         .collect()
 }
 
-pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> Declaration {
+pub(super) fn function(f: &FunctionDef, spec_name: &str) -> Declaration {
     let sig = &f.signature;
     let (output, value) = (wrapper_output(sig), value_tokens(sig));
     // An `Arc` value is inserted from the value itself or an `Arc` of it.
@@ -85,8 +85,12 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> Declara
     let swr = matches!(f.strategy, Strategy::Swr { .. });
     let params = layout::params(sig.call_params().iter().map(|p| (&p.name, &p.ty)));
     let key_params = layout::params(key_params(f));
-    let memo = match memo_of(spec, f) {
-        Some((owned, capacity)) => format!("{} {capacity}usize", layout::ty(&owned)),
+    let memo = match &f.memo {
+        Some(memo) => {
+            let key = &memo.key;
+            let owned = quote! { (#(#key,)*) };
+            format!("{} {}usize", layout::ty(&owned), memo.capacity)
+        }
         None => "none".to_owned(),
     };
     let context = if sig.takes_context { "yes" } else { "no" };
@@ -111,8 +115,8 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> Declara
                 f.loader,
                 layout::params(owning)
             ))
-            .clause(layout::braced("build", &layout::chain(&settings(spec, f))))
-            .bytes(bytes_site(spec, "function", &f.name, &f.storage));
+            .clause(layout::braced("build", &layout::chain(&settings(f))))
+            .bytes(bytes_site(f.bytes, "function", &f.name, &f.storage));
     match &f.same_entries_as {
         Some(target) => declaration.clause(format!("shares {};", scope_ident(target))),
         None => declaration,
@@ -120,7 +124,7 @@ pub(super) fn function(spec: &Spec, f: &FunctionDef, spec_name: &str) -> Declara
 }
 
 /// The builder settings of a function beyond its storage and clock.
-fn settings(spec: &Spec, f: &FunctionDef) -> TokenStream {
+fn settings(f: &FunctionDef) -> TokenStream {
     let ttl = opt_millis(f.ttl);
     let extra = match &f.strategy {
         Strategy::Ttl => None,
@@ -142,7 +146,7 @@ fn settings(spec: &Spec, f: &FunctionDef) -> TokenStream {
     });
     let jitter = f.jitter.map(|share| quote! { .jitter(#share) });
     let fleet = fleet_call(f.fleet);
-    let serde = spec.needs_bytes(&f.storage).then(|| quote! { .serde() });
+    let serde = f.bytes.then(|| quote! { .serde() });
     quote! { .ttl(#ttl) #extra #negative #jitter #fleet #serde }
 }
 

@@ -41,18 +41,13 @@ pub(crate) fn generate(
     let mut layout = Layout::default();
     let mut entries: Vec<TokenStream> = Vec::new();
     for f in &spec.functions {
-        entries.push(layout.place(function(spec, f, spec_name)));
+        entries.push(layout.place(function(f, spec_name)));
     }
     for l in &spec.loaders {
-        entries.push(layout.place(loader(spec, l, spec_name)));
+        entries.push(layout.place(loader(l, spec_name)));
     }
-    // The checker rejects readers of unknown sources.
-    let readers = spec
-        .readers
-        .iter()
-        .filter_map(|r| Some((r, spec.loader(&r.source)?)));
-    for (r, source) in readers.clone() {
-        entries.push(layout.place(reader(spec, r, source, spec_name)));
+    for r in &spec.readers {
+        entries.push(layout.place(reader(r, spec_name)));
     }
 
     let fields = |names: Vec<&str>| -> Vec<String> {
@@ -66,7 +61,7 @@ pub(crate) fn generate(
         spec.loaders
             .iter()
             .map(|l| l.name.as_str())
-            .chain(readers.clone().map(|(r, _)| r.name.as_str()))
+            .chain(spec.readers.iter().map(|r| r.name.as_str()))
             .collect(),
     );
     let builds = spec
@@ -74,7 +69,7 @@ pub(crate) fn generate(
         .iter()
         .map(|f| {
             let (field, module) = (ident(&f.name), scope_ident(&f.name));
-            let (storage, memo) = (storage_ident(&f.storage), memo_allowed(spec, f));
+            let (storage, memo) = (storage_ident(&f.storage), memo_allowed(f));
             quote! { #field: #module::__build(#storage.clone(), clock.clone(), #memo) }
         })
         .chain(spec.loaders.iter().map(|l| {
@@ -82,9 +77,9 @@ pub(crate) fn generate(
             let storage = storage_ident(&l.storage);
             quote! { #field: #module::__build(#storage.clone(), clock.clone(), parts.context())? }
         }))
-        .chain(readers.map(|(r, source)| {
+        .chain(spec.readers.iter().map(|r| {
             let (field, module) = (ident(&r.name), scope_ident(&r.name));
-            let (local, source) = (storage_ident(&r.storage), storage_ident(&source.storage));
+            let (local, source) = (storage_ident(&r.storage), storage_ident(&r.source.storage));
             quote! { #field: #module::__build(#source.clone(), #local.clone(), clock.clone()) }
         }));
     let cleanup_targets = spec
