@@ -143,8 +143,8 @@ pub trait Storage: std::any::Any + Send + Sync {
 
     /// [`Storage::get_entry`] for a caller that blocks its thread anyway. The one blocking
     /// method: by default it waits on `get_entry`; the Redis storage reads on the caller's
-    /// thread through a blocking connection instead, which `redis_get_sync` in the harness
-    /// measures at about the raw client's time, where a hop through the runtime costs twice that.
+    /// thread through a blocking connection instead, which keeps `redis_get_sync` in the harness
+    /// at about the raw blocking client's time.
     fn get_entry_blocking(&self, key: &str, ty: &dyn ValueType) -> StorageResult<Option<AnyEntry>> {
         crate::rt::wait(self.get_entry(key, ty))
     }
