@@ -130,7 +130,28 @@ fn readers_follow_one_writer_and_a_second_writer_waits_for_the_lease() {
 
     // The first writer dies right after a run: its lease expires (half an interval) and the
     // second takes over before the value (two intervals) expires: Redis never misses it.
-    assert!(first.wait_for("RUN ", Duration::from_secs(5), |_| true));
+    let mut last = String::new();
+    assert!(first.wait_for("RUN ", Duration::from_secs(5), |v| {
+        last = v.to_owned();
+        true
+    }));
+    // The loader announces a run before its value is stored: wait for the store, or a kill in
+    // between leaves the previous run's value, with one interval less to live.
+    let mut client = server.client();
+    let stored_at = Instant::now();
+    while !redis::cmd("GET")
+        .arg("gen:snapshot")
+        .query::<Vec<u8>>(&mut client)
+        .unwrap_or_default()
+        .windows(last.len())
+        .any(|w| w == last.as_bytes())
+    {
+        assert!(
+            stored_at.elapsed() < Duration::from_secs(2),
+            "run {last} was never stored"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let watcher = {
         let mut client = server.client();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
