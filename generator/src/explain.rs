@@ -145,6 +145,18 @@ fn key_text(f: &FunctionDef) -> String {
     }
 }
 
+/// What `fail_safe` does for an entry.
+fn fail_safe_line(fail_safe: Option<FailSafeDef>, out: &mut String) {
+    if let Some(f) = fail_safe {
+        let _ = writeln!(
+            out,
+            "  fail-safe kept {} past expiry; served when a load fails, then the origin is not asked for {}",
+            render(Some(f.keep)),
+            render(Some(f.throttle))
+        );
+    }
+}
+
 fn levels(spec: &Spec, storage: &str, ttl: Option<Duration>, out: &mut String) {
     let mut found = Vec::new();
     reach(spec, storage, "", None, &mut found);
@@ -183,6 +195,7 @@ pub fn explain(spec: &Spec) -> String {
         };
         let _ = writeln!(out, "[functions.{}]  {}", f.name, f.loader);
         let _ = writeln!(out, "  strategy  {strategy}");
+        fail_safe_line(f.fail_safe, &mut out);
         let _ = writeln!(out, "  key       {}  e.g. {}", key_text(f), example_key(f));
         let life = match &f.strategy {
             Strategy::Swr { stale_ttl, .. } => f.ttl.map(|t| t.saturating_add(*stale_ttl)),
@@ -201,6 +214,7 @@ pub fn explain(spec: &Spec) -> String {
             "every — (loads on a miss only)",
             l.run_immediately,
         );
+        fail_safe_line(l.fail_safe, &mut out);
         let _ = writeln!(out, "  key       \"{}\"", l.name);
         stored(spec, &l.storage, l.ttl, l.interval, &mut out);
     }
@@ -233,19 +247,31 @@ pub fn warnings(spec: &Spec) -> Vec<String> {
         let mut found = Vec::new();
         reach(spec, &f.storage, "", None, &mut found);
         // The deepest level keeps an entry longest: if even it is capped, the ttl is cut.
-        if let Some(Reach {
+        let Some(Reach {
             cap: Some((cap, why)),
             path,
             ..
         }) = found.last()
-            && *cap < ttl
-        {
+        else {
+            continue;
+        };
+        if *cap < ttl {
             out.push(format!(
                 "[functions.{}] asks for ttl {}, but storage `{path}` keeps its entries at most {} ({why}): it reloads every {}",
                 f.name,
                 render(Some(ttl)),
                 render(Some(*cap)),
                 render(Some(*cap)),
+            ));
+        } else if let Some(fail_safe) = f.fail_safe
+            && *cap < ttl.saturating_add(fail_safe.keep)
+        {
+            out.push(format!(
+                "[functions.{}] keeps values {} past their ttl as fail-safe fallbacks, but storage `{path}` keeps its entries at most {} ({why}): a fallback lasts at most {} past the ttl",
+                f.name,
+                render(Some(fail_safe.keep)),
+                render(Some(*cap)),
+                render(Some(cap.saturating_sub(ttl))),
             ));
         }
     }

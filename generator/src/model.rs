@@ -99,10 +99,21 @@ pub struct FunctionDef {
     /// One load per key across processes, waiting this long for another's load
     /// (`single_flight = "fleet"`); `None`: one load per key in each process.
     pub fleet: Option<Duration>,
+    /// Expired values kept as fallbacks for failed loads (`fail_safe`).
+    pub fail_safe: Option<FailSafeDef>,
     /// Resolved: its memo (typed front tier), when its entries can be kept by argument.
     pub memo: Option<MemoPlan>,
     /// Resolved: its storage keeps values as bytes (serde is needed).
     pub bytes: bool,
+}
+
+/// `fail_safe` and `fail_safe_throttle`, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailSafeDef {
+    /// How long past its last window an entry is kept as a fallback.
+    pub keep: Duration,
+    /// After a fallback is served, how long the origin is not asked again for the key.
+    pub throttle: Duration,
 }
 
 /// A function's memo, as resolved from the whole spec.
@@ -260,6 +271,8 @@ pub struct LoaderDef {
     /// A miss of the wrapper loads once across processes, waiting this long for another's load
     /// (`single_flight = "fleet"`).
     pub fleet: Option<Duration>,
+    /// Expired values kept as fallbacks for failed loads (`fail_safe`).
+    pub fail_safe: Option<FailSafeDef>,
     /// Resolved: its storage keeps values as bytes (serde is needed).
     pub bytes: bool,
 }

@@ -116,6 +116,13 @@ struct RawFunction {
     /// With single_flight = "fleet": how long a process waits for another's load before loading
     /// itself (default 10s).
     pub(crate) fleet_wait: Option<Spanned<RawDuration>>,
+    /// Keeps each value this much longer than its ttl (and stale window) as a fallback: when a
+    /// load fails (an error or a panic), callers get the expired value instead of the failure,
+    /// e.g. "1h". Default: none.
+    pub(crate) fail_safe: Option<Spanned<RawDuration>>,
+    /// With fail_safe: after a fallback is served, how long the key's callers get it without
+    /// asking the origin again (default 30s; "0s" asks on every call).
+    pub(crate) fail_safe_throttle: Option<Spanned<RawDuration>>,
     /// For loaders outside this crate: parameters, e.g. ["id: u64", "name: &str"].
     pub(crate) args: Option<Spanned<Vec<Spanned<String>>>>,
 }}
@@ -144,6 +151,13 @@ struct RawLoader {
     pub(crate) single_flight: Option<Spanned<String>>,
     /// With single_flight = "fleet": how long a process waits for another's load (default 10s).
     pub(crate) fleet_wait: Option<Spanned<RawDuration>>,
+    /// Keeps each value this much longer than its ttl (and stale window) as a fallback: when a
+    /// load fails (an error or a panic), callers get the expired value instead of the failure,
+    /// e.g. "1h". Default: none.
+    pub(crate) fail_safe: Option<Spanned<RawDuration>>,
+    /// With fail_safe: after a fallback is served, how long the key's callers get it without
+    /// asking the origin again (default 30s; "0s" asks on every call).
+    pub(crate) fail_safe_throttle: Option<Spanned<RawDuration>>,
 }}
 
 /// A reader of a background loader's value.

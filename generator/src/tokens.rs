@@ -40,6 +40,14 @@ pub(crate) fn path_tokens(path: &str) -> TokenStream {
 }
 
 /// `.fleet(wait)` for fleet-wide single loading, nothing otherwise.
+/// `.fail_safe(keep, throttle)` for an entry with `fail_safe` (its keep and throttle).
+pub(crate) fn fail_safe_call(fail_safe: Option<(Duration, Duration)>) -> Option<TokenStream> {
+    fail_safe.map(|(keep, throttle)| {
+        let (keep, throttle) = (millis(keep), millis(throttle));
+        quote! { .fail_safe(#keep, #throttle) }
+    })
+}
+
 pub(crate) fn fleet_call(wait: Option<Duration>) -> Option<TokenStream> {
     wait.map(|wait| {
         let wait = millis(wait);

@@ -14,11 +14,12 @@ pub(crate) enum Event {
     Error,
     StorageError,
     StorageSkip,
+    FailSafeHit,
 }
 
 /// The metric of each [`Event`], in order, with its help text.
 #[cfg(feature = "metrics")]
-const COUNTERS: [(&str, &str); 7] = [
+const COUNTERS: [(&str, &str); 8] = [
     (
         "advanced_caching_hits_total",
         "Calls answered from a fresh value",
@@ -46,6 +47,10 @@ const COUNTERS: [(&str, &str); 7] = [
     (
         "advanced_caching_storage_skips_total",
         "Storage operations skipped while the storage was down",
+    ),
+    (
+        "advanced_caching_fail_safe_hits_total",
+        "Calls answered from an expired value because the load failed",
     ),
 ];
 

@@ -24,6 +24,7 @@ pub struct Stats {
     errors: AtomicU64,
     storage_errors: AtomicU64,
     storage_skips: AtomicU64,
+    fail_safe_hits: AtomicU64,
     loads: AtomicU64,
     load_nanos: AtomicU64,
     export: Export,
@@ -48,6 +49,8 @@ pub struct StatsSnapshot {
     pub storage_errors: u64,
     /// Storage reads and writes skipped because the storage was down (its breaker open).
     pub storage_skips: u64,
+    /// Calls answered from an expired value because the load failed (`fail_safe`).
+    pub fail_safe_hits: u64,
     /// Loader calls made.
     pub loads: u64,
     /// Total time spent in loader calls.
@@ -71,7 +74,7 @@ impl fmt::Display for StatsSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}: hit_ratio={:.1}% hits={} misses={} stale_hits={} refreshes={} loads={} errors={} storage_errors={} storage_skips={} load_time={:?}",
+            "{}: hit_ratio={:.1}% hits={} misses={} stale_hits={} refreshes={} loads={} errors={} fail_safe_hits={} storage_errors={} storage_skips={} load_time={:?}",
             self.name,
             self.hit_ratio() * 100.0,
             self.hits,
@@ -80,6 +83,7 @@ impl fmt::Display for StatsSnapshot {
             self.refreshes,
             self.loads,
             self.errors,
+            self.fail_safe_hits,
             self.storage_errors,
             self.storage_skips,
             self.load_time
@@ -101,6 +105,7 @@ impl Stats {
             errors: AtomicU64::new(0),
             storage_errors: AtomicU64::new(0),
             storage_skips: AtomicU64::new(0),
+            fail_safe_hits: AtomicU64::new(0),
             loads: AtomicU64::new(0),
             load_nanos: AtomicU64::new(0),
         }
@@ -125,6 +130,11 @@ impl Stats {
     pub fn record_stale_hit(&self) {
         self.stale_hits.add_one();
         self.export.count(Event::StaleHit);
+    }
+    /// Counts a call answered from a fail-safe fallback.
+    pub fn record_fail_safe_hit(&self) {
+        self.fail_safe_hits.fetch_add(1, Ordering::Relaxed);
+        self.export.count(Event::FailSafeHit);
     }
     /// Counts a completed background refresh.
     pub fn record_refresh(&self) {
@@ -176,6 +186,7 @@ impl Stats {
             errors: self.errors.load(Ordering::Relaxed),
             storage_errors: self.storage_errors.load(Ordering::Relaxed),
             storage_skips: self.storage_skips.load(Ordering::Relaxed),
+            fail_safe_hits: self.fail_safe_hits.load(Ordering::Relaxed),
             loads: self.loads.load(Ordering::Relaxed),
             load_time: Duration::from_nanos(self.load_nanos.load(Ordering::Relaxed)),
         }

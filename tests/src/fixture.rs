@@ -335,3 +335,53 @@ pub mod replicas {
         Ok(format!("report-{id}-by-{}", std::process::id()))
     }
 }
+
+/// An origin that tests take down and bring back, one currency at a time (tests of one binary
+/// run in parallel; each uses its own currencies).
+pub mod origin {
+    use std::collections::BTreeSet;
+    use std::sync::{Mutex, PoisonError};
+
+    use super::{FetchError, bump};
+
+    static DOWN: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+    /// Takes the origin of `currency` down (`true`) or brings it back.
+    pub fn set_down(currency: &str, down: bool) {
+        let mut held = DOWN.lock().unwrap_or_else(PoisonError::into_inner);
+        if down {
+            held.insert(currency.to_owned());
+        } else {
+            held.remove(currency);
+        }
+    }
+
+    fn answer(currency: &str) -> Result<u64, FetchError> {
+        let n = bump(format!("rate:{currency}"));
+        let down = DOWN
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(currency);
+        match down {
+            true if currency.starts_with("panic") => panic!("the client of {currency} panicked"),
+            true => Err(FetchError(format!("{currency}: origin down"))),
+            // Each load answers a new value, so a reload is visible.
+            false => Ok(100 + n as u64),
+        }
+    }
+
+    /// Async: the rate of `currency`, or the origin's failure.
+    pub async fn rate(currency: &str) -> Result<u64, FetchError> {
+        answer(currency)
+    }
+
+    /// Sync [`rate`].
+    pub fn rate_sync(currency: &str) -> Result<u64, FetchError> {
+        answer(currency)
+    }
+
+    /// A background value from the origin of `"board"`.
+    pub async fn board() -> Result<u64, FetchError> {
+        answer("board")
+    }
+}

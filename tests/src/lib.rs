@@ -60,6 +60,11 @@ pub mod files_spec {
     include!(concat!(env!("OUT_DIR"), "/files.rs"));
 }
 
+/// Generated from `specs/fail_safe.toml`.
+pub mod fail_safe_spec {
+    include!(concat!(env!("OUT_DIR"), "/fail_safe.rs"));
+}
+
 /// Generated from `specs/history.toml`.
 pub mod history_spec {
     include!(concat!(env!("OUT_DIR"), "/history.rs"));

@@ -69,6 +69,12 @@ impl Checker<'_> {
             other => other.as_ref().map(|p| p.get_ref().clone()),
         };
         let fleet = self.fleet(&raw.single_flight, &raw.fleet_wait)?;
+        let expires = match ttl {
+            Lifetime::Forever => false,
+            Lifetime::TwiceTheInterval => interval.is_some(),
+            Lifetime::For(_) => true,
+        };
+        let fail_safe = self.fail_safe(&raw.fail_safe, &raw.fail_safe_throttle, expires)?;
         Some(LoaderDef {
             name: name.get_ref().clone(),
             loader: raw.loader.get_ref().clone(),
@@ -79,6 +85,7 @@ impl Checker<'_> {
             storage,
             signature,
             fleet,
+            fail_safe,
             bytes: false,
         })
     }

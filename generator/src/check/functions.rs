@@ -5,6 +5,9 @@ use super::*;
 /// How long a process waits for another's load by default (the runtime's `DEFAULT_FLEET_WAIT`).
 const FLEET_WAIT: Duration = Duration::from_secs(10);
 
+/// How long a fallback is served without asking the origin again, by default.
+const FAIL_SAFE_THROTTLE: Duration = Duration::from_secs(30);
+
 impl Checker<'_> {
     pub(super) fn function(
         &mut self,
@@ -255,6 +258,11 @@ impl Checker<'_> {
             none_ttl,
             jitter,
             fleet: fleet?,
+            fail_safe: self.fail_safe(
+                &raw.fail_safe,
+                &raw.fail_safe_throttle,
+                ttl.flatten().is_some(),
+            )?,
             memo: None,
             bytes: false,
         })
@@ -262,6 +270,55 @@ impl Checker<'_> {
 
     /// `single_flight` and `fleet_wait`: the wait of fleet-wide single loading, `None` for
     /// per-process single flight (the default).
+    /// `fail_safe` and `fail_safe_throttle` of an entry; `expires` says whether its values
+    /// expire at all (a fallback of a value that never expires is never served).
+    pub(super) fn fail_safe(
+        &mut self,
+        keep: &Option<Spanned<RawDuration>>,
+        throttle: &Option<Spanned<RawDuration>>,
+        expires: bool,
+    ) -> Option<Option<FailSafeDef>> {
+        let Some(keep) = keep else {
+            if let Some(throttle) = throttle {
+                self.error(
+                    "`fail_safe_throttle` applies with `fail_safe`",
+                    throttle.span(),
+                    "no fail-safe here",
+                    "add `fail_safe = \"1h\"` (how long an expired value is kept as a fallback), or remove `fail_safe_throttle`",
+                );
+                return None;
+            }
+            return Some(None);
+        };
+        if !expires {
+            self.error(
+                "`fail_safe` needs a ttl: a value that never expires is never a fallback",
+                keep.span(),
+                "the values here never expire",
+                "give the entry a `ttl` (e.g. `ttl = \"5m\"`), or remove `fail_safe`",
+            );
+            return None;
+        }
+        let kept = self.duration(keep, false, true)?.unwrap_or_default();
+        if kept.is_zero() {
+            self.error(
+                "a zero `fail_safe` keeps nothing",
+                keep.span(),
+                "no fail-safe window",
+                "give how long an expired value is kept as a fallback, e.g. `fail_safe = \"1h\"`, or remove `fail_safe`",
+            );
+            return None;
+        }
+        let throttle = match throttle {
+            Some(t) => self.duration(t, false, true)?.unwrap_or_default(),
+            None => FAIL_SAFE_THROTTLE,
+        };
+        Some(Some(FailSafeDef {
+            keep: kept,
+            throttle,
+        }))
+    }
+
     pub(super) fn fleet(
         &mut self,
         single_flight: &Option<Spanned<String>>,

@@ -11,6 +11,7 @@ pub(super) fn loader(l: &LoaderDef, spec_name: &str) -> Declaration {
     let ttl = lifetime(l.ttl);
     let run_immediately = l.run_immediately;
     let fleet = fleet_call(l.fleet);
+    let fail_safe = fail_safe_call(l.fail_safe.map(|s| (s.keep, s.throttle)));
     let on_error = l.on_error.as_deref().map(|path| {
         let path = path_tokens(path);
         quote! { .on_error(|error: &__Error| #path(error)) }
@@ -33,7 +34,7 @@ pub(super) fn loader(l: &LoaderDef, spec_name: &str) -> Declaration {
         },
     );
     let settings = quote! {
-        .interval(#interval) #ttl .run_immediately(#run_immediately) #on_error #fleet #serde
+        .interval(#interval) #ttl .run_immediately(#run_immediately) #on_error #fleet #fail_safe #serde
     };
     Declaration::entry("__ac::background_loader", doc, sig, &l.name, "", &output)
         .clause(format!(

@@ -146,8 +146,9 @@ fn settings(f: &FunctionDef) -> TokenStream {
     });
     let jitter = f.jitter.map(|share| quote! { .jitter(#share) });
     let fleet = fleet_call(f.fleet);
+    let fail_safe = fail_safe_call(f.fail_safe.map(|s| (s.keep, s.throttle)));
     let serde = f.bytes.then(|| quote! { .serde() });
-    quote! { .ttl(#ttl) #extra #negative #jitter #fleet #serde }
+    quote! { .ttl(#ttl) #extra #negative #jitter #fleet #fail_safe #serde }
 }
 
 /// The hover docs of a function's wrappers: its loader, spec entry, strategy, TTL, storage, key.

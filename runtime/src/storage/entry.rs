@@ -27,6 +27,10 @@ pub struct CacheEntry<V> {
     pub fresh_until: Option<Millis>,
     /// Until when a stale value may still be served; `None` = forever.
     pub stale_until: Option<Millis>,
+    /// Past every window, until when the value is still kept as a fail-safe fallback (served
+    /// only when a load fails); `None` = no fallback window.
+    #[serde(default)]
+    pub fallback_until: Option<Millis>,
 }
 
 /// Where an entry stands at a given time.
@@ -36,7 +40,10 @@ pub enum Freshness {
     Fresh,
     /// Past its TTL but within its stale window: serve it and refresh.
     Stale,
-    /// Past every window: a miss.
+    /// Past its TTL and stale window, within its fail-safe window: a miss, whose value is
+    /// served only if the load fails.
+    Fallback,
+    /// Past every window: gone.
     Expired,
 }
 
@@ -51,7 +58,26 @@ impl<V> CacheEntry<V> {
             created_at: now,
             fresh_until,
             stale_until,
+            fallback_until: None,
         }
+    }
+
+    /// The entry kept `fail_safe` longer past its last window as a fallback (`fail_safe`).
+    ///
+    /// ```
+    /// use advanced_caching::storage::{CacheEntry, Freshness};
+    /// use std::time::Duration;
+    /// let e = CacheEntry::new(7, 0, Some(Duration::from_secs(1)), None)
+    ///     .with_fallback(Some(Duration::from_secs(60)));
+    /// assert_eq!(e.freshness(30_000), Freshness::Fallback);
+    /// assert_eq!(e.freshness(61_000), Freshness::Expired);
+    /// ```
+    pub fn with_fallback(mut self, fail_safe: Option<Duration>) -> Self {
+        self.fallback_until = match (fail_safe, self.stale_until) {
+            (Some(keep), Some(last)) => Some(last.saturating_add(duration_millis(keep))),
+            _ => None,
+        };
+        self
     }
 
     /// Where this entry stands at `now`.
@@ -60,6 +86,8 @@ impl<V> CacheEntry<V> {
             Freshness::Fresh
         } else if self.stale_until.is_none_or(|s| now < s) {
             Freshness::Stale
+        } else if self.fallback_until.is_some_and(|f| now < f) {
+            Freshness::Fallback
         } else {
             Freshness::Expired
         }
@@ -75,14 +103,16 @@ impl<V> CacheEntry<V> {
         self.freshness(now) == Freshness::Expired
     }
 
-    /// When the entry must be gone from a storage (`stale_until`), the instant remote TTLs use.
+    /// When the entry must be gone from a storage (the end of its stale or fail-safe window,
+    /// whichever is later), the instant remote TTLs use.
     pub fn expires_at(&self) -> Option<Millis> {
         self.stale_until
+            .map(|s| self.fallback_until.map_or(s, |f| f.max(s)))
     }
 
     /// How long the entry still lives at `now`: the TTL a remote storage sets. `None` = forever.
     pub fn time_to_live(&self, now: Millis) -> Option<Duration> {
-        self.stale_until
+        self.expires_at()
             .map(|s| Duration::from_millis(s.saturating_sub(now)))
     }
 
@@ -93,6 +123,7 @@ impl<V> CacheEntry<V> {
             created_at: self.created_at,
             fresh_until: self.fresh_until,
             stale_until: self.stale_until,
+            fallback_until: self.fallback_until,
         }
     }
 }

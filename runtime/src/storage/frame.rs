@@ -3,7 +3,11 @@
 //!
 //! ```text
 //! 0xAC 0x01 | created_at u64 LE | fresh_until u64 LE | stale_until u64 LE | payload …
+//! 0xAC 0x02 | created_at u64 LE | fresh_until u64 LE | stale_until u64 LE | fallback_until u64 LE | payload …
 //! ```
+//!
+//! Version 2 is written only for an entry with a fail-safe window, so entries without one are
+//! the bytes earlier releases wrote and read.
 //!
 //! `u64::MAX` stands for "never". Keeping the timestamps in a fixed-size header lets a storage
 //! compare payloads without them (so `dedupe_writes` works with a TTL) and rewrite only the header
@@ -16,20 +20,38 @@ use crate::storage::entry::CacheEntry;
 use crate::storage::value::ValueType;
 
 const MAGIC: u8 = 0xAC;
-const VERSION: u8 = 1;
-/// Bytes before the payload.
+/// Bytes before the payload of a version-1 frame (no fail-safe window): what locks use.
 pub(crate) const HEADER_LEN: usize = 2 + 3 * 8;
+/// Bytes before the payload of a version-2 frame (with a fail-safe window).
+const HEADER_LEN_V2: usize = HEADER_LEN + 8;
+/// The longest header.
+pub(crate) const MAX_HEADER_LEN: usize = HEADER_LEN_V2;
 const NEVER: u64 = u64::MAX;
 
-/// The header of `entry`'s timestamps.
-pub(crate) fn header<V>(entry: &CacheEntry<V>) -> [u8; HEADER_LEN] {
-    let mut out = [0u8; HEADER_LEN];
-    out[0] = MAGIC;
-    out[1] = VERSION;
-    out[2..10].copy_from_slice(&entry.created_at.to_le_bytes());
-    out[10..18].copy_from_slice(&entry.fresh_until.unwrap_or(NEVER).to_le_bytes());
-    out[18..26].copy_from_slice(&entry.stale_until.unwrap_or(NEVER).to_le_bytes());
+/// The header of `entry`'s timestamps (version 2 only when it has a fail-safe window).
+pub(crate) fn header<V>(entry: &CacheEntry<V>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN_V2);
+    out.push(MAGIC);
+    out.push(if entry.fallback_until.is_some() { 2 } else { 1 });
+    out.extend_from_slice(&entry.created_at.to_le_bytes());
+    out.extend_from_slice(&entry.fresh_until.unwrap_or(NEVER).to_le_bytes());
+    out.extend_from_slice(&entry.stale_until.unwrap_or(NEVER).to_le_bytes());
+    if let Some(fallback) = entry.fallback_until {
+        out.extend_from_slice(&fallback.to_le_bytes());
+    }
     out
+}
+
+/// The length of the header `bytes` start with, by its version.
+pub(crate) fn header_len(bytes: &[u8]) -> Result<usize, CodecError> {
+    match bytes {
+        [MAGIC, 1, ..] => Ok(HEADER_LEN),
+        [MAGIC, 2, ..] => Ok(HEADER_LEN_V2),
+        [a, b, ..] => Err(CodecError::Decode(format!(
+            "not an advanced-caching frame (starts with {a:#04x} {b:#04x})"
+        ))),
+        _ => Err(CodecError::Decode("frame shorter than its header".into())),
+    }
 }
 
 /// Encodes an entry: header, then the value through `codec`.
@@ -48,15 +70,10 @@ pub(crate) fn encode(
 
 /// The timestamps of a frame, without decoding its payload.
 pub(crate) fn timestamps(bytes: &[u8]) -> Result<CacheEntry<()>, CodecError> {
+    let len = header_len(bytes)?;
     let head = bytes
-        .get(..HEADER_LEN)
-        .ok_or_else(|| CodecError::Decode(format!("frame shorter than {HEADER_LEN} bytes")))?;
-    if head[0] != MAGIC || head[1] != VERSION {
-        return Err(CodecError::Decode(format!(
-            "not an advanced-caching frame (starts with {:#04x} {:#04x})",
-            head[0], head[1]
-        )));
-    }
+        .get(..len)
+        .ok_or_else(|| CodecError::Decode(format!("frame shorter than {len} bytes")))?;
     let at = |i: usize| {
         let mut b = [0u8; 8];
         b.copy_from_slice(&head[i..i + 8]);
@@ -68,12 +85,14 @@ pub(crate) fn timestamps(bytes: &[u8]) -> Result<CacheEntry<()>, CodecError> {
         created_at: at(2),
         fresh_until: opt(at(10)),
         stale_until: opt(at(18)),
+        fallback_until: (len == HEADER_LEN_V2).then(|| at(26)),
     })
 }
 
 /// The payload part of a frame (everything after the header).
 pub(crate) fn payload(bytes: &[u8]) -> &[u8] {
-    bytes.get(HEADER_LEN..).unwrap_or_default()
+    let len = header_len(bytes).unwrap_or(HEADER_LEN);
+    bytes.get(len..).unwrap_or_default()
 }
 
 /// Decodes a frame into an entry; `None` when it is expired at `now`. Bad bytes are an error the
@@ -129,6 +148,41 @@ mod tests {
         );
         assert!(decode(b"junk", &ty, &Codec::Json, 0).is_err());
         assert!(decode(&[0u8; 40], &ty, &Codec::Json, 0).is_err());
+    }
+
+    #[test]
+    fn a_fail_safe_window_is_a_version_2_frame_and_version_1_still_reads() {
+        let ty = SerdeValue::<u8>::new();
+        let plain = CacheEntry::new(
+            Arc::new(1u8) as crate::storage::AnyValue,
+            0,
+            Some(Duration::from_secs(1)),
+            None,
+        );
+        let kept = plain.clone().with_fallback(Some(Duration::from_secs(9)));
+        let (v1, v2) = (
+            encode(&plain, &ty, &Codec::Json).expect("encodes"),
+            encode(&kept, &ty, &Codec::Json).expect("encodes"),
+        );
+        assert_eq!((v1[1], v1.len()), (1, HEADER_LEN + 1));
+        assert_eq!((v2[1], v2.len()), (2, HEADER_LEN_V2 + 1));
+        assert_eq!(payload(&v2), b"1");
+        assert_eq!(timestamps(&v2).expect("valid").fallback_until, Some(10_000));
+        // Past its TTL, the plain entry is gone; the kept one reads as a fallback until 10 s.
+        assert!(
+            decode(&v1, &ty, &Codec::Json, 5_000)
+                .expect("valid")
+                .is_none()
+        );
+        let back = decode(&v2, &ty, &Codec::Json, 5_000)
+            .expect("valid")
+            .expect("kept");
+        assert_eq!(back.freshness(5_000), crate::storage::Freshness::Fallback);
+        assert!(
+            decode(&v2, &ty, &Codec::Json, 10_000)
+                .expect("valid")
+                .is_none()
+        );
     }
 
     #[test]

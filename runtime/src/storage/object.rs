@@ -15,6 +15,8 @@ use crate::storage::value::ValueType;
 const CREATED: &str = "ac-created";
 const FRESH_UNTIL: &str = "ac-fresh-until";
 const STALE_UNTIL: &str = "ac-stale-until";
+/// The end of the fail-safe window (`never` or absent: none).
+const FALLBACK_UNTIL: &str = "ac-fallback-until";
 const COMPRESSED: &str = "ac-compressed";
 const CONTENT_HASH: &str = "ac-sha256";
 const NEVER: &str = "never";
@@ -75,6 +77,7 @@ pub(crate) fn timestamps_metadata<V>(entry: &CacheEntry<V>) -> Metadata {
         (CREATED.to_owned(), entry.created_at.to_string()),
         (FRESH_UNTIL.to_owned(), stamp(entry.fresh_until)),
         (STALE_UNTIL.to_owned(), stamp(entry.stale_until)),
+        (FALLBACK_UNTIL.to_owned(), stamp(entry.fallback_until)),
     ])
 }
 
@@ -102,6 +105,11 @@ pub(crate) fn timestamps(meta: &Metadata) -> Result<CacheEntry<()>, CodecError> 
         created_at: field(CREATED)?.unwrap_or(0),
         fresh_until: field(FRESH_UNTIL)?,
         stale_until: field(STALE_UNTIL)?,
+        // Objects written before fail-safe windows existed have none.
+        fallback_until: match meta.contains_key(FALLBACK_UNTIL) {
+            true => field(FALLBACK_UNTIL)?,
+            false => None,
+        },
     })
 }
 

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use crate::clock::{SharedClock, system_clock};
 use crate::storage::value::{ObjectValue, SerdeValue, ValueType};
 use crate::storage::{MemoryStorage, SharedStorage};
-use crate::strategy::cache_core::{CacheCore, Windows};
+use crate::strategy::cache_core::{CacheCore, FailSafe, Windows};
 use crate::strategy::flight::ErrorCloner;
 use crate::strategy::swr::SwrCache;
 use crate::strategy::ttl::TtlCache;
@@ -36,6 +36,7 @@ pub struct CacheBuilder<T, E> {
     cloner: ErrorCloner<E>,
     ttl: Option<Duration>,
     stale_ttl: Duration,
+    fail_safe: Option<FailSafe>,
     lock_ttl: Option<Duration>,
     negative: crate::strategy::cache_core::Negative<T>,
     jitter: f64,
@@ -58,6 +59,7 @@ where
             cloner: None,
             ttl: Some(Duration::from_secs(60)),
             stale_ttl: Duration::ZERO,
+            fail_safe: None,
             lock_ttl: None,
             negative: None,
             jitter: 0.0,
@@ -82,6 +84,29 @@ where
     /// How long a value is fresh; `None` = forever.
     pub fn ttl(mut self, ttl: Option<Duration>) -> Self {
         self.ttl = ttl;
+        self
+    }
+
+    /// Keeps each value `keep` longer than its TTL (and stale window) as a fallback: when a load
+    /// fails (an error or a panic) the caller gets that expired value instead, counted as a
+    /// fail-safe hit, and for `throttle` afterwards the key's callers get it without a load.
+    ///
+    /// ```
+    /// use advanced_caching::{clock::ManualClock, strategy::CacheBuilder};
+    /// use std::{sync::Arc, time::Duration};
+    /// let clock = Arc::new(ManualClock::new(0));
+    /// let cache = CacheBuilder::<u32, String>::new("rates")
+    ///     .clock(clock.clone())
+    ///     .ttl(Some(Duration::from_secs(1)))
+    ///     .fail_safe(Duration::from_secs(60), Duration::from_secs(5))
+    ///     .build_ttl();
+    /// assert_eq!(cache.get_or_load_blocking("k", || Ok(7)), Ok(7));
+    /// clock.advance(Duration::from_secs(2));
+    /// assert_eq!(cache.get_or_load_blocking("k", || Err("down".into())), Ok(7));
+    /// assert_eq!(cache.stats().fail_safe_hits, 1);
+    /// ```
+    pub fn fail_safe(mut self, keep: Duration, throttle: Duration) -> Self {
+        self.fail_safe = Some(FailSafe { keep, throttle });
         self
     }
 
@@ -216,6 +241,7 @@ where
         core.negative = self.negative;
         core.jitter = self.jitter;
         core.fleet = self.fleet;
+        core.fail_safe = self.fail_safe;
         // A memo mirrors an in-process tier that nothing outside this process changes; over any
         // other storage it is not kept.
         if let Some((capacity, make)) = self.memo

@@ -137,6 +137,7 @@ where
         key: &str,
         windows: Windows,
         loader: F,
+        fallback: Option<T>,
     ) -> Result<T, E>
     where
         F: FnOnce() -> Fut,
@@ -155,7 +156,7 @@ where
             loop {
                 if Instant::now() >= deadline {
                     tracing::debug!(cache = self.name(), key = %crate::logkey::shown(key), "fleet wait ended; loading");
-                    return self.call_and_store(key, windows, loader).await;
+                    return self.call_and_store_or(key, windows, loader, fallback).await;
                 }
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(MAX_PAUSE);
@@ -171,6 +172,6 @@ where
         if let Lookup::Fresh(v) = self.lookup(key).await {
             return Ok(v);
         }
-        self.call_and_store(key, windows, loader).await
+        self.call_and_store_or(key, windows, loader, fallback).await
     }
 }

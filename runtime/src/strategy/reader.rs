@@ -8,6 +8,7 @@ use crate::clock::{SharedClock, system_clock};
 use crate::error::CacheError;
 use crate::scheduler::{Scheduler, StartOnce};
 use crate::stats::{Stats, StatsSnapshot};
+use crate::storage::entry::Freshness;
 use crate::storage::value::{ObjectValue, SerdeValue, ValueType};
 use crate::storage::{AnyEntry, MemoryStorage, SharedStorage, StorageResult};
 use crate::strategy::cache_core::{CacheCore, Lookup, Windows};
@@ -232,7 +233,12 @@ where
                 return None;
             }
         };
-        if entry.is_expired(inner.core.clock.now_millis()) {
+        // A writer's expired value kept for its own fail-safe is not a value to copy.
+        let now = inner.core.clock.now_millis();
+        if matches!(
+            entry.freshness(now),
+            Freshness::Expired | Freshness::Fallback
+        ) {
             return None;
         }
         let value = entry.value.downcast_ref::<T>()?.clone();

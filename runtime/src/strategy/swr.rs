@@ -115,9 +115,10 @@ where
                 });
                 Ok(v)
             }
-            Lookup::Miss => {
+            missed @ (Lookup::Fallback(_) | Lookup::Miss) => {
                 self.core.stats.record_miss();
-                self.core.load(key, self.windows, loader).await
+                let fallback = self.core.fallback_of(&missed);
+                self.core.load_or(key, self.windows, loader, fallback).await
             }
         }
     }

@@ -51,11 +51,13 @@ where
                 Ok(v)
             }
             // A TTL entry has no stale window; a stale read (an entry written by an SWR
-            // function into the same key) is treated as a miss.
-            Lookup::Stale(_) | Lookup::Miss => {
+            // function into the same key) is treated as a miss, as is an expired value kept
+            // for fail-safe, which is served only if the load fails.
+            missed => {
                 self.core.stats.record_miss();
                 tracing::debug!(cache = self.core.name(), key = %crate::logkey::shown(key), "miss");
-                self.core.load(key, self.windows, loader).await
+                let fallback = self.core.fallback_of(&missed);
+                self.core.load_or(key, self.windows, loader, fallback).await
             }
         }
     }

@@ -58,6 +58,8 @@ impl ChainLevel {
             let stale = copy.stale_until.map_or(limit, |s| s.min(limit));
             copy.stale_until = Some(stale);
             copy.fresh_until = Some(copy.fresh_until.map_or(stale, |f| f.min(stale)));
+            // A fail-safe window is a copy's life too: the cap bounds it.
+            copy.fallback_until = copy.fallback_until.map(|f| f.min(limit));
         }
         copy
     }

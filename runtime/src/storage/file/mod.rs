@@ -79,6 +79,8 @@ fn io_error(op: &str, path: &Path, e: io::Error) -> StorageError {
 /// A stored file, parsed.
 struct Stored {
     stamps: CacheEntry<()>,
+    /// The length of its frame header (by the frame's version).
+    header_len: usize,
     compressed: bool,
     key: Vec<u8>,
     payload: Vec<u8>,
@@ -96,10 +98,11 @@ fn parse(mut bytes: Vec<u8>) -> Result<Stored, CodecError> {
         .map_err(|_| bad())?;
     let key_len = u32::from_le_bytes(len_bytes) as usize;
     let key = rest.get(4..4 + key_len).ok_or_else(bad)?.to_vec();
-    let start = frame::HEADER_LEN + 1 + 4 + key_len;
+    let start = frame::header_len(&bytes)? + 1 + 4 + key_len;
     let payload = bytes.split_off(start);
     Ok(Stored {
         stamps,
+        header_len: start - 1 - 4 - key_len,
         compressed: flags & COMPRESSED != 0,
         key,
         payload,
@@ -178,7 +181,7 @@ impl FileStorage {
     fn file_bytes(&self, key: &str, entry: &AnyEntry, payload: &[u8]) -> StorageResult<Vec<u8>> {
         let key_len = u32::try_from(key.len())
             .map_err(|_| StorageError::Codec(CodecError::Encode("key longer than 4 GiB".into())))?;
-        let mut out = Vec::with_capacity(frame::HEADER_LEN + 5 + key.len() + payload.len());
+        let mut out = Vec::with_capacity(frame::MAX_HEADER_LEN + 5 + key.len() + payload.len());
         out.extend_from_slice(&frame::header(entry));
         out.push(if self.encoding.compression {
             COMPRESSED
@@ -244,7 +247,12 @@ impl FileStorage {
         let Ok(Some(stored)) = self.read_file(key) else {
             return false;
         };
-        if stored.payload != payload || stored.compressed != self.encoding.compression {
+        let header = frame::header(entry);
+        // The header is rewritten in place only over one of the same length (version).
+        if stored.payload != payload
+            || stored.compressed != self.encoding.compression
+            || stored.header_len != header.len()
+        {
             return false;
         }
         let path = self.path_of(key);
@@ -252,7 +260,7 @@ impl FileStorage {
             .write(true)
             .open(&path)
             // A fresh handle writes from offset 0: the header is rewritten in place.
-            .and_then(|mut f| f.write_all(&frame::header(entry)));
+            .and_then(|mut f| f.write_all(&header));
         match moved {
             Ok(()) => {
                 self.deduped.fetch_add(1, Ordering::Relaxed);

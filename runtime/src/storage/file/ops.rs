@@ -109,11 +109,11 @@ impl FileStorage {
                     .and_then(|t| SystemTime::now().duration_since(t).ok())
                     .is_some_and(|age| age >= STRAY_TEMP_AGE)
             } else if path.extension().is_some_and(|x| x == EXTENSION) {
-                let mut head = [0u8; frame::HEADER_LEN];
+                let mut head = Vec::with_capacity(frame::MAX_HEADER_LEN);
                 File::open(&path)
-                    .and_then(|mut f| f.read_exact(&mut head))
+                    .and_then(|f| f.take(frame::MAX_HEADER_LEN as u64).read_to_end(&mut head))
                     .ok()
-                    .and_then(|()| frame::timestamps(&head).ok())
+                    .and_then(|_| frame::timestamps(&head).ok())
                     .is_some_and(|s| s.is_expired(now))
             } else {
                 false

@@ -146,7 +146,8 @@ impl RedisStorage {
     ) -> StorageResult<i64> {
         self.run(node, move |mut c| async move {
             let mut call = script.key(key);
-            call.arg(bytes).arg(frame::HEADER_LEN);
+            let header = frame::header_len(&bytes).unwrap_or(frame::HEADER_LEN);
+            call.arg(bytes).arg(header);
             if let Some(px) = px {
                 call.arg(px);
             }

@@ -53,6 +53,7 @@ if ARGV[7] == '1' then
   local cur = redis.pcall('GET', KEYS[1])
   local hl = tonumber(ARGV[2])
   if type(cur) == 'string' and string.len(cur) == string.len(ARGV[1])
+     and string.byte(cur, 2) == string.byte(ARGV[1], 2)
      and string.sub(cur, hl + 1) == string.sub(ARGV[1], hl + 1) then
     redis.call('SETRANGE', KEYS[1], 0, string.sub(ARGV[1], 1, hl))
     if ARGV[3] == '0' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
@@ -172,11 +173,12 @@ impl RedisStorage {
         let v = self.version_key(&k);
         let dedupe = if self.encoding.dedupe { "1" } else { "0" };
         let life = duration_millis(VERSION_LIFE);
+        let header = frame::header_len(&bytes).unwrap_or(frame::HEADER_LEN);
         let written: i64 = self
             .run(node, move |c| {
                 let args = vec![
                     bytes,
-                    text(frame::HEADER_LEN),
+                    text(header),
                     text(ttl.unwrap_or(0)),
                     text(mode),
                     text(version),

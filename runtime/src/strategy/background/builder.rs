@@ -27,6 +27,7 @@ pub struct BackgroundLoaderBuilder<T, E> {
     cloner: ErrorCloner<E>,
     on_error: Option<ErrorHook<E>>,
     fleet: Option<crate::strategy::fleet::Fleet>,
+    fail_safe: Option<crate::strategy::cache_core::FailSafe>,
     _value: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -49,6 +50,7 @@ where
             cloner: None,
             on_error: None,
             fleet: None,
+            fail_safe: None,
             _value: std::marker::PhantomData,
         }
     }
@@ -104,6 +106,13 @@ where
     /// ```
     pub fn fleet(mut self, wait: Duration) -> Self {
         self.fleet = Some(crate::strategy::fleet::Fleet { wait });
+        self
+    }
+
+    /// Keeps the value `keep` longer than its TTL as a fallback: a caller whose load fails gets
+    /// that expired value instead (see [`crate::strategy::CacheBuilder::fail_safe`]).
+    pub fn fail_safe(mut self, keep: Duration, throttle: Duration) -> Self {
+        self.fail_safe = Some(crate::strategy::cache_core::FailSafe { keep, throttle });
         self
     }
 
@@ -175,6 +184,7 @@ where
         let latest = (storage.kind() == "memory").then(ArcSwapOption::empty);
         let mut core = CacheCore::new(&self.name, storage, clock, value_type, self.cloner);
         core.fleet = self.fleet;
+        core.fail_safe = self.fail_safe;
         Ok(BackgroundLoader {
             inner: Arc::new(LoaderInner {
                 core,

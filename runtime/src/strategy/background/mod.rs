@@ -298,18 +298,20 @@ where
             inner.core.stats.record_hit();
             return Ok(v);
         }
-        if let Lookup::Fresh(v) = inner.core.lookup(&inner.key).await {
-            inner.core.stats.record_hit();
-            return Ok(v);
-        }
+        let fallback = match inner.core.lookup(&inner.key).await {
+            Lookup::Fresh(v) => {
+                inner.core.stats.record_hit();
+                return Ok(v);
+            }
+            missed => inner.core.fallback_of(&missed),
+        };
         inner.core.stats.record_miss();
+        let (key, windows) = (&inner.key, inner.windows);
         let loaded = match &inner.loader {
-            LoaderFn::Async(f) => inner.core.load(&inner.key, inner.windows, || f()).await,
+            LoaderFn::Async(f) => inner.core.load_or(key, windows, || f(), fallback).await,
             LoaderFn::Blocking(f) => {
-                inner
-                    .core
-                    .load(&inner.key, inner.windows, || ready(f()))
-                    .await
+                let load = || ready(f());
+                inner.core.load_or(key, windows, load, fallback).await
             }
         };
         self.remember(&loaded);

@@ -32,13 +32,35 @@ where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        self.load_or(key, windows, loader, None).await
+    }
+
+    /// [`CacheCore::load`] of a miss that found `fallback` (fail-safe): served if the load
+    /// fails, and at once while the key's throttle lasts.
+    pub(crate) async fn load_or<F, Fut>(
+        &self,
+        key: &str,
+        windows: Windows,
+        loader: F,
+        fallback: Option<T>,
+    ) -> Result<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        if let Some(v) = self.throttled(key, &fallback) {
+            return Ok(v);
+        }
         self.single_flight(key, move || async move {
             if let Some(Lookup::Fresh(v)) = self.lookup_now(key) {
                 return Ok(v);
             }
             match self.fleet {
-                Some(fleet) => self.load_in_fleet(fleet, key, windows, loader).await,
-                None => self.call_and_store(key, windows, loader).await,
+                Some(fleet) => {
+                    self.load_in_fleet(fleet, key, windows, loader, fallback)
+                        .await
+                }
+                None => self.call_and_store_or(key, windows, loader, fallback).await,
             }
         })
         .await

@@ -16,7 +16,11 @@ use crate::strategy::flight::{ErrorCloner, Flights, Outcome};
 
 mod control;
 mod direct;
+mod fail_safe;
 mod loading;
+
+pub(crate) use self::fail_safe::FailSafe;
+use self::fail_safe::Throttles;
 
 pub use self::control::LoadAs;
 pub(crate) use self::control::control_methods;
@@ -25,6 +29,8 @@ pub(crate) use self::control::control_methods;
 pub(crate) enum Lookup<T> {
     Fresh(T),
     Stale(T),
+    /// Expired, but within its fail-safe window: a miss whose value is served if the load fails.
+    Fallback(T),
     Miss,
 }
 
@@ -86,6 +92,10 @@ pub(crate) struct CacheCore<T, E> {
     pub(crate) jitter: f64,
     /// One load per key across processes (`None`: per process).
     pub(crate) fleet: Option<crate::strategy::fleet::Fleet>,
+    /// Expired values are kept and served when a load fails (`fail_safe`).
+    pub(crate) fail_safe: Option<FailSafe>,
+    /// The keys whose load failed lately and whose fallback is served without a load.
+    throttles: Throttles,
     /// The typed front tier (a `Memo<K, T>`), for a function on a memory storage.
     pub(crate) memo: Option<Box<dyn std::any::Any + Send + Sync>>,
     /// The flights of async callers.
@@ -115,6 +125,8 @@ where
             negative: None,
             jitter: 0.0,
             fleet: None,
+            fail_safe: None,
+            throttles: Throttles::default(),
             memo: None,
             async_flights: Flights::new(),
             blocking_flights: Flights::new(),
@@ -211,6 +223,11 @@ where
                 freshness: Freshness::Fresh,
                 ..
             }) => Lookup::Fresh(value),
+            Some(Peeked {
+                value,
+                freshness: Freshness::Fallback,
+                ..
+            }) => Lookup::Fallback(value),
             Some(stale) => Lookup::Stale(stale.value),
             None => Lookup::Miss,
         }
@@ -274,6 +291,7 @@ where
             windows.ttl.map(|ttl| jittered(ttl, self.jitter)),
             windows.stale,
         )
+        .with_fallback(self.fail_safe.map(|f| f.keep))
     }
 
     fn report_write(&self, key: &str, written: StorageResult<()>) {
@@ -358,7 +376,8 @@ where
         tracing::debug_span!(
             "advanced_caching.load",
             function = self.name(),
-            storage = self.storage.kind()
+            storage = self.storage.kind(),
+            fail_safe = tracing::field::Empty
         )
     }
 
@@ -383,11 +402,36 @@ where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        self.call_and_store_or(key, windows, loader, None).await
+    }
+
+    /// [`CacheCore::call_and_store`], serving `fallback` if the load fails (fail-safe).
+    pub(crate) async fn call_and_store_or<F, Fut>(
+        &self,
+        key: &str,
+        windows: Windows,
+        loader: F,
+        fallback: Option<T>,
+    ) -> Result<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
         let ticket = self.held_ticket(key, self.storage.ticket(key).await);
         let started = Instant::now();
-        let result = loader().instrument(self.load_span()).await;
-        self.record_outcome(key, started, &result);
-        if let Ok(value) = &result
+        let span = self.load_span();
+        let outcome = self
+            .call(loader().instrument(span.clone()), &fallback)
+            .await;
+        match &outcome {
+            Ok(result) => self.record_outcome(key, started, result),
+            // A panic caught for a fallback (uncaught ones unwind past here).
+            Err(_) => {
+                self.stats.record_load(started.elapsed());
+                self.stats.record_error();
+            }
+        }
+        if let Ok(Ok(value)) = &outcome
             && let Some(entry) = self.loaded_entry(key, value, windows, started)
         {
             let stored = self
@@ -396,6 +440,6 @@ where
                 .await;
             self.report_store(key, stored);
         }
-        result
+        self.rescue(key, outcome, fallback, &span)
     }
 }

@@ -1,0 +1,186 @@
+//! Fail-safe from `cache.toml` (`specs/fail_safe.toml`): when the origin fails and an expired
+//! value is kept within its fail-safe window, the generated wrappers return it — on memory, a
+//! hybrid over a real redis-server and a chain over files; TTL and SWR; sync and async; and a
+//! background loader. Each test takes its own currencies' origin down.
+#![allow(clippy::unwrap_used)] // a test fails loudly on an unexpected error
+#![allow(missing_docs)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use advanced_caching::clock::{ManualClock, SharedClock};
+use advanced_caching::storage::{FileStorage, Freshness, RedisStorage, SharedStorage};
+use advanced_caching_tests::fail_safe_spec::caches::{self, Caches};
+use advanced_caching_tests::fixture::{FetchError, calls, origin};
+use advanced_caching_tests::harness::RedisServer;
+use advanced_caching_tests::redis_or_skip;
+
+const TTL: Duration = Duration::from_secs(60);
+
+struct Setup {
+    clock: ManualClock,
+    caches: Caches,
+    _dir: TempDir,
+}
+
+/// A directory removed when the test ends.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Caches on a test clock, whose Redis storage (when `server` is given) uses that server and
+/// whose file storage uses a directory of its own.
+fn setup(name: &str, server: Option<&RedisServer>) -> Setup {
+    let clock = ManualClock::new(1_700_000_000_000);
+    let shared: SharedClock = Arc::new(clock.clone());
+    let dir = TempDir(std::env::temp_dir().join(format!(
+        "advanced-caching-fail-safe-{name}-{}",
+        std::process::id()
+    )));
+    let disk: SharedStorage = Arc::new(
+        FileStorage::builder(&dir.0)
+            .clock(shared.clone())
+            .build()
+            .unwrap(),
+    );
+    let mut builder = Caches::builder()
+        .clock(shared.clone())
+        .storage("disk", disk);
+    if let Some(server) = server {
+        let remote = RedisStorage::builder(server.url())
+            .prefix("fs:")
+            .clock(shared.clone())
+            .build()
+            .unwrap();
+        builder = builder.storage("remote", Arc::new(remote));
+    }
+    Setup {
+        clock,
+        caches: builder.build().unwrap(),
+        _dir: dir,
+    }
+}
+
+fn fail_safe_hits(caches: &Caches, name: &str) -> u64 {
+    caches
+        .stats()
+        .into_iter()
+        .find(|s| s.name == name)
+        .map(|s| s.fail_safe_hits)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn async_ttl_on_memory_serves_the_expired_value_while_the_origin_is_down() {
+    let s = setup("memory", None);
+    let first = s.caches.rate("eur").await.unwrap();
+    origin::set_down("eur", true);
+    s.clock.advance(TTL);
+    let peeked = caches::rate::on(&s.caches).get("eur").await.unwrap();
+    assert_eq!(
+        (peeked.value, peeked.freshness),
+        (first, Freshness::Fallback)
+    );
+    assert_eq!(
+        s.caches.rate("eur").await,
+        Ok(first),
+        "the fallback, not the error"
+    );
+    assert_eq!(s.caches.rate("eur").await, Ok(first), "throttled: no load");
+    assert_eq!(calls("rate:eur"), 2, "one load at start, one failed load");
+    assert_eq!(fail_safe_hits(&s.caches, "rate"), 2);
+    // After the default throttle (30s) and the origin's return, a new value is loaded.
+    origin::set_down("eur", false);
+    s.clock.advance(Duration::from_secs(30));
+    let second = s.caches.rate("eur").await.unwrap();
+    assert_ne!(second, first);
+    // Past ttl + fail_safe there is no fallback: the error comes through.
+    origin::set_down("eur", true);
+    s.clock.advance(TTL + Duration::from_secs(3600));
+    assert_eq!(
+        s.caches.rate("eur").await,
+        Err(FetchError("eur: origin down".into()))
+    );
+}
+
+#[tokio::test]
+async fn a_panicking_origin_is_a_failed_load() {
+    let s = setup("panic", None);
+    let first = s.caches.rate("panic_chf").await.unwrap();
+    origin::set_down("panic_chf", true);
+    s.clock.advance(TTL);
+    assert_eq!(s.caches.rate("panic_chf").await, Ok(first));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn async_ttl_on_a_hybrid_over_redis_keeps_the_fallback_in_redis() {
+    let server = redis_or_skip!();
+    let s = setup("hybrid", Some(&server));
+    let first = s.caches.rate_hot("gbp").await.unwrap();
+    let mut raw = server.client();
+    let left: i64 = redis::cmd("PTTL")
+        .arg("fs:rate_hot:gbp")
+        .query(&mut raw)
+        .unwrap();
+    assert!(
+        left > 3_600_000,
+        "Redis keeps it for ttl + fail_safe: {left} ms"
+    );
+    origin::set_down("gbp", true);
+    s.clock.advance(TTL);
+    // Another instance (another process) with an empty L1 finds the fallback in Redis.
+    let other = setup("hybrid-other", Some(&server));
+    other.clock.advance(TTL);
+    assert_eq!(other.caches.rate_hot("gbp").await, Ok(first));
+    assert_eq!(s.caches.rate_hot("gbp").await, Ok(first));
+    assert_eq!(fail_safe_hits(&other.caches, "rate_hot"), 1);
+    assert_eq!(fail_safe_hits(&s.caches, "rate_hot"), 1);
+    origin::set_down("gbp", false);
+}
+
+#[test]
+fn sync_ttl_on_a_chain_over_files_serves_the_fallback_from_disk() {
+    let s = setup("files", None);
+    let first = s.caches.rate_files("jpy").unwrap();
+    origin::set_down("jpy", true);
+    s.clock.advance(TTL);
+    assert_eq!(s.caches.rate_files("jpy"), Ok(first));
+    assert_eq!(fail_safe_hits(&s.caches, "rate_files"), 1);
+    // After the throttle (10s) the origin is asked again; still down, the fallback again.
+    s.clock.advance(Duration::from_secs(10));
+    assert_eq!(s.caches.rate_files("jpy"), Ok(first));
+    assert_eq!(calls("rate:jpy"), 3);
+    origin::set_down("jpy", false);
+    s.clock.advance(Duration::from_secs(10));
+    assert_ne!(s.caches.rate_files("jpy").unwrap(), first);
+}
+
+#[test]
+fn sync_swr_serves_stale_then_the_fallback() {
+    let s = setup("swr", None);
+    let first = s.caches.rate_swr("sek").unwrap();
+    origin::set_down("sek", true);
+    // Within the stale window: served stale (its refresh fails in the background).
+    s.clock.advance(TTL + Duration::from_secs(10));
+    assert_eq!(s.caches.rate_swr("sek"), Ok(first));
+    // Past the stale window: a miss whose load fails, so the fallback.
+    s.clock.advance(Duration::from_secs(30));
+    assert_eq!(s.caches.rate_swr("sek"), Ok(first));
+    assert_eq!(fail_safe_hits(&s.caches, "rate_swr"), 1);
+    origin::set_down("sek", false);
+}
+
+#[tokio::test]
+async fn a_background_loader_serves_its_fallback() {
+    let s = setup("board", None);
+    let first = s.caches.board().await.unwrap();
+    origin::set_down("board", true);
+    s.clock.advance(TTL);
+    assert_eq!(s.caches.board().await, Ok(first));
+    assert_eq!(fail_safe_hits(&s.caches, "board"), 1);
+    origin::set_down("board", false);
+}
