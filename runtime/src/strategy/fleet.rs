@@ -156,7 +156,7 @@ where
             loop {
                 if Instant::now() >= deadline {
                     tracing::debug!(cache = self.name(), key = %crate::logkey::shown(key), "fleet wait ended; loading");
-                    return self.call_and_store_or(key, windows, loader, fallback).await;
+                    return self.call_and_store(key, windows, loader, fallback).await;
                 }
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(MAX_PAUSE);
@@ -172,6 +172,6 @@ where
         if let Lookup::Fresh(v) = self.lookup(key).await {
             return Ok(v);
         }
-        self.call_and_store_or(key, windows, loader, fallback).await
+        self.call_and_store(key, windows, loader, fallback).await
     }
 }

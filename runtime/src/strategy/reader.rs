@@ -269,7 +269,10 @@ where
             Some(v) => Ok(v),
             None => {
                 let inner = &self.inner;
-                inner.core.load(&inner.key, inner.windows, loader).await
+                inner
+                    .core
+                    .load(&inner.key, inner.windows, loader, None)
+                    .await
             }
         }
     }

@@ -106,7 +106,8 @@ where
                 self.core.stats.record_stale_hit();
                 let windows = self.windows;
                 self.refresh_in_background(key, move |core, key| {
-                    let refresh = async move { core.call_and_store(&key, windows, loader).await };
+                    let refresh =
+                        async move { core.call_and_store(&key, windows, loader, None).await };
                     match crate::rt::polled_by_wait() {
                         // A blocking caller's loader is sync: its refresh gets a blocking thread.
                         true => crate::rt::spawn_blocking(move || crate::rt::wait(refresh).is_ok()),
@@ -118,7 +119,7 @@ where
             missed @ (Lookup::Fallback(_) | Lookup::Miss) => {
                 self.core.stats.record_miss();
                 let fallback = self.core.fallback_of(&missed);
-                self.core.load_or(key, self.windows, loader, fallback).await
+                self.core.load(key, self.windows, loader, fallback).await
             }
         }
     }

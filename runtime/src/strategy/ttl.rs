@@ -57,7 +57,7 @@ where
                 self.core.stats.record_miss();
                 tracing::debug!(cache = self.core.name(), key = %crate::logkey::shown(key), "miss");
                 let fallback = self.core.fallback_of(&missed);
-                self.core.load_or(key, self.windows, loader, fallback).await
+                self.core.load(key, self.windows, loader, fallback).await
             }
         }
     }

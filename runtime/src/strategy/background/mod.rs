@@ -308,10 +308,10 @@ where
         inner.core.stats.record_miss();
         let (key, windows) = (&inner.key, inner.windows);
         let loaded = match &inner.loader {
-            LoaderFn::Async(f) => inner.core.load_or(key, windows, || f(), fallback).await,
+            LoaderFn::Async(f) => inner.core.load(key, windows, || f(), fallback).await,
             LoaderFn::Blocking(f) => {
                 let load = || ready(f());
-                inner.core.load_or(key, windows, load, fallback).await
+                inner.core.load(key, windows, load, fallback).await
             }
         };
         self.remember(&loaded);

@@ -105,7 +105,7 @@ macro_rules! control_methods {
             F: FnOnce() -> Fut,
             Fut: std::future::Future<Output = Result<T, E>>,
         {
-            self.core.call_and_store(key, self.windows, loader).await
+            self.core.call_and_store(key, self.windows, loader, None).await
         }
 
     };

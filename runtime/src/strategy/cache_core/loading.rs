@@ -26,18 +26,10 @@ where
 
     /// A miss: one loader call for all concurrent callers of `key`. The leader re-checks only
     /// the in-process tiers (a flight that landed just before may have stored the value there);
-    /// remote tiers were read once by the caller and are not read again.
-    pub(crate) async fn load<F, Fut>(&self, key: &str, windows: Windows, loader: F) -> Result<T, E>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-    {
-        self.load_or(key, windows, loader, None).await
-    }
-
-    /// [`CacheCore::load`] of a miss that found `fallback` (fail-safe): served if the load
-    /// fails, and at once while the key's throttle lasts.
-    pub(crate) async fn load_or<F, Fut>(
+    /// remote tiers were read once by the caller and are not read again. A `fallback` found by
+    /// the caller (fail-safe) is served if the load fails, and at once while the key's throttle
+    /// lasts.
+    pub(crate) async fn load<F, Fut>(
         &self,
         key: &str,
         windows: Windows,
@@ -60,7 +52,7 @@ where
                     self.load_in_fleet(fleet, key, windows, loader, fallback)
                         .await
                 }
-                None => self.call_and_store_or(key, windows, loader, fallback).await,
+                None => self.call_and_store(key, windows, loader, fallback).await,
             }
         })
         .await
@@ -78,7 +70,7 @@ where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        self.single_flight(key, move || self.call_and_store(key, windows, loader))
+        self.single_flight(key, move || self.call_and_store(key, windows, loader, None))
             .await
     }
 }

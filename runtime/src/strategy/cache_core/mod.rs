@@ -391,22 +391,8 @@ where
 
     /// Calls the loader and stores its value, only while no write or invalidation of `key` came
     /// after the load began (the ticket read before the call); errors are counted and never
-    /// stored.
+    /// stored. A `fallback` (fail-safe) is served instead if the load fails.
     pub(crate) async fn call_and_store<F, Fut>(
-        &self,
-        key: &str,
-        windows: Windows,
-        loader: F,
-    ) -> Result<T, E>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-    {
-        self.call_and_store_or(key, windows, loader, None).await
-    }
-
-    /// [`CacheCore::call_and_store`], serving `fallback` if the load fails (fail-safe).
-    pub(crate) async fn call_and_store_or<F, Fut>(
         &self,
         key: &str,
         windows: Windows,
