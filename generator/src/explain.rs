@@ -195,6 +195,13 @@ pub fn explain(spec: &Spec) -> String {
         };
         let _ = writeln!(out, "[functions.{}]  {}", f.name, f.loader);
         let _ = writeln!(out, "  strategy  {strategy}");
+        if let Some(ttl_fn) = &f.ttl_fn {
+            let _ = writeln!(
+                out,
+                "  ttl from  {ttl_fn}(&value) (None: {}; zero: not kept)",
+                render(f.ttl)
+            );
+        }
         fail_safe_line(f.fail_safe, &mut out);
         let _ = writeln!(out, "  key       {}  e.g. {}", key_text(f), example_key(f));
         let life = match &f.strategy {

@@ -101,6 +101,8 @@ pub struct FunctionDef {
     pub fleet: Option<Duration>,
     /// Expired values kept as fallbacks for failed loads (`fail_safe`).
     pub fail_safe: Option<FailSafeDef>,
+    /// The function choosing each value's ttl (`ttl_fn`).
+    pub ttl_fn: Option<String>,
     /// Resolved: its memo (typed front tier), when its entries can be kept by argument.
     pub memo: Option<MemoPlan>,
     /// Resolved: its storage keeps values as bytes (serde is needed).

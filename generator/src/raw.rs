@@ -101,6 +101,10 @@ struct RawFunction {
     /// SWR only: how long the refresh lock lives if its holder dies before releasing it (a
     /// refresh releases it as soon as it ends). Default: the ttl, within 1s and 30s.
     pub(crate) refresh_lock_ttl: Option<Spanned<RawDuration>>,
+    /// A function of this crate choosing each value's ttl, e.g. "crate::http::ttl_of":
+    /// `fn(&T) -> Duration`, or `-> Option<Duration>` where `None` keeps `ttl`. A zero ttl keeps
+    /// the value not at all.
+    pub(crate) ttl_fn: Option<Spanned<String>>,
     /// For a loader returning `Option<T>`: how long a `None` is cached ("0s" = not cached, the
     /// next call loads again). Default: like any value.
     pub(crate) none_ttl: Option<Spanned<RawDuration>>,

@@ -133,6 +133,7 @@ pub mod __private {
         ChainLevel, ChainStorage, CleanupTarget, Codec, FileStorage, MemoryStorage, SharedStorage,
         StorageFactory, cleanup_all, schedule_cleanups,
     };
+    pub use crate::strategy::TtlChoice;
     pub use crate::strategy::{
         Args, BackgroundLoader, BackgroundLoaderBuilder, CacheBuilder, LoadAs, Peeked, Reader,
         ReaderBuilder, Scheduler, SwrCache, TtlCache,

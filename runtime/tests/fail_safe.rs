@@ -282,3 +282,27 @@ async fn a_background_loader_serves_its_fallback_when_its_load_fails() {
     assert_eq!(loader.stats().fail_safe_hits, 1);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn a_ttl_fn_chooses_each_values_ttl_and_none_keeps_the_functions() {
+    let (clock, builder) = builder();
+    // Even values live 1 s; odd ones the function's 10 s.
+    let cache = builder
+        .ttl_fn(|v| v.is_multiple_of(2).then_some(Duration::from_secs(1)))
+        .build_ttl();
+    let calls = AtomicUsize::new(0);
+    let load = || async { Ok(calls.fetch_add(1, Ordering::SeqCst) as u64) };
+    assert_eq!(cache.get_or_load("k", load).await, Ok(0));
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(cache.get_or_load("k", load).await, Ok(1), "0 lived 1 s");
+    clock.advance(Duration::from_secs(9));
+    assert_eq!(
+        cache.get_or_load("k", load).await,
+        Ok(1),
+        "1 lives the function's 10 s"
+    );
+    // An insert chooses its ttl by the same rule.
+    cache.insert("k", 4).await;
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(cache.get_or_load("k", load).await, Ok(2));
+}

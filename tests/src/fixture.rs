@@ -380,6 +380,17 @@ pub mod origin {
         answer(currency)
     }
 
+    /// A `ttl_fn`: even rates live 5 s, odd ones the function's ttl.
+    pub fn ttl_of_rate(rate: &u64) -> Option<std::time::Duration> {
+        rate.is_multiple_of(2)
+            .then_some(std::time::Duration::from_secs(5))
+    }
+
+    /// A `ttl_fn` of the wrong shape (it takes the value by value).
+    pub fn ttl_by_value(_rate: u64) -> std::time::Duration {
+        std::time::Duration::from_secs(1)
+    }
+
     /// A background value from the origin of `"board"`.
     pub async fn board() -> Result<u64, FetchError> {
         answer("board")

@@ -184,3 +184,26 @@ async fn a_background_loader_serves_its_fallback() {
     assert_eq!(fail_safe_hits(&s.caches, "board"), 1);
     origin::set_down("board", false);
 }
+
+#[tokio::test]
+async fn a_ttl_fn_lets_each_value_choose_its_ttl() {
+    let s = setup("adaptive", None);
+    let first = s.caches.rate_adaptive("nok").await.unwrap();
+    assert!(
+        first.is_multiple_of(2),
+        "the first load answers an even rate"
+    );
+    // Even: 5 s, so 6 s later it reloads (an odd rate, which keeps the spec's 1m).
+    s.clock.advance(Duration::from_secs(4));
+    assert_eq!(s.caches.rate_adaptive("nok").await, Ok(first));
+    s.clock.advance(Duration::from_secs(2));
+    let second = s.caches.rate_adaptive("nok").await.unwrap();
+    assert_eq!(second, first + 1);
+    s.clock.advance(Duration::from_secs(50));
+    assert_eq!(
+        s.caches.rate_adaptive("nok").await,
+        Ok(second),
+        "odd: the spec's 1m"
+    );
+    assert_eq!(calls("rate:nok"), 2);
+}

@@ -197,6 +197,13 @@ impl Checker<'_> {
             share.map(|p| p / 100.0)
         });
         let fleet = self.fleet(&raw.single_flight, &raw.fleet_wait);
+        let ttl_fn = match &raw.ttl_fn {
+            Some(path) => {
+                let value = signature.as_ref().and_then(Signature::value_type);
+                self.ttl_fn(path, value).map(Some)
+            }
+            None => Some(None),
+        };
         let none_ttl = match &raw.none_ttl {
             Some(d) => {
                 let optional = signature
@@ -258,6 +265,7 @@ impl Checker<'_> {
             none_ttl,
             jitter,
             fleet: fleet?,
+            ttl_fn: ttl_fn?,
             fail_safe: self.fail_safe(
                 &raw.fail_safe,
                 &raw.fail_safe_throttle,

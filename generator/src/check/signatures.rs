@@ -198,6 +198,66 @@ impl Checker<'_> {
         }
     }
 
+    /// A `ttl_fn`: a function of this crate taking a reference to the loader's value (`value`,
+    /// when known) and returning a `Duration` or an `Option<Duration>`.
+    pub(super) fn ttl_fn(
+        &mut self,
+        path: &Spanned<String>,
+        value: Option<syn::Type>,
+    ) -> Option<String> {
+        if syn::parse_str::<syn::Path>(path.get_ref()).is_err() {
+            self.error(
+                format!("`{}` is not a Rust path", path.get_ref()),
+                path.span(),
+                "not a path",
+                "name the function by its path, e.g. \"crate::http::ttl_of\"",
+            );
+            return None;
+        }
+        let sig = match self.tree.signature(path.get_ref()) {
+            Ok(sig) => sig,
+            Err(e) => {
+                let (message, label, hint) = loader_problem(path.get_ref(), e);
+                let message = message.replace("loader `", "ttl_fn `");
+                self.error(
+                    message,
+                    path.span(),
+                    &label.replace("loader", "function"),
+                    hint,
+                );
+                return None;
+            }
+        };
+        let takes = match sig.params.as_slice() {
+            [p] => match &p.ty {
+                syn::Type::Reference(r) if r.mutability.is_none() => Some(type_name(&r.elem)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let value = value.map(|v| type_name(&v));
+        let returns = type_name(&sig.output);
+        let duration = returns == "Duration"
+            || (returns.starts_with("Option<") && returns.ends_with("Duration>"));
+        let fits = takes.is_some() && (value.is_none() || takes == value);
+        if sig.is_async || !fits || !duration {
+            let value = value.unwrap_or_else(|| "V".into());
+            self.error(
+                format!(
+                    "ttl_fn `{}` must be `fn(&{value}) -> Duration` (or `-> Option<Duration>`)",
+                    path.get_ref()
+                ),
+                path.span(),
+                "does not take the value and answer its ttl",
+                format!(
+                    "the value of this function is `{value}`: write `fn ttl_of(value: &{value}) -> std::time::Duration`, or return `Option<Duration>` (`None` keeps the function's ttl)"
+                ),
+            );
+            return None;
+        }
+        Some(path.get_ref().clone())
+    }
+
     pub(super) fn declared_signature(
         &mut self,
         loader: &Spanned<String>,

@@ -147,8 +147,12 @@ fn settings(f: &FunctionDef) -> TokenStream {
     let jitter = f.jitter.map(|share| quote! { .jitter(#share) });
     let fleet = fleet_call(f.fleet);
     let fail_safe = fail_safe_call(f.fail_safe.map(|s| (s.keep, s.throttle)));
+    let ttl_fn = f.ttl_fn.as_deref().map(|path| {
+        let path = path_tokens(path);
+        quote! { .ttl_fn(|value: &__Value| __ac::TtlChoice::into_ttl(#path(value))) }
+    });
     let serde = f.bytes.then(|| quote! { .serde() });
-    quote! { .ttl(#ttl) #extra #negative #jitter #fleet #fail_safe #serde }
+    quote! { .ttl(#ttl) #extra #negative #ttl_fn #jitter #fleet #fail_safe #serde }
 }
 
 /// The hover docs of a function's wrappers: its loader, spec entry, strategy, TTL, storage, key.

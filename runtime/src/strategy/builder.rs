@@ -37,6 +37,7 @@ pub struct CacheBuilder<T, E> {
     ttl: Option<Duration>,
     stale_ttl: Duration,
     fail_safe: Option<FailSafe>,
+    ttl_of: Option<fn(&T) -> Option<Duration>>,
     lock_ttl: Option<Duration>,
     negative: crate::strategy::cache_core::Negative<T>,
     jitter: f64,
@@ -60,6 +61,7 @@ where
             ttl: Some(Duration::from_secs(60)),
             stale_ttl: Duration::ZERO,
             fail_safe: None,
+            ttl_of: None,
             lock_ttl: None,
             negative: None,
             jitter: 0.0,
@@ -171,6 +173,25 @@ where
         self
     }
 
+    /// Lets each value choose its TTL (an HTTP `Cache-Control` max-age, short TTLs for empty
+    /// results): `ttl_of` answers a TTL for the value, or `None` for the function's own; a zero
+    /// TTL keeps the value not at all. Applies to loaded and inserted values alike.
+    ///
+    /// ```
+    /// use advanced_caching::strategy::CacheBuilder;
+    /// use std::time::Duration;
+    /// let cache = CacheBuilder::<Vec<u32>, std::convert::Infallible>::new("search")
+    ///     .ttl(Some(Duration::from_secs(300)))
+    ///     .ttl_fn(|hits| hits.is_empty().then_some(Duration::ZERO))
+    ///     .build_ttl();
+    /// assert_eq!(cache.get_or_load_blocking("q", || Ok(vec![])), Ok(vec![]));
+    /// assert_eq!(cache.get_or_load_blocking("q", || Ok(vec![1])), Ok(vec![1]), "the empty result was not kept");
+    /// ```
+    pub fn ttl_fn(mut self, ttl_of: fn(&T) -> Option<Duration>) -> Self {
+        self.ttl_of = Some(ttl_of);
+        self
+    }
+
     /// SWR only: how long the storage-wide refresh lock lives when its holder dies before
     /// releasing it (a refresh releases it as soon as it ends, whatever the outcome). Default:
     /// the `ttl`, within [1 s, 30 s].
@@ -242,6 +263,7 @@ where
         core.jitter = self.jitter;
         core.fleet = self.fleet;
         core.fail_safe = self.fail_safe;
+        core.ttl_of = self.ttl_of;
         // A memo mirrors an in-process tier that nothing outside this process changes; over any
         // other storage it is not kept.
         if let Some((capacity, make)) = self.memo
@@ -265,5 +287,30 @@ where
     {
         let (core, windows, lock_ttl) = self.into_core();
         SwrCache::from_core(core, windows, lock_ttl)
+    }
+}
+
+/// What a `ttl_fn` may answer: a TTL, or `Option<Duration>` (`None`: the function's own TTL).
+///
+/// ```
+/// use advanced_caching::strategy::TtlChoice;
+/// use std::time::Duration;
+/// assert_eq!(Duration::from_secs(1).into_ttl(), Some(Duration::from_secs(1)));
+/// assert_eq!(None::<Duration>.into_ttl(), None);
+/// ```
+pub trait TtlChoice {
+    /// The TTL chosen, `None` for the function's own.
+    fn into_ttl(self) -> Option<Duration>;
+}
+
+impl TtlChoice for Duration {
+    fn into_ttl(self) -> Option<Duration> {
+        Some(self)
+    }
+}
+
+impl TtlChoice for Option<Duration> {
+    fn into_ttl(self) -> Option<Duration> {
+        self
     }
 }

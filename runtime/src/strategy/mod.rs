@@ -25,7 +25,7 @@ pub(crate) mod swr;
 pub(crate) mod ttl;
 
 pub use self::background::{BackgroundLoader, BackgroundLoaderBuilder};
-pub use self::builder::{CacheBuilder, DEFAULT_MAX_ENTRIES};
+pub use self::builder::{CacheBuilder, DEFAULT_MAX_ENTRIES, TtlChoice};
 pub use self::cache_core::{LoadAs, Peeked};
 pub use self::fleet::{DEFAULT_FLEET_WAIT, FLEET_LOCK_TTL};
 pub use self::flight::ErrorCloner;

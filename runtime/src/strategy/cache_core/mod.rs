@@ -92,6 +92,8 @@ pub(crate) struct CacheCore<T, E> {
     pub(crate) jitter: f64,
     /// One load per key across processes (`None`: per process).
     pub(crate) fleet: Option<crate::strategy::fleet::Fleet>,
+    /// The TTL a value chooses for itself (`ttl_fn`; `None`: the function's).
+    pub(crate) ttl_of: Option<fn(&T) -> Option<Duration>>,
     /// Expired values are kept and served when a load fails (`fail_safe`).
     pub(crate) fail_safe: Option<FailSafe>,
     /// The keys whose load failed lately and whose fallback is served without a load.
@@ -125,6 +127,7 @@ where
             negative: None,
             jitter: 0.0,
             fleet: None,
+            ttl_of: None,
             fail_safe: None,
             throttles: Throttles::default(),
             memo: None,
@@ -303,13 +306,20 @@ where
     }
 
     /// How `value` is kept: its own windows, or a negative value's (`None` when not kept).
+    /// A TTL the value chose (`ttl_fn`) replaces the function's; zero is not kept.
     fn windows_for(&self, value: &T, windows: Windows) -> Option<Windows> {
         match self.negative {
             Some((is_negative, ttl)) if is_negative(value) => (!ttl.is_zero()).then_some(Windows {
                 ttl: Some(ttl),
                 stale: None,
             }),
-            _ => Some(windows),
+            _ => match self.ttl_of.and_then(|ttl_of| ttl_of(value)) {
+                Some(ttl) => (!ttl.is_zero()).then_some(Windows {
+                    ttl: Some(ttl),
+                    ..windows
+                }),
+                None => Some(windows),
+            },
         }
     }
 
