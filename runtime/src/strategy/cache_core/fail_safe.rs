@@ -56,7 +56,7 @@ impl Throttles {
 }
 
 /// What a loader call ended with: its result, or the panic it raised.
-pub(super) type Outcome<T, E> = Result<Result<T, E>, Box<dyn Any + Send>>;
+pub(super) type LoadOutcome<T, E> = Result<Result<T, E>, Box<dyn Any + Send>>;
 
 impl<T, E> CacheCore<T, E>
 where
@@ -84,7 +84,7 @@ where
     }
 
     /// Calls the loader, catching a panic when there is a fallback to serve instead.
-    pub(super) async fn call<Fut>(&self, load: Fut, fallback: &Option<T>) -> Outcome<T, E>
+    pub(super) async fn call<Fut>(&self, load: Fut, fallback: &Option<T>) -> LoadOutcome<T, E>
     where
         Fut: Future<Output = Result<T, E>>,
     {
@@ -99,7 +99,7 @@ where
     pub(super) fn rescue(
         &self,
         key: &str,
-        outcome: Outcome<T, E>,
+        outcome: LoadOutcome<T, E>,
         fallback: Option<T>,
         span: &tracing::Span,
     ) -> Result<T, E> {
