@@ -97,11 +97,19 @@ where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
-        match self.core.lookup(key).await {
-            Lookup::Fresh(v) => {
-                self.core.stats.record_hit();
-                Ok(v)
-            }
+        let found = self.core.lookup(key).await;
+        self.answer(key, found, loader).await
+    }
+
+    /// What a lookup of `key` answers: its fresh value; its stale value, refreshed in the
+    /// background; or a load (with its fail-safe fallback).
+    async fn answer<F, Fut>(&self, key: &str, found: Lookup<T>, loader: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        match found {
+            Lookup::Fresh(v) => Ok(self.core.hit(key, v)),
             Lookup::Stale(v) => {
                 self.core.stats.record_stale_hit();
                 let windows = self.windows;
@@ -125,15 +133,18 @@ where
     }
 
     /// [`SwrCache::get_or_load`] for a sync loader: a fresh hit in an in-memory tier is
-    /// answered at once, anything else waits on the async path ([`crate::wait`]); a stale
-    /// hit's refresh runs the loader on a blocking thread.
+    /// answered at once, anything else waits on the async path ([`crate::wait`]), which does
+    /// not read the in-memory tier again; a stale hit's refresh runs the loader on a blocking
+    /// thread.
     pub fn get_or_load_blocking<F>(&self, key: &str, loader: F) -> Result<T, E>
     where
         F: FnOnce() -> Result<T, E> + Send + 'static,
     {
-        match self.core.fresh_hit(key) {
-            Some(v) => Ok(v),
-            None => crate::rt::wait(self.get_or_load(key, move || std::future::ready(loader()))),
+        let load = move || std::future::ready(loader());
+        match self.core.lookup_now(key) {
+            Some(Lookup::Fresh(v)) => Ok(self.core.hit(key, v)),
+            Some(found) => crate::rt::wait(self.answer(key, found, load)),
+            None => crate::rt::wait(self.get_or_load(key, load)),
         }
     }
 

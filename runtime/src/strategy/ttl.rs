@@ -44,15 +44,20 @@ where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        match self.core.lookup(key).await {
-            Lookup::Fresh(v) => {
-                self.core.stats.record_hit();
-                tracing::trace!(cache = self.core.name(), key = %crate::logkey::shown(key), "hit");
-                Ok(v)
-            }
-            // A TTL entry has no stale window; a stale read (an entry written by an SWR
-            // function into the same key) is treated as a miss, as is an expired value kept
-            // for fail-safe, which is served only if the load fails.
+        let found = self.core.lookup(key).await;
+        self.answer(key, found, loader).await
+    }
+
+    /// What a lookup of `key` answers: its fresh value, or a load. A TTL entry has no stale
+    /// window: a stale read (an entry an SWR function wrote into the same key) is a miss, as is
+    /// an expired value kept for fail-safe, which is served only if the load fails.
+    async fn answer<F, Fut>(&self, key: &str, found: Lookup<T>, loader: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        match found {
+            Lookup::Fresh(v) => Ok(self.core.hit(key, v)),
             missed => {
                 self.core.stats.record_miss();
                 tracing::debug!(cache = self.core.name(), key = %crate::logkey::shown(key), "miss");
@@ -63,15 +68,17 @@ where
     }
 
     /// [`TtlCache::get_or_load`] for a sync loader: a hit in an in-memory tier is answered at
-    /// once, anything else waits on the async path ([`crate::wait`]); works inside or outside a
-    /// tokio runtime.
+    /// once, anything else waits on the async path ([`crate::wait`]), which does not read the
+    /// in-memory tier again; works inside or outside a tokio runtime.
     pub fn get_or_load_blocking<F>(&self, key: &str, loader: F) -> Result<T, E>
     where
         F: FnOnce() -> Result<T, E>,
     {
-        match self.core.fresh_hit(key) {
-            Some(v) => Ok(v),
-            None => crate::rt::wait(self.get_or_load(key, move || std::future::ready(loader()))),
+        let load = move || std::future::ready(loader());
+        match self.core.lookup_now(key) {
+            Some(Lookup::Fresh(v)) => Ok(self.core.hit(key, v)),
+            Some(found) => crate::rt::wait(self.answer(key, found, load)),
+            None => crate::rt::wait(self.get_or_load(key, load)),
         }
     }
 

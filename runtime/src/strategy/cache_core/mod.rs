@@ -257,20 +257,16 @@ where
     }
 
     /// An in-memory tier's answer, classified; `None` when the storage must be asked through I/O.
-    fn lookup_now(&self, key: &str) -> Option<Lookup<T>> {
+    pub(crate) fn lookup_now(&self, key: &str) -> Option<Lookup<T>> {
         let (read, now) = self.read_now(key)?;
         Some(self.classify(key, read, now))
     }
 
-    /// The fresh value an in-memory tier holds for `key`, counted as a hit: what a blocking
-    /// caller takes before it waits on the async path.
-    pub(crate) fn fresh_hit(&self, key: &str) -> Option<T> {
-        let Some(Lookup::Fresh(v)) = self.lookup_now(key) else {
-            return None;
-        };
+    /// Counts a hit on `key` and hands its value back.
+    pub(crate) fn hit(&self, key: &str, value: T) -> T {
         self.stats.record_hit();
         tracing::trace!(cache = self.name(), key = %crate::logkey::shown(key), "hit");
-        Some(v)
+        value
     }
 
     /// The flights of this caller's kind (async, or blocking in [`crate::wait`]).
