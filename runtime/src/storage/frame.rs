@@ -31,6 +31,12 @@ const NEVER: u64 = u64::MAX;
 /// The header of `entry`'s timestamps (version 2 only when it has a fail-safe window).
 pub(crate) fn header<V>(entry: &CacheEntry<V>) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN_V2);
+    push_header(entry, &mut out);
+    out
+}
+
+/// Appends `entry`'s header to `out` (a frame being built, without a buffer of its own).
+pub(crate) fn push_header<V>(entry: &CacheEntry<V>, out: &mut Vec<u8>) {
     out.push(MAGIC);
     out.push(if entry.fallback_until.is_some() { 2 } else { 1 });
     out.extend_from_slice(&entry.created_at.to_le_bytes());
@@ -39,7 +45,6 @@ pub(crate) fn header<V>(entry: &CacheEntry<V>) -> Vec<u8> {
     if let Some(fallback) = entry.fallback_until {
         out.extend_from_slice(&fallback.to_le_bytes());
     }
-    out
 }
 
 /// The length of the header `bytes` start with, by its version.
@@ -62,8 +67,8 @@ pub(crate) fn encode(
     codec: &Codec,
 ) -> Result<Vec<u8>, CodecError> {
     let payload = ty.encode(&entry.value, codec)?;
-    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-    out.extend_from_slice(&header(entry));
+    let mut out = Vec::with_capacity(HEADER_LEN_V2 + payload.len());
+    push_header(entry, &mut out);
     out.extend_from_slice(&payload);
     Ok(out)
 }

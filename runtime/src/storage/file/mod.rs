@@ -182,7 +182,7 @@ impl FileStorage {
         let key_len = u32::try_from(key.len())
             .map_err(|_| StorageError::Codec(CodecError::Encode("key longer than 4 GiB".into())))?;
         let mut out = Vec::with_capacity(frame::MAX_HEADER_LEN + 5 + key.len() + payload.len());
-        out.extend_from_slice(&frame::header(entry));
+        frame::push_header(entry, &mut out);
         out.push(if self.encoding.compression {
             COMPRESSED
         } else {
