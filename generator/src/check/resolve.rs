@@ -7,7 +7,13 @@ use crate::storages::memory::Memory;
 
 /// Fills in the resolved parts of a checked spec.
 pub(super) fn resolve(spec: &mut Spec) {
-    let memos: Vec<Option<MemoPlan>> = spec.functions.iter().map(|f| memo_of(spec, f)).collect();
+    let keys: Vec<_> = spec.functions.iter().map(|f| memo_key(spec, f)).collect();
+    let memos: Vec<Option<MemoPlan>> = spec
+        .functions
+        .iter()
+        .zip(&keys)
+        .map(|(f, key)| memo_of(f, key.clone(), &keys))
+        .collect();
     let bytes: Vec<bool> = spec
         .functions
         .iter()
@@ -46,12 +52,15 @@ pub(super) fn resolve(spec: &mut Spec) {
 /// default) of arguments of plain types, no entries shared with another function, loads per
 /// process. The functions with a memo over one memory storage share its `max_entries` evenly,
 /// so their memos together hold at most what the storage does.
-fn memo_of(spec: &Spec, f: &FunctionDef) -> Option<MemoPlan> {
-    let (key, front, memory) = memo_key(spec, f)?;
-    let sharing = spec
-        .functions
+fn memo_of(
+    f: &FunctionDef,
+    key: Option<MemoKey<'_>>,
+    keys: &[Option<MemoKey<'_>>],
+) -> Option<MemoPlan> {
+    let (key, front, memory) = key?;
+    let sharing = keys
         .iter()
-        .filter(|g| memo_key(spec, g).is_some_and(|(_, other, _)| other == front))
+        .filter(|other| other.as_ref().is_some_and(|(_, other, _)| *other == front))
         .count()
         .max(1);
     let capacity = usize::try_from(memory.max_entries / sharing as u64).unwrap_or(usize::MAX);
@@ -68,9 +77,12 @@ fn memo_of(spec: &Spec, f: &FunctionDef) -> Option<MemoPlan> {
     })
 }
 
-/// Whether `f` can keep a memo: the owned types of its key arguments, and the memory storage in
-/// front (its name and settings).
-fn memo_key<'a>(spec: &'a Spec, f: &FunctionDef) -> Option<(Vec<syn::Type>, &'a str, &'a Memory)> {
+/// What lets a function keep a memo: the owned types of its key arguments, and the memory
+/// storage in front (its name and settings).
+type MemoKey<'a> = (Vec<syn::Type>, &'a str, &'a Memory);
+
+/// Whether `f` can keep a memo, and its [`MemoKey`].
+fn memo_key<'a>(spec: &'a Spec, f: &FunctionDef) -> Option<MemoKey<'a>> {
     let (front, memory) = memory_front(spec, &f.storage)?;
     let shared = f.same_entries_as.is_some()
         || spec
