@@ -157,6 +157,32 @@ fn fail_safe_line(fail_safe: Option<FailSafeDef>, out: &mut String) {
     }
 }
 
+/// What `soft_timeout`, `hard_timeout` and `refresh_ahead` do for a function.
+fn load_time_lines(f: &FunctionDef, out: &mut String) {
+    if let Some(soft) = f.soft_timeout {
+        let _ = writeln!(
+            out,
+            "  soft timeout {}: a caller with a fallback gets it then; the load goes on and stores its value",
+            render(Some(soft))
+        );
+    }
+    if let Some(hard) = f.hard_timeout {
+        let _ = writeln!(
+            out,
+            "  hard timeout {}: no caller waits longer; without a fallback it gets LoadTimeout as the loader's error; the load goes on",
+            render(Some(hard))
+        );
+    }
+    if let (Some(share), Some(ttl)) = (f.refresh_ahead, f.ttl) {
+        let _ = writeln!(
+            out,
+            "  refresh ahead after {} ({:.0}% of the ttl): a hit returns the value and starts one background refresh",
+            render(Some(ttl.mul_f64(share))),
+            share * 100.0
+        );
+    }
+}
+
 fn levels(spec: &Spec, storage: &str, ttl: Option<Duration>, out: &mut String) {
     let mut found = Vec::new();
     reach(spec, storage, "", None, &mut found);
@@ -203,6 +229,7 @@ pub fn explain(spec: &Spec) -> String {
             );
         }
         fail_safe_line(f.fail_safe, &mut out);
+        load_time_lines(f, &mut out);
         let _ = writeln!(out, "  key       {}  e.g. {}", key_text(f), example_key(f));
         let life = match &f.strategy {
             Strategy::Swr { stale_ttl, .. } => f.ttl.map(|t| t.saturating_add(*stale_ttl)),

@@ -103,10 +103,28 @@ pub struct FunctionDef {
     pub fail_safe: Option<FailSafeDef>,
     /// The function choosing each value's ttl (`ttl_fn`).
     pub ttl_fn: Option<String>,
+    /// How long a caller with a fallback waits for a load (`soft_timeout`).
+    pub soft_timeout: Option<Duration>,
+    /// How long any caller waits for a load (`hard_timeout`).
+    pub hard_timeout: Option<Duration>,
+    /// The share of the ttl after which a hit refreshes in the background (`refresh_ahead`).
+    pub refresh_ahead: Option<f64>,
     /// Resolved: its memo (typed front tier), when its entries can be kept by argument.
     pub memo: Option<MemoPlan>,
     /// Resolved: its storage keeps values as bytes (serde is needed).
     pub bytes: bool,
+}
+
+impl FunctionDef {
+    /// Whether a load may go on after its caller stopped waiting (timeouts), or start without a
+    /// caller waiting (`refresh_ahead`): the loader is then handed to a task of its own, and
+    /// the wrapper owns its arguments, as for SWR.
+    pub fn loads_detached(&self) -> bool {
+        matches!(self.strategy, Strategy::Swr { .. })
+            || self.soft_timeout.is_some()
+            || self.hard_timeout.is_some()
+            || self.refresh_ahead.is_some()
+    }
 }
 
 /// `fail_safe` and `fail_safe_throttle`, checked.

@@ -127,6 +127,17 @@ struct RawFunction {
     /// With fail_safe: after a fallback is served, how long the key's callers get it without
     /// asking the origin again (default 30s; "0s" asks on every call).
     pub(crate) fail_safe_throttle: Option<Spanned<RawDuration>>,
+    /// With fail_safe: how long a caller waits for a load before it gets the fallback, e.g.
+    /// "100ms"; the load goes on in the background and stores its value when it ends.
+    pub(crate) soft_timeout: Option<Spanned<RawDuration>>,
+    /// The longest any caller waits for a load, e.g. "2s": then it gets the fallback (with
+    /// fail_safe) or a timeout error (the loader's error type must implement
+    /// `From<advanced_caching::LoadTimeout>`). The load is not cancelled.
+    pub(crate) hard_timeout: Option<Spanned<RawDuration>>,
+    /// A hit on a value older than this share of its ttl, e.g. "80%", returns it and starts one
+    /// background refresh, so a hot key is renewed before it expires.
+    #[schemars(with = "Option<JitterShare>")]
+    pub(crate) refresh_ahead: Option<Spanned<String>>,
     /// For loaders outside this crate: parameters, e.g. ["id: u64", "name: &str"].
     pub(crate) args: Option<Spanned<Vec<Spanned<String>>>>,
 }}

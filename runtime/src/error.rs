@@ -152,3 +152,40 @@ impl fmt::Display for CodecError {
 }
 
 impl std::error::Error for CodecError {}
+
+/// A load took longer than its function's `hard_timeout`, and no fallback was at hand: what a
+/// caller gets instead of the value, converted into the loader's own error type (which must
+/// implement `From<LoadTimeout>`). The load itself goes on and stores its value when it ends;
+/// the next caller joins it.
+///
+/// ```
+/// use advanced_caching::LoadTimeout;
+/// use std::time::Duration;
+/// #[derive(Debug)]
+/// enum Error { Timeout(LoadTimeout) }
+/// impl From<LoadTimeout> for Error {
+///     fn from(t: LoadTimeout) -> Self { Error::Timeout(t) }
+/// }
+/// let e = Error::from(LoadTimeout { function: "get_user".into(), after: Duration::from_secs(2) });
+/// let Error::Timeout(t) = e;
+/// assert_eq!(t.to_string(), "get_user: no value within its hard timeout of 2s (the load goes on)");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadTimeout {
+    /// The cached function whose load was too slow.
+    pub function: String,
+    /// Its hard timeout.
+    pub after: std::time::Duration,
+}
+
+impl fmt::Display for LoadTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: no value within its hard timeout of {:?} (the load goes on)",
+            self.function, self.after
+        )
+    }
+}
+
+impl std::error::Error for LoadTimeout {}

@@ -48,7 +48,7 @@ pub mod storage;
 pub mod strategy;
 mod sync;
 
-pub use error::{CacheError, StorageError};
+pub use error::{CacheError, LoadTimeout, StorageError};
 pub use logkey::log_keys;
 pub use rt::{block_on, wait};
 
@@ -226,6 +226,21 @@ pub mod __private {
 
     /// Checks at compile time that `T` can be kept as bytes (see [`BytesValue`]).
     pub fn require_bytes<T: BytesValue<Site>, Site>() {}
+
+    /// A loader error type that can say a load timed out, for the cached function named by
+    /// `Site` (it sets `hard_timeout`): a missing `From<LoadTimeout>` is reported with the
+    /// function's name instead of deep inside the builder.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is the loader error of {Site}: it must implement `From<advanced_caching::LoadTimeout>`",
+        label = "the loader error of this cached function",
+        note = "a caller that waited `hard_timeout` without a fallback gets the timeout as this error: add `impl From<advanced_caching::LoadTimeout> for {Self}`, or remove `hard_timeout` from `cache.toml`"
+    )]
+    pub trait TimeoutError<Site> {}
+
+    impl<E: From<crate::LoadTimeout>, Site> TimeoutError<Site> for E {}
+
+    /// Checks at compile time that `E` can hold a [`crate::LoadTimeout`] (see [`TimeoutError`]).
+    pub fn require_timeout_error<E: TimeoutError<Site>, Site>() {}
 
     /// Unwraps the result of an infallible loader.
     pub fn infallible<T>(result: Result<T, std::convert::Infallible>) -> T {

@@ -77,6 +77,26 @@ where
     Ok(handle()?.spawn_blocking(f))
 }
 
+/// `fut`'s output if it ends within `limit`, else `None` (`fut` is left as it is: a task's
+/// handle goes on running). The timer runs on the background runtime, so a caller's runtime
+/// needs no time driver; without a background runtime `fut` is awaited without a limit.
+pub(crate) async fn within<F: Future + Unpin>(
+    limit: std::time::Duration,
+    fut: F,
+) -> Option<F::Output> {
+    let Ok(background) = background_handle() else {
+        return Some(fut.await);
+    };
+    let timer = background.spawn(tokio::time::sleep(limit));
+    match futures_util::future::select(fut, timer).await {
+        futures_util::future::Either::Left((out, timer)) => {
+            timer.abort();
+            Some(out)
+        }
+        futures_util::future::Either::Right(_) => None,
+    }
+}
+
 /// Waits for a future from blocking code, whether or not the caller is inside a tokio runtime,
 /// and never panics for lack of one. Kept for callers of earlier releases: [`wait`] is the same
 /// wait without the `Result`.

@@ -40,6 +40,13 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchError(pub String);
 
+/// A load slower than its function's `hard_timeout` is a failure too.
+impl From<advanced_caching::LoadTimeout> for FetchError {
+    fn from(timeout: advanced_caching::LoadTimeout) -> Self {
+        FetchError(timeout.to_string())
+    }
+}
+
 /// Async, fallible: id 0 fails.
 pub async fn fetch_user(user_id: u64) -> Result<User, FetchError> {
     let n = bump(format!("fetch_user:{user_id}"));
@@ -339,12 +346,30 @@ pub mod replicas {
 /// An origin that tests take down and bring back, one currency at a time (tests of one binary
 /// run in parallel; each uses its own currencies).
 pub mod origin {
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
     use std::sync::{Mutex, PoisonError};
+    use std::time::Duration;
 
     use super::{FetchError, bump};
 
     static DOWN: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    static SLOW: Mutex<BTreeMap<String, Duration>> = Mutex::new(BTreeMap::new());
+
+    /// Makes the origin of `currency` answer after `delay` (`None`: at once).
+    pub fn set_slow(currency: &str, delay: Option<Duration>) {
+        let mut held = SLOW.lock().unwrap_or_else(PoisonError::into_inner);
+        match delay {
+            Some(delay) => held.insert(currency.to_owned(), delay),
+            None => held.remove(currency),
+        };
+    }
+
+    fn delay(currency: &str) -> Option<Duration> {
+        SLOW.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(currency)
+            .copied()
+    }
 
     /// Takes the origin of `currency` down (`true`) or brings it back.
     pub fn set_down(currency: &str, down: bool) {
@@ -370,13 +395,19 @@ pub mod origin {
         }
     }
 
-    /// Async: the rate of `currency`, or the origin's failure.
+    /// Async: the rate of `currency`, or the origin's failure (after its delay, if slow).
     pub async fn rate(currency: &str) -> Result<u64, FetchError> {
+        if let Some(delay) = delay(currency) {
+            tokio::time::sleep(delay).await;
+        }
         answer(currency)
     }
 
     /// Sync [`rate`].
     pub fn rate_sync(currency: &str) -> Result<u64, FetchError> {
+        if let Some(delay) = delay(currency) {
+            std::thread::sleep(delay);
+        }
         answer(currency)
     }
 

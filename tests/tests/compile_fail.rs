@@ -1,6 +1,7 @@
-//! Compile-fail: a crate whose cached function keeps a value without serde in a byte storage
-//! fails to build with a message that names the function and the storage (not an error deep in
-//! generated code). Builds a small crate of its own with cargo (in `target/compile-fail`).
+//! Compile-fail: a crate whose `cache.toml` asks what its types cannot give fails to build with a
+//! message that names the `cache.toml` entry (not an error deep in generated code): a value
+//! without serde in a byte storage, a `hard_timeout` on a loader whose error cannot hold a
+//! timeout. Each builds a small crate of its own with cargo (in `target/compile-fail`).
 #![allow(clippy::unwrap_used)] // a test fails loudly on an unexpected error
 #![allow(missing_docs)]
 
@@ -14,10 +15,11 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-#[test]
-fn a_value_without_serde_on_a_byte_storage_names_the_function_and_the_storage() {
+/// Builds the crate `name` of `cache_toml` and `lib_rs`; its stderr, after asserting that the
+/// build failed.
+fn failed_build(name: &str, cache_toml: &str, lib_rs: &str) -> String {
     let root = workspace();
-    let dir = root.join("target/compile-fail/no-serde");
+    let dir = root.join("target/compile-fail").join(name);
     let _ = std::fs::remove_dir_all(dir.join("src"));
     std::fs::create_dir_all(dir.join("src")).unwrap();
     let path = |p: &str| root.join(p).display().to_string().replace('\\', "/");
@@ -25,7 +27,7 @@ fn a_value_without_serde_on_a_byte_storage_names_the_function_and_the_storage() 
         dir.join("Cargo.toml"),
         format!(
             r#"[package]
-name = "no-serde"
+name = "{name}"
 version = "0.0.0"
 edition = "2024"
 publish = false
@@ -43,21 +45,13 @@ advanced-caching-build = {{ path = "{}" }}
         ),
     )
     .unwrap();
-    std::fs::write(
-        dir.join("cache.toml"),
-        "[storages.disk]\ntype = \"file\"\ndir = \"/tmp/no-serde-cache\"\n\n[functions.get_report]\nloader = \"crate::load_report\"\nkey = \"report:{id}\"\nttl = \"1m\"\nstorage = \"disk\"\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join("cache.toml"), cache_toml).unwrap();
     std::fs::write(
         dir.join("build.rs"),
         "fn main() { advanced_caching_build::compile(\"cache.toml\").unwrap(); }\n",
     )
     .unwrap();
-    std::fs::write(
-        dir.join("src/lib.rs"),
-        "#[derive(Clone)]\npub struct Report(pub u64);\n\npub fn load_report(id: u64) -> Report {\n    Report(id)\n}\n\nadvanced_caching::include_generated!();\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join("src/lib.rs"), lib_rs).unwrap();
     // The workspace's lock file pins the same versions (and lets the build run offline).
     let _ = std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -68,10 +62,17 @@ advanced-caching-build = {{ path = "{}" }}
         .env_remove("RUSTFLAGS")
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "a value without serde must not build:\n{stderr}"
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{name} must not build:\n{stderr}");
+    stderr
+}
+
+#[test]
+fn a_value_without_serde_on_a_byte_storage_names_the_function_and_the_storage() {
+    let stderr = failed_build(
+        "no-serde",
+        "[storages.disk]\ntype = \"file\"\ndir = \"/tmp/no-serde-cache\"\n\n[functions.get_report]\nloader = \"crate::load_report\"\nkey = \"report:{id}\"\nttl = \"1m\"\nstorage = \"disk\"\n",
+        "#[derive(Clone)]\npub struct Report(pub u64);\n\npub fn load_report(id: u64) -> Report {\n    Report(id)\n}\n\nadvanced_caching::include_generated!();\n",
     );
     assert!(
         stderr.contains(
@@ -81,6 +82,25 @@ advanced-caching-build = {{ path = "{}" }}
     );
     assert!(
         stderr.contains("#[derive(serde::Serialize, serde::Deserialize)]"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_hard_timeout_on_a_loader_whose_error_cannot_hold_it_names_the_function() {
+    let stderr = failed_build(
+        "no-timeout-error",
+        "[functions.get_quote]\nloader = \"crate::load_quote\"\nkey = \"quote:{id}\"\nttl = \"1m\"\nhard_timeout = \"2s\"\n",
+        "#[derive(Debug, Clone)]\npub struct Down;\n\npub async fn load_quote(id: u64) -> Result<u64, Down> {\n    Ok(id)\n}\n\nadvanced_caching::include_generated!();\n",
+    );
+    assert!(
+        stderr.contains(
+            "`Down` is the loader error of function_get_quote_sets_hard_timeout: it must implement `From<advanced_caching::LoadTimeout>`"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("or remove `hard_timeout` from `cache.toml`"),
         "{stderr}"
     );
 }

@@ -207,3 +207,210 @@ async fn a_ttl_fn_lets_each_value_choose_its_ttl() {
     );
     assert_eq!(calls("rate:nok"), 2);
 }
+
+/// Waits (up to 10 s) until `changed` holds; false if it never does.
+fn eventually(mut changed: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if changed() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+fn stats_of(caches: &Caches, name: &str) -> advanced_caching::stats::StatsSnapshot {
+    caches.stats().into_iter().find(|s| s.name == name).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn async_soft_timeout_on_memory_serves_the_fallback_and_the_load_goes_on() {
+    let s = setup("soft", None);
+    let first = s.caches.rate_soft("soft_eur").await.unwrap();
+    s.clock.advance(TTL);
+    origin::set_slow("soft_eur", Some(Duration::from_millis(600)));
+    // Three callers while the slow load runs: each gets the fallback after the soft timeout,
+    // and they share one load.
+    let (a, b, c) = tokio::join!(
+        s.caches.rate_soft("soft_eur"),
+        s.caches.rate_soft("soft_eur"),
+        s.caches.rate_soft("soft_eur")
+    );
+    assert_eq!((a, b, c), (Ok(first), Ok(first), Ok(first)));
+    assert_eq!(fail_safe_hits(&s.caches, "rate_soft"), 3);
+    origin::set_slow("soft_eur", None);
+    // The load was not cancelled: it stores its value when it ends.
+    let stored = eventually(|| {
+        calls("rate:soft_eur") == 2 && {
+            let got = futures_now(caches::rate_soft::on(&s.caches).get("soft_eur"));
+            got.is_some_and(|p| p.value != first && p.freshness == Freshness::Fresh)
+        }
+    });
+    assert!(stored, "the timed-out load stored its value");
+    let second = s.caches.rate_soft("soft_eur").await.unwrap();
+    assert_ne!(second, first);
+    assert_eq!(
+        calls("rate:soft_eur"),
+        2,
+        "one load at start, one slow load joined by all"
+    );
+}
+
+/// Polls a future once to its end from a sync closure (the futures here do not wait).
+fn futures_now<F: std::future::Future>(f: F) -> F::Output {
+    advanced_caching::wait(f)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn async_soft_timeout_on_a_hybrid_over_redis_serves_the_fallback() {
+    let server = redis_or_skip!();
+    let s = setup("soft-hybrid", Some(&server));
+    let first = s.caches.rate_soft_hot("soft_gbp").await.unwrap();
+    s.clock.advance(TTL);
+    origin::set_slow("soft_gbp", Some(Duration::from_millis(600)));
+    assert_eq!(s.caches.rate_soft_hot("soft_gbp").await, Ok(first));
+    origin::set_slow("soft_gbp", None);
+    let mut raw = server.client();
+    let stored = eventually(|| {
+        let value: Option<Vec<u8>> = redis::cmd("GET")
+            .arg("fs:rate_soft_hot:soft_gbp")
+            .query(&mut raw)
+            .unwrap();
+        calls("rate:soft_gbp") == 2 && value.is_some()
+    });
+    assert!(stored);
+    assert!(eventually(|| futures_now(
+        s.caches.rate_soft_hot("soft_gbp")
+    ) != Ok(first)));
+    assert_eq!(calls("rate:soft_gbp"), 2);
+    assert_eq!(fail_safe_hits(&s.caches, "rate_soft_hot"), 1);
+}
+
+#[test]
+fn sync_swr_soft_timeout_on_a_chain_over_files_serves_the_fallback_past_the_stale_window() {
+    let s = setup("soft-files", None);
+    let first = s.caches.rate_soft_files("soft_jpy").unwrap();
+    s.clock.advance(TTL + Duration::from_secs(20));
+    origin::set_slow("soft_jpy", Some(Duration::from_millis(600)));
+    assert_eq!(s.caches.rate_soft_files("soft_jpy"), Ok(first));
+    assert_eq!(fail_safe_hits(&s.caches, "rate_soft_files"), 1);
+    origin::set_slow("soft_jpy", None);
+    assert!(eventually(
+        || s.caches.rate_soft_files("soft_jpy") != Ok(first)
+    ));
+    assert_eq!(calls("rate:soft_jpy"), 2);
+}
+
+#[test]
+fn sync_hard_timeout_without_a_fallback_is_the_loaders_error_and_the_load_goes_on() {
+    let s = setup("hard", None);
+    origin::set_slow("hard_sek", Some(Duration::from_millis(800)));
+    let got = s.caches.rate_hard("hard_sek");
+    let Err(FetchError(message)) = got else {
+        panic!("a timeout error, not {got:?}");
+    };
+    assert!(
+        message.contains("rate_hard") && message.contains("hard timeout of 200ms"),
+        "{message}"
+    );
+    // A caller meanwhile joins the same load (and times out too).
+    assert!(s.caches.rate_hard("hard_sek").is_err());
+    origin::set_slow("hard_sek", None);
+    assert!(eventually(|| s.caches.rate_hard("hard_sek").is_ok()));
+    assert_eq!(
+        calls("rate:hard_sek"),
+        1,
+        "the timed-out load stored its value; no second load"
+    );
+    assert!(
+        stats_of(&s.caches, "rate_hard").errors >= 2,
+        "each timeout is counted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn async_hard_timeout_on_a_chain_over_files() {
+    let s = setup("hard-files", None);
+    origin::set_slow("hard_nok", Some(Duration::from_millis(800)));
+    assert!(s.caches.rate_hard_files("hard_nok").await.is_err());
+    origin::set_slow("hard_nok", None);
+    assert!(eventually(|| futures_now(
+        s.caches.rate_hard_files("hard_nok")
+    )
+    .is_ok()));
+    assert_eq!(calls("rate:hard_nok"), 1);
+    // A quick load is not affected.
+    assert!(s.caches.rate_hard_files("hard_dkk").await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_ahead_on_memory_renews_a_hot_key_before_it_expires() {
+    let s = setup("ahead", None);
+    let first = s.caches.rate_ahead("ahead_eur").await.unwrap();
+    // Before 80% of the ttl: a plain hit.
+    s.clock.advance(Duration::from_secs(40));
+    assert_eq!(s.caches.rate_ahead("ahead_eur").await, Ok(first));
+    // Past it: the value at once, and one background refresh (a slow one) for many hits.
+    s.clock.advance(Duration::from_secs(10));
+    origin::set_slow("ahead_eur", Some(Duration::from_millis(300)));
+    for _ in 0..20 {
+        assert_eq!(s.caches.rate_ahead("ahead_eur").await, Ok(first));
+    }
+    origin::set_slow("ahead_eur", None);
+    assert!(eventually(
+        || futures_now(s.caches.rate_ahead("ahead_eur")) != Ok(first)
+    ));
+    assert_eq!(
+        calls("rate:ahead_eur"),
+        2,
+        "one refresh for every hit past the point"
+    );
+    // The refreshed value lives a full ttl from its refresh: 60 s after the first load, a hit.
+    s.clock.advance(Duration::from_secs(20));
+    assert_ne!(s.caches.rate_ahead("ahead_eur").await, Ok(first));
+    let stats = stats_of(&s.caches, "rate_ahead");
+    assert_eq!(
+        (stats.misses, stats.refreshes),
+        (1, 1),
+        "no caller waited for a load after the first"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_ahead_on_a_hybrid_over_redis_renews_the_key_in_redis() {
+    let server = redis_or_skip!();
+    let s = setup("ahead-hybrid", Some(&server));
+    let first = s.caches.rate_ahead_hot("ahead_gbp").await.unwrap();
+    s.clock.advance(Duration::from_secs(50));
+    assert_eq!(s.caches.rate_ahead_hot("ahead_gbp").await, Ok(first));
+    assert!(eventually(|| futures_now(
+        s.caches.rate_ahead_hot("ahead_gbp")
+    ) != Ok(first)));
+    // Another instance (an empty L1) reads the renewed value from Redis, without a load.
+    let other = setup("ahead-hybrid-other", Some(&server));
+    other.clock.advance(Duration::from_secs(50));
+    let renewed = other.caches.rate_ahead_hot("ahead_gbp").await.unwrap();
+    assert_ne!(renewed, first);
+    assert_eq!(calls("rate:ahead_gbp"), 2);
+    assert_eq!(stats_of(&other.caches, "rate_ahead_hot").misses, 0);
+}
+
+#[test]
+fn sync_refresh_ahead_on_a_chain_over_files() {
+    let s = setup("ahead-files", None);
+    let first = s.caches.rate_ahead_files("ahead_jpy").unwrap();
+    s.clock.advance(Duration::from_secs(20));
+    assert_eq!(s.caches.rate_ahead_files("ahead_jpy"), Ok(first));
+    s.clock.advance(Duration::from_secs(11));
+    assert_eq!(
+        s.caches.rate_ahead_files("ahead_jpy"),
+        Ok(first),
+        "fresh: at once"
+    );
+    assert!(eventually(
+        || s.caches.rate_ahead_files("ahead_jpy") != Ok(first)
+    ));
+    assert_eq!(calls("rate:ahead_jpy"), 2);
+    assert_eq!(stats_of(&s.caches, "rate_ahead_files").misses, 1);
+}

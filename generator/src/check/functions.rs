@@ -1,4 +1,5 @@
-//! `[functions.*]`: strategy, TTLs, negative caching, jitter, single-flight scope.
+//! `[functions.*]`: strategy, TTLs, negative caching, jitter, single-flight scope, fail-safe,
+//! load timeouts and refresh ahead.
 
 use super::*;
 
@@ -179,23 +180,24 @@ impl Checker<'_> {
             self.every_param_keyed(key, sig, &not_in_key, key_span, raw.loader.get_ref());
         }
         let not_in_key: Vec<String> = not_in_key.iter().map(|n| n.get_ref().clone()).collect();
-        let jitter = raw.jitter.as_ref().and_then(|j| {
-            let share = j
-                .get_ref()
-                .trim()
-                .strip_suffix('%')
-                .and_then(|n| n.trim().parse::<f64>().ok())
-                .filter(|p| *p > 0.0 && *p < 100.0);
-            if share.is_none() {
-                self.error(
-                    format!("bad jitter `{}`", j.get_ref()),
-                    j.span(),
-                    "not a share of the ttl",
-                    "write a percentage above 0 and below 100, e.g. `jitter = \"10%\"`",
-                );
-            }
-            share.map(|p| p / 100.0)
-        });
+        let jitter = raw
+            .jitter
+            .as_ref()
+            .and_then(|j| self.ttl_share(j, "jitter", "jitter = \"10%\""));
+        let refresh_ahead = raw
+            .refresh_ahead
+            .as_ref()
+            .and_then(|r| self.ttl_share(r, "refresh_ahead", "refresh_ahead = \"80%\""));
+        if let Some(r) = &raw.refresh_ahead
+            && ttl.flatten().is_none()
+        {
+            self.error(
+                "`refresh_ahead` needs a ttl: a value that never expires is never refreshed ahead",
+                r.span(),
+                "the values here never expire",
+                "give the function a `ttl` (e.g. `ttl = \"5m\"`), or remove `refresh_ahead`",
+            );
+        }
         let fleet = self.fleet(&raw.single_flight, &raw.fleet_wait);
         let ttl_fn = match &raw.ttl_fn {
             Some(path) => {
@@ -252,6 +254,13 @@ impl Checker<'_> {
                 key_fn: matches!(key, KeySpec::KeyFn { .. }),
             });
         }
+        let fail_safe = self.fail_safe(
+            &raw.fail_safe,
+            &raw.fail_safe_throttle,
+            ttl.flatten().is_some(),
+        );
+        let has_fallback = matches!(fail_safe, Some(Some(_)));
+        let (soft_timeout, hard_timeout) = self.timeouts(raw, has_fallback, signature.as_ref());
         Some(FunctionDef {
             name: name.get_ref().clone(),
             loader: raw.loader.get_ref().clone(),
@@ -266,11 +275,10 @@ impl Checker<'_> {
             jitter,
             fleet: fleet?,
             ttl_fn: ttl_fn?,
-            fail_safe: self.fail_safe(
-                &raw.fail_safe,
-                &raw.fail_safe_throttle,
-                ttl.flatten().is_some(),
-            )?,
+            fail_safe: fail_safe?,
+            soft_timeout,
+            hard_timeout,
+            refresh_ahead,
             memo: None,
             bytes: false,
         })
@@ -278,6 +286,87 @@ impl Checker<'_> {
 
     /// `single_flight` and `fleet_wait`: the wait of fleet-wide single loading, `None` for
     /// per-process single flight (the default).
+    /// A share of the ttl written as a percentage above 0 and below 100 (`jitter`,
+    /// `refresh_ahead`), as a fraction.
+    fn ttl_share(&mut self, share: &Spanned<String>, setting: &str, example: &str) -> Option<f64> {
+        let fraction = share
+            .get_ref()
+            .trim()
+            .strip_suffix('%')
+            .and_then(|n| n.trim().parse::<f64>().ok())
+            .filter(|p| *p > 0.0 && *p < 100.0);
+        if fraction.is_none() {
+            self.error(
+                format!("bad {setting} `{}`", share.get_ref()),
+                share.span(),
+                "not a share of the ttl",
+                format!("write a percentage above 0 and below 100, e.g. `{example}`"),
+            );
+        }
+        fraction.map(|p| p / 100.0)
+    }
+
+    /// `soft_timeout` and `hard_timeout`: a soft timeout serves a fallback, so it needs
+    /// `fail_safe` and is shorter than the hard one; a hard timeout without a fallback is the
+    /// loader's error, so the loader must return a `Result`.
+    fn timeouts(
+        &mut self,
+        raw: &RawFunction,
+        has_fallback: bool,
+        signature: Option<&Signature>,
+    ) -> (Option<Duration>, Option<Duration>) {
+        let timeout = |checker: &mut Self, d: &Option<Spanned<RawDuration>>, setting: &str| {
+            let d = d.as_ref()?;
+            let limit = checker.duration(d, false, true)?.unwrap_or_default();
+            if limit.is_zero() {
+                checker.error(
+                    format!("a zero `{setting}` gives no load any time"),
+                    d.span(),
+                    "no time to load",
+                    format!("give how long a caller waits for a load, e.g. `{setting} = \"1s\"`, or remove `{setting}`"),
+                );
+                return None;
+            }
+            Some(limit)
+        };
+        let soft = timeout(self, &raw.soft_timeout, "soft_timeout");
+        let hard = timeout(self, &raw.hard_timeout, "hard_timeout");
+        if let (Some(span), false) = (raw.soft_timeout.as_ref().map(Spanned::span), has_fallback) {
+            self.error(
+                "`soft_timeout` serves a fallback: it needs `fail_safe`",
+                span,
+                "no fallback to serve here",
+                "add `fail_safe = \"1h\"` (expired values kept as fallbacks), or use `hard_timeout` to bound every wait",
+            );
+        }
+        if let (Some(s), Some(h), Some(span)) =
+            (soft, hard, raw.soft_timeout.as_ref().map(Spanned::span))
+            && s >= h
+        {
+            self.error(
+                format!(
+                    "`soft_timeout` ({}) must be shorter than `hard_timeout` ({})",
+                    duration::render(Some(s)),
+                    duration::render(Some(h))
+                ),
+                span,
+                "not below the hard timeout",
+                "the soft timeout serves the fallback early; the hard one bounds every wait: make soft < hard",
+            );
+        }
+        if let (Some(span), Some(sig)) = (raw.hard_timeout.as_ref().map(Spanned::span), signature)
+            && !sig.fallible
+        {
+            self.error(
+                "`hard_timeout` needs a loader that can fail: a timeout without a fallback is its error",
+                span,
+                "the loader returns no `Result`",
+                "return `Result<T, E>` with `E: From<advanced_caching::LoadTimeout>` from the loader, or remove `hard_timeout`",
+            );
+        }
+        (soft, hard)
+    }
+
     /// `fail_safe` and `fail_safe_throttle` of an entry; `expires` says whether its values
     /// expire at all (a fallback of a value that never expires is never served).
     pub(super) fn fail_safe(

@@ -82,7 +82,9 @@ pub(super) fn function(f: &FunctionDef, spec_name: &str) -> Declaration {
         value.clone()
     };
     let (returns, loads) = shape(sig);
-    let swr = matches!(f.strategy, Strategy::Swr { .. });
+    // SWR, and a function whose loads go on without a waiting caller (timeouts, refresh ahead),
+    // hand the loader to a task of its own: the SWR cache.
+    let swr = f.loads_detached();
     let params = layout::params(sig.call_params().iter().map(|p| (&p.name, &p.ty)));
     let key_params = layout::params(key_params(f));
     let memo = match &f.memo {
@@ -94,7 +96,7 @@ pub(super) fn function(f: &FunctionDef, spec_name: &str) -> Declaration {
         None => "none".to_owned(),
     };
     let context = if sig.takes_context { "yes" } else { "no" };
-    // SWR hands the loader to a background task: borrowed arguments are owned first.
+    // A detached load owns its arguments: borrowed ones are owned first.
     let owning = sig.call_params().iter().filter_map(|p| match (&p.ty, swr) {
         (syn::Type::Reference(r), true) => Some((&p.name, &*r.elem)),
         _ => None,
@@ -116,7 +118,12 @@ pub(super) fn function(f: &FunctionDef, spec_name: &str) -> Declaration {
                 layout::params(owning)
             ))
             .clause(layout::braced("build", &layout::chain(&settings(f))))
-            .bytes(bytes_site(f.bytes, "function", &f.name, &f.storage));
+            .bytes(bytes_site(f.bytes, "function", &f.name, &f.storage))
+            .timeout_error(
+                f.hard_timeout
+                    .is_some()
+                    .then(|| format_ident!("function_{}_sets_hard_timeout", f.name)),
+            );
     match &f.same_entries_as {
         Some(target) => declaration.clause(format!("shares {};", scope_ident(target))),
         None => declaration,
@@ -151,8 +158,19 @@ fn settings(f: &FunctionDef) -> TokenStream {
         let path = path_tokens(path);
         quote! { .ttl_fn(|value: &__Value| __ac::TtlChoice::into_ttl(#path(value))) }
     });
+    let soft = f.soft_timeout.map(|d| {
+        let d = millis(d);
+        quote! { .soft_timeout(#d) }
+    });
+    let hard = f.hard_timeout.map(|d| {
+        let d = millis(d);
+        quote! { .hard_timeout(#d) }
+    });
+    let ahead = f
+        .refresh_ahead
+        .map(|share| quote! { .refresh_ahead(#share) });
     let serde = f.bytes.then(|| quote! { .serde() });
-    quote! { .ttl(#ttl) #extra #negative #ttl_fn #jitter #fleet #fail_safe #serde }
+    quote! { .ttl(#ttl) #extra #negative #ttl_fn #jitter #fleet #fail_safe #soft #hard #ahead #serde }
 }
 
 /// The hover docs of a function's wrappers: its loader, spec entry, strategy, TTL, storage, key.

@@ -48,8 +48,19 @@ impl Declaration {
 
     /// The `bytes SITE;` clause, where the entry's value is kept as bytes.
     pub(super) fn bytes(self, site: Option<Ident>) -> Self {
+        self.checked("bytes", site)
+    }
+
+    /// The `timeout_error SITE;` clause, where the entry's loader error must be able to say
+    /// that a load timed out (`hard_timeout`).
+    pub(super) fn timeout_error(self, site: Option<Ident>) -> Self {
+        self.checked("timeout_error", site)
+    }
+
+    /// A `WORD SITE;` clause: a build-time check whose diagnostic names the entry (`SITE`).
+    fn checked(self, word: &str, site: Option<Ident>) -> Self {
         match site {
-            Some(site) => self.clause(format!("bytes {site};")),
+            Some(site) => self.clause(format!("{word} {site};")),
             None => self,
         }
     }

@@ -16,8 +16,9 @@
 /// either `_arc` to keep the value in an `Arc`); the value type and what `insert` takes; the key
 /// arguments and the key's expression (over borrows of them); the memo's owned key type and
 /// capacity, or `none`; the loader, whether it takes the context, and which borrowed arguments
-/// an SWR refresh owns; the builder's settings; optionally the bytes-check site and the
-/// function whose entries this one shares.
+/// a detached load (SWR, timeouts, refresh ahead) owns; the builder's settings; optionally the
+/// bytes-check site, the timeout-error-check site (`hard_timeout`) and the function whose
+/// entries this one shares.
 ///
 /// ```ignore
 /// __ac::cached_function! {
@@ -45,10 +46,11 @@ macro_rules! cached_function {
         load $loader:path, context $context:ident, owning($($owned:ident: $owned_ty:ty),*);
         build { $($setting:tt)* }
         $(bytes $site:ident;)?
+        $(timeout_error $timeout_site:ident;)?
         $(shares $target:ident;)?
     ) => {
         $crate::entry_module! {
-            $name in $module { $($uses)* } $(site $site)?;
+            $name in $module { $($uses)* } $(site $site)? $(site $timeout_site)?;
             pub(super) type __Output = $output;
             pub(super) type __Value = $value;
             pub(super) type __Error = $crate::cached_function!(@error $returns);
@@ -64,6 +66,7 @@ macro_rules! cached_function {
                 memo: bool,
             ) -> __Cache {
                 $($crate::__private::require_bytes::<__Value, $site>();)?
+                $($crate::__private::require_timeout_error::<__Error, $timeout_site>();)?
                 let builder = $crate::__private::CacheBuilder::<__Value, __Error>::new(stringify!($name))
                     .storage(storage)
                     .clock(clock)

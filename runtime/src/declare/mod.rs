@@ -14,13 +14,13 @@ mod instance;
 pub use assembly::{Assemble, Assembly, CachesBuilder, CachesShared, NoContext};
 
 /// The re-exports (`caches::NAME` and its control calls `caches::NAME::…`) and the module of one
-/// declared entry: its imports, the `__ac` alias, its types, the bytes-check site, then the rest
+/// declared entry: its imports, the `__ac` alias, its types, the marker types of its build-time checks, then the rest
 /// of its items. Not a stable API: the declaration macros invoke it.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! entry_module {
     (
-        $name:ident in $module:ident { $($uses:item)* } $(site $site:ident)?;
+        $name:ident in $module:ident { $($uses:item)* } $(site $site:ident)*;
         $($item:tt)*
     ) => {
         pub use self::$module::$name;
@@ -33,7 +33,7 @@ macro_rules! entry_module {
             $(
                 #[allow(non_camel_case_types)]
                 pub(super) struct $site;
-            )?
+            )*
             $($item)*
         }
     };

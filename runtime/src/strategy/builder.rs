@@ -8,9 +8,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::clock::{SharedClock, system_clock};
+use crate::error::LoadTimeout;
 use crate::storage::value::{ObjectValue, SerdeValue, ValueType};
 use crate::storage::{MemoryStorage, SharedStorage};
-use crate::strategy::cache_core::{CacheCore, FailSafe, Windows};
+use crate::strategy::cache_core::{CacheCore, FailSafe, Timeouts, Windows};
 use crate::strategy::flight::ErrorCloner;
 use crate::strategy::swr::SwrCache;
 use crate::strategy::ttl::TtlCache;
@@ -43,6 +44,8 @@ pub struct CacheBuilder<T, E> {
     jitter: f64,
     fleet: Option<crate::strategy::fleet::Fleet>,
     memo: Option<(usize, crate::strategy::memo::MakeMemo)>,
+    timeouts: Timeouts<E>,
+    refresh_ahead: Option<f64>,
     _value: PhantomData<fn() -> T>,
 }
 
@@ -67,6 +70,8 @@ where
             jitter: 0.0,
             fleet: None,
             memo: None,
+            timeouts: Timeouts::default(),
+            refresh_ahead: None,
             _value: PhantomData,
         }
     }
@@ -109,6 +114,96 @@ where
     /// ```
     pub fn fail_safe(mut self, keep: Duration, throttle: Duration) -> Self {
         self.fail_safe = Some(FailSafe { keep, throttle });
+        self
+    }
+
+    /// SWR only: a caller with a fallback (a [`CacheBuilder::fail_safe`] value) waits at most
+    /// `after` for a load, then gets the fallback (counted as a fail-safe hit); the load goes on
+    /// and stores its value when it ends, and the callers that come meanwhile join it.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use advanced_caching::{clock::ManualClock, strategy::CacheBuilder};
+    /// use std::{sync::Arc, time::Duration};
+    /// let clock = Arc::new(ManualClock::new(0));
+    /// let cache = CacheBuilder::<u32, String>::new("rates")
+    ///     .clock(clock.clone())
+    ///     .ttl(Some(Duration::from_secs(1)))
+    ///     .fail_safe(Duration::from_secs(60), Duration::from_secs(5))
+    ///     .soft_timeout(Duration::from_millis(50))
+    ///     .build_swr();
+    /// assert_eq!(cache.get_or_load("k", || async { Ok(7) }).await, Ok(7));
+    /// clock.advance(Duration::from_secs(2));
+    /// let slow = || async {
+    ///     tokio::time::sleep(Duration::from_secs(1)).await;
+    ///     Ok(8)
+    /// };
+    /// assert_eq!(cache.get_or_load("k", slow).await, Ok(7), "the fallback, after 50 ms");
+    /// # });
+    /// ```
+    pub fn soft_timeout(mut self, after: Duration) -> Self {
+        self.timeouts.soft = Some(after);
+        self
+    }
+
+    /// SWR only: no caller waits longer than `after` for a load: it gets its fallback (a
+    /// [`CacheBuilder::fail_safe`] value) or, without one, [`LoadTimeout`] as the loader's
+    /// error. The load is not cancelled: it stores its value when it ends, and the callers that
+    /// come meanwhile join it.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use advanced_caching::{LoadTimeout, strategy::CacheBuilder};
+    /// use std::time::Duration;
+    /// #[derive(Debug, PartialEq)]
+    /// struct Error(String);
+    /// impl From<LoadTimeout> for Error {
+    ///     fn from(t: LoadTimeout) -> Self { Error(t.to_string()) }
+    /// }
+    /// let cache = CacheBuilder::<u32, Error>::new("quote")
+    ///     .hard_timeout(Duration::from_millis(50))
+    ///     .build_swr();
+    /// let slow = || async {
+    ///     tokio::time::sleep(Duration::from_millis(300)).await;
+    ///     Ok(1)
+    /// };
+    /// assert!(cache.get_or_load("k", slow).await.is_err());
+    /// tokio::time::sleep(Duration::from_millis(500)).await;
+    /// assert_eq!(cache.peek("k").await.map(|p| p.value), Some(1), "the load went on");
+    /// # });
+    /// ```
+    pub fn hard_timeout(mut self, after: Duration) -> Self
+    where
+        E: From<LoadTimeout>,
+    {
+        self.timeouts.hard = Some((after, E::from));
+        self
+    }
+
+    /// SWR only: a hit on a value older than `share` of its TTL (0.8 = 80 %) returns it and
+    /// starts one background refresh (single-flight, and one per fleet through the refresh
+    /// lock), so a hot key is renewed before it expires and its callers never wait for a load.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use advanced_caching::{clock::ManualClock, strategy::CacheBuilder};
+    /// use std::{convert::Infallible, sync::Arc, time::Duration};
+    /// let clock = Arc::new(ManualClock::new(0));
+    /// let cache = CacheBuilder::<u32, Infallible>::new("price")
+    ///     .clock(clock.clone())
+    ///     .ttl(Some(Duration::from_secs(10)))
+    ///     .refresh_ahead(0.8)
+    ///     .build_swr();
+    /// assert_eq!(cache.get_or_load("p", || async { Ok(1) }).await, Ok(1));
+    /// clock.advance(Duration::from_secs(9));
+    /// // Still fresh: served, and refreshed in the background.
+    /// assert_eq!(cache.get_or_load("p", || async { Ok(2) }).await, Ok(1));
+    /// tokio::time::sleep(Duration::from_millis(100)).await;
+    /// assert_eq!(cache.peek("p").await.map(|p| p.value), Some(2));
+    /// # });
+    /// ```
+    pub fn refresh_ahead(mut self, share: f64) -> Self {
+        self.refresh_ahead = (share.is_finite() && share > 0.0 && share < 1.0).then_some(share);
         self
     }
 
@@ -264,6 +359,8 @@ where
         core.fleet = self.fleet;
         core.fail_safe = self.fail_safe;
         core.ttl_of = self.ttl_of;
+        core.timeouts = self.timeouts;
+        core.refresh_ahead = self.refresh_ahead;
         // A memo mirrors an in-process tier that nothing outside this process changes; over any
         // other storage it is not kept.
         if let Some((capacity, make)) = self.memo
@@ -276,7 +373,18 @@ where
 
     /// A TTL cache: hit → value, miss → one load for all concurrent callers.
     pub fn build_ttl(self) -> TtlCache<T, E> {
-        let (core, windows, _) = self.into_core();
+        if self.timeouts.soft.is_some()
+            || self.timeouts.hard.is_some()
+            || self.refresh_ahead.is_some()
+        {
+            tracing::warn!(
+                cache = %self.name,
+                "soft_timeout, hard_timeout and refresh_ahead apply to build_swr only; ignored"
+            );
+        }
+        let (mut core, windows, _) = self.into_core();
+        core.timeouts = Timeouts::default();
+        core.refresh_ahead = None;
         TtlCache::from_core(core, windows.ttl)
     }
 

@@ -160,7 +160,7 @@ where
                 }
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(MAX_PAUSE);
-                if let Lookup::Fresh(v) = self.lookup(key).await {
+                if let Lookup::Fresh(v) | Lookup::Due(v) = self.lookup(key).await {
                     return Ok(v);
                 }
                 if !self.storage.exists(&lock).await.unwrap_or(false) {
@@ -169,7 +169,7 @@ where
             }
         };
         // The lock's holder may have stored the value just before this process took it.
-        if let Lookup::Fresh(v) = self.lookup(key).await {
+        if let Lookup::Fresh(v) | Lookup::Due(v) = self.lookup(key).await {
             return Ok(v);
         }
         self.call_and_store(key, windows, loader, fallback).await

@@ -250,7 +250,7 @@ where
     pub async fn get(&self) -> Option<T> {
         self.start_quietly();
         let inner = &self.inner;
-        if let Lookup::Fresh(v) = inner.core.lookup(&inner.key).await {
+        if let Lookup::Fresh(v) | Lookup::Due(v) = inner.core.lookup(&inner.key).await {
             inner.core.stats.record_hit();
             return Some(v);
         }

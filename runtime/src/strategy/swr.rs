@@ -110,26 +110,41 @@ where
     {
         match found {
             Lookup::Fresh(v) => Ok(self.core.hit(key, v)),
+            Lookup::Due(v) => {
+                let v = self.core.hit(key, v);
+                self.refresh_with(key, loader);
+                Ok(v)
+            }
             Lookup::Stale(v) => {
                 self.core.stats.record_stale_hit();
-                let windows = self.windows;
-                self.refresh_in_background(key, move |core, key| {
-                    let refresh =
-                        async move { core.call_and_store(&key, windows, loader, None).await };
-                    match crate::rt::polled_by_wait() {
-                        // A blocking caller's loader is sync: its refresh gets a blocking thread.
-                        true => crate::rt::spawn_blocking(move || crate::rt::wait(refresh).is_ok()),
-                        false => crate::rt::spawn(async move { refresh.await.is_ok() }),
-                    }
-                });
+                self.refresh_with(key, loader);
                 Ok(v)
             }
             missed @ (Lookup::Fallback(_) | Lookup::Miss) => {
                 self.core.stats.record_miss();
                 let fallback = self.core.fallback_of(&missed);
-                self.core.load(key, self.windows, loader, fallback).await
+                self.core
+                    .load_in_time(key, self.windows, loader, fallback)
+                    .await
             }
         }
+    }
+
+    /// Refreshes `key` with `loader` in the background ([`SwrCache::refresh_in_background`]).
+    fn refresh_with<F, Fut>(&self, key: &str, loader: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        let windows = self.windows;
+        self.refresh_in_background(key, move |core, key| {
+            let refresh = async move { core.call_and_store(&key, windows, loader, None).await };
+            match crate::rt::polled_by_wait() {
+                // A blocking caller's loader is sync: its refresh gets a blocking thread.
+                true => crate::rt::spawn_blocking(move || crate::rt::wait(refresh).is_ok()),
+                false => crate::rt::spawn(async move { refresh.await.is_ok() }),
+            }
+        });
     }
 
     /// [`SwrCache::get_or_load`] for a sync loader: a fresh hit in an in-memory tier is

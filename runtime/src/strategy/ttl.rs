@@ -57,7 +57,7 @@ where
         Fut: Future<Output = Result<T, E>>,
     {
         match found {
-            Lookup::Fresh(v) => Ok(self.core.hit(key, v)),
+            Lookup::Fresh(v) | Lookup::Due(v) => Ok(self.core.hit(key, v)),
             missed => {
                 self.core.stats.record_miss();
                 tracing::debug!(cache = self.core.name(), key = %crate::logkey::shown(key), "miss");
@@ -76,7 +76,7 @@ where
     {
         let load = move || std::future::ready(loader());
         match self.core.lookup_now(key) {
-            Some(Lookup::Fresh(v)) => Ok(self.core.hit(key, v)),
+            Some(Lookup::Fresh(v) | Lookup::Due(v)) => Ok(self.core.hit(key, v)),
             Some(found) => crate::rt::wait(self.answer(key, found, load)),
             None => crate::rt::wait(self.get_or_load(key, load)),
         }

@@ -299,7 +299,7 @@ where
             return Ok(v);
         }
         let fallback = match inner.core.lookup(&inner.key).await {
-            Lookup::Fresh(v) => {
+            Lookup::Fresh(v) | Lookup::Due(v) => {
                 inner.core.stats.record_hit();
                 return Ok(v);
             }

@@ -9,7 +9,7 @@ where
     /// The stored value of `key`, never loading.
     pub(crate) async fn peek(&self, key: &str) -> Option<Peeked<T>> {
         let (read, now) = self.read(key).await;
-        self.live(key, read, now)
+        self.live(key, read, now).map(|(peeked, _)| peeked)
     }
 
     fn report_delete(&self, key: &str, deleted: StorageResult<bool>) -> bool {

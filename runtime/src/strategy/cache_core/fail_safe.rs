@@ -68,7 +68,7 @@ where
         self.fail_safe?;
         match lookup {
             Lookup::Fallback(v) | Lookup::Stale(v) => Some(v.clone()),
-            Lookup::Fresh(_) | Lookup::Miss => None,
+            Lookup::Fresh(_) | Lookup::Due(_) | Lookup::Miss => None,
         }
     }
 

@@ -44,7 +44,7 @@ where
             return Ok(v);
         }
         self.single_flight(key, move || async move {
-            if let Some(Lookup::Fresh(v)) = self.lookup_now(key) {
+            if let Some(Lookup::Fresh(v) | Lookup::Due(v)) = self.lookup_now(key) {
                 return Ok(v);
             }
             match self.fleet {

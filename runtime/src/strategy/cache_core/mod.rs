@@ -18,9 +18,11 @@ mod control;
 mod direct;
 mod fail_safe;
 mod loading;
+mod timeouts;
 
 pub(crate) use self::fail_safe::FailSafe;
 use self::fail_safe::Throttles;
+pub(crate) use self::timeouts::Timeouts;
 
 pub use self::control::LoadAs;
 pub(crate) use self::control::control_methods;
@@ -28,6 +30,8 @@ pub(crate) use self::control::control_methods;
 /// A value read from a storage, classified at the time of reading.
 pub(crate) enum Lookup<T> {
     Fresh(T),
+    /// Fresh, and past the point where it is refreshed ahead of expiry (`refresh_ahead`).
+    Due(T),
     Stale(T),
     /// Expired, but within its fail-safe window: a miss whose value is served if the load fails.
     Fallback(T),
@@ -96,6 +100,11 @@ pub(crate) struct CacheCore<T, E> {
     pub(crate) ttl_of: Option<fn(&T) -> Option<Duration>>,
     /// Expired values are kept and served when a load fails (`fail_safe`).
     pub(crate) fail_safe: Option<FailSafe>,
+    /// How long callers wait for a load (`soft_timeout`, `hard_timeout`).
+    pub(crate) timeouts: Timeouts<E>,
+    /// The share of a value's TTL after which a hit refreshes it in the background
+    /// (`refresh_ahead`; `None`: never ahead of expiry).
+    pub(crate) refresh_ahead: Option<f64>,
     /// The keys whose load failed lately and whose fallback is served without a load.
     throttles: Throttles,
     /// The typed front tier (a `Memo<K, T>`), for a function on a memory storage.
@@ -129,6 +138,8 @@ where
             fleet: None,
             ttl_of: None,
             fail_safe: None,
+            timeouts: Timeouts::default(),
+            refresh_ahead: None,
             throttles: Throttles::default(),
             memo: None,
             async_flights: Flights::new(),
@@ -166,10 +177,12 @@ where
                 .storage
                 .get_entry_now(key, self.value_type.as_ref(), now);
             let fresh = match stored {
+                // Up to its refresh point: from there a hit goes to the storage, which starts
+                // the refresh.
                 Some(Ok(Some(entry))) if entry.freshness(now) == Freshness::Fresh => entry
                     .value
                     .downcast_ref::<T>()
-                    .map(|v| (v.clone(), entry.fresh_until.unwrap_or(Millis::MAX))),
+                    .map(|v| (v.clone(), self.refresh_due(&entry))),
                 _ => None,
             };
             match fresh {
@@ -184,14 +197,30 @@ where
         }
     }
 
-    /// The live entry a read returned, at `now`: its value, age and freshness; `None` on a
-    /// miss, an expired entry, a value of another type (logged) or a failed read (counted).
+    /// When a hit on `entry` refreshes it ahead of expiry (`refresh_ahead`): that share of its
+    /// TTL after it was written; its expiry when it is not refreshed ahead.
+    fn refresh_due(&self, entry: &AnyEntry) -> Millis {
+        let until = entry.fresh_until.unwrap_or(Millis::MAX);
+        match self.refresh_ahead {
+            Some(share) if until != Millis::MAX => {
+                let ttl = until.saturating_sub(entry.created_at);
+                entry
+                    .created_at
+                    .saturating_add((ttl as f64 * share) as Millis)
+            }
+            _ => until,
+        }
+    }
+
+    /// The live entry a read returned, at `now`: its value, age and freshness, and when a hit
+    /// refreshes it ahead of expiry; `None` on a miss, an expired entry, a value of another
+    /// type (logged) or a failed read (counted).
     fn live(
         &self,
         key: &str,
         read: StorageResult<Option<AnyEntry>>,
         now: Millis,
-    ) -> Option<Peeked<T>> {
+    ) -> Option<(Peeked<T>, Millis)> {
         let entry = match read {
             Ok(entry) => entry?,
             Err(e) => {
@@ -211,28 +240,26 @@ where
             return None;
         };
         let freshness = entry.freshness(now);
-        (freshness != Freshness::Expired).then(|| Peeked {
-            value: value.clone(),
-            age: Duration::from_millis(now.saturating_sub(entry.created_at)),
-            freshness,
+        (freshness != Freshness::Expired).then(|| {
+            let peeked = Peeked {
+                value: value.clone(),
+                age: Duration::from_millis(now.saturating_sub(entry.created_at)),
+                freshness,
+            };
+            (peeked, self.refresh_due(&entry))
         })
     }
 
     /// Classifies what a read returned, at `now`.
     fn classify(&self, key: &str, read: StorageResult<Option<AnyEntry>>, now: Millis) -> Lookup<T> {
-        match self.live(key, read, now) {
-            Some(Peeked {
-                value,
-                freshness: Freshness::Fresh,
-                ..
-            }) => Lookup::Fresh(value),
-            Some(Peeked {
-                value,
-                freshness: Freshness::Fallback,
-                ..
-            }) => Lookup::Fallback(value),
-            Some(stale) => Lookup::Stale(stale.value),
-            None => Lookup::Miss,
+        let Some((peeked, due)) = self.live(key, read, now) else {
+            return Lookup::Miss;
+        };
+        match peeked.freshness {
+            Freshness::Fresh if now >= due => Lookup::Due(peeked.value),
+            Freshness::Fresh => Lookup::Fresh(peeked.value),
+            Freshness::Fallback => Lookup::Fallback(peeked.value),
+            _ => Lookup::Stale(peeked.value),
         }
     }
 
