@@ -17,6 +17,7 @@ mod background;
 mod entries;
 mod functions;
 mod keys;
+mod load_time;
 mod references;
 mod resolve;
 mod signatures;

@@ -197,21 +197,6 @@ where
         }
     }
 
-    /// When a hit on `entry` refreshes it ahead of expiry (`refresh_ahead`): that share of its
-    /// TTL after it was written; its expiry when it is not refreshed ahead.
-    fn refresh_due(&self, entry: &AnyEntry) -> Millis {
-        let until = entry.fresh_until.unwrap_or(Millis::MAX);
-        match self.refresh_ahead {
-            Some(share) if until != Millis::MAX => {
-                let ttl = until.saturating_sub(entry.created_at);
-                entry
-                    .created_at
-                    .saturating_add((ttl as f64 * share) as Millis)
-            }
-            _ => until,
-        }
-    }
-
     /// The live entry a read returned, at `now`: its value, age and freshness, and when a hit
     /// refreshes it ahead of expiry; `None` on a miss, an expired entry, a value of another
     /// type (logged) or a failed read (counted).
