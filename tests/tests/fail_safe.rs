@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use advanced_caching::clock::{ManualClock, SharedClock};
 use advanced_caching::storage::{FileStorage, Freshness, RedisStorage, SharedStorage};
+use advanced_caching::wait;
 use advanced_caching_tests::fail_safe_spec::caches::{self, Caches};
 use advanced_caching_tests::fixture::{FetchError, calls, origin};
 use advanced_caching_tests::harness::RedisServer;
@@ -243,7 +244,7 @@ async fn async_soft_timeout_on_memory_serves_the_fallback_and_the_load_goes_on()
     // The load was not cancelled: it stores its value when it ends.
     let stored = eventually(|| {
         calls("rate:soft_eur") == 2 && {
-            let got = futures_now(caches::rate_soft::on(&s.caches).get("soft_eur"));
+            let got = wait(caches::rate_soft::on(&s.caches).get("soft_eur"));
             got.is_some_and(|p| p.value != first && p.freshness == Freshness::Fresh)
         }
     });
@@ -255,11 +256,6 @@ async fn async_soft_timeout_on_memory_serves_the_fallback_and_the_load_goes_on()
         2,
         "one load at start, one slow load joined by all"
     );
-}
-
-/// Polls a future once to its end from a sync closure (the futures here do not wait).
-fn futures_now<F: std::future::Future>(f: F) -> F::Output {
-    advanced_caching::wait(f)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -280,9 +276,9 @@ async fn async_soft_timeout_on_a_hybrid_over_redis_serves_the_fallback() {
         calls("rate:soft_gbp") == 2 && value.is_some()
     });
     assert!(stored);
-    assert!(eventually(|| futures_now(
-        s.caches.rate_soft_hot("soft_gbp")
-    ) != Ok(first)));
+    assert!(eventually(
+        || wait(s.caches.rate_soft_hot("soft_gbp")) != Ok(first)
+    ));
     assert_eq!(calls("rate:soft_gbp"), 2);
     assert_eq!(fail_safe_hits(&s.caches, "rate_soft_hot"), 1);
 }
@@ -335,10 +331,9 @@ async fn async_hard_timeout_on_a_chain_over_files() {
     origin::set_slow("hard_nok", Some(Duration::from_millis(800)));
     assert!(s.caches.rate_hard_files("hard_nok").await.is_err());
     origin::set_slow("hard_nok", None);
-    assert!(eventually(|| futures_now(
-        s.caches.rate_hard_files("hard_nok")
-    )
-    .is_ok()));
+    assert!(eventually(
+        || wait(s.caches.rate_hard_files("hard_nok")).is_ok()
+    ));
     assert_eq!(calls("rate:hard_nok"), 1);
     // A quick load is not affected.
     assert!(s.caches.rate_hard_files("hard_dkk").await.is_ok());
@@ -359,7 +354,7 @@ async fn refresh_ahead_on_memory_renews_a_hot_key_before_it_expires() {
     }
     origin::set_slow("ahead_eur", None);
     assert!(eventually(
-        || futures_now(s.caches.rate_ahead("ahead_eur")) != Ok(first)
+        || wait(s.caches.rate_ahead("ahead_eur")) != Ok(first)
     ));
     assert_eq!(
         calls("rate:ahead_eur"),
@@ -384,9 +379,9 @@ async fn refresh_ahead_on_a_hybrid_over_redis_renews_the_key_in_redis() {
     let first = s.caches.rate_ahead_hot("ahead_gbp").await.unwrap();
     s.clock.advance(Duration::from_secs(50));
     assert_eq!(s.caches.rate_ahead_hot("ahead_gbp").await, Ok(first));
-    assert!(eventually(|| futures_now(
-        s.caches.rate_ahead_hot("ahead_gbp")
-    ) != Ok(first)));
+    assert!(eventually(
+        || wait(s.caches.rate_ahead_hot("ahead_gbp")) != Ok(first)
+    ));
     // Another instance (an empty L1) reads the renewed value from Redis, without a load.
     let other = setup("ahead-hybrid-other", Some(&server));
     other.clock.advance(Duration::from_secs(50));

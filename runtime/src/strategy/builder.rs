@@ -372,7 +372,7 @@ where
     }
 
     /// A TTL cache: hit → value, miss → one load for all concurrent callers.
-    pub fn build_ttl(self) -> TtlCache<T, E> {
+    pub fn build_ttl(mut self) -> TtlCache<T, E> {
         if self.timeouts.soft.is_some()
             || self.timeouts.hard.is_some()
             || self.refresh_ahead.is_some()
@@ -382,9 +382,9 @@ where
                 "soft_timeout, hard_timeout and refresh_ahead apply to build_swr only; ignored"
             );
         }
-        let (mut core, windows, _) = self.into_core();
-        core.timeouts = Timeouts::default();
-        core.refresh_ahead = None;
+        self.timeouts = Timeouts::default();
+        self.refresh_ahead = None;
+        let (core, windows, _) = self.into_core();
         TtlCache::from_core(core, windows.ttl)
     }
 
