@@ -181,6 +181,12 @@ fn load_time_lines(f: &FunctionDef, out: &mut String) {
             share * 100.0
         );
     }
+    if let Some(beta) = f.xfetch {
+        let _ = writeln!(
+            out,
+            "  early refresh xfetch (beta {beta}): a hit refreshes in the background with a chance e^(-left / (beta × last load time)), so about once per ttl across processes"
+        );
+    }
 }
 
 fn levels(spec: &Spec, storage: &str, ttl: Option<Duration>, out: &mut String) {

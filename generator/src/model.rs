@@ -109,6 +109,8 @@ pub struct FunctionDef {
     pub hard_timeout: Option<Duration>,
     /// The share of the ttl after which a hit refreshes in the background (`refresh_ahead`).
     pub refresh_ahead: Option<f64>,
+    /// XFetch's `beta`, when hits refresh early at random (`early_refresh = "xfetch"`).
+    pub xfetch: Option<f64>,
     /// Resolved: its memo (typed front tier), when its entries can be kept by argument.
     pub memo: Option<MemoPlan>,
     /// Resolved: its storage keeps values as bytes (serde is needed).
@@ -117,13 +119,14 @@ pub struct FunctionDef {
 
 impl FunctionDef {
     /// Whether a load may go on after its caller stopped waiting (timeouts), or start without a
-    /// caller waiting (`refresh_ahead`): the loader is then handed to a task of its own, and
+    /// caller waiting (`refresh_ahead`, `early_refresh`): the loader is then handed to a task of its own, and
     /// the wrapper owns its arguments, as for SWR.
     pub fn loads_detached(&self) -> bool {
         matches!(self.strategy, Strategy::Swr { .. })
             || self.soft_timeout.is_some()
             || self.hard_timeout.is_some()
             || self.refresh_ahead.is_some()
+            || self.xfetch.is_some()
     }
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 pub(crate) use crate::spanned::{RawDuration, Spanned};
 use crate::storages::StorageSettings;
-use crate::value_schemas::{JitterShare, SingleFlightScope, StrategyName};
+use crate::value_schemas::{EarlyRefreshKind, JitterShare, SingleFlightScope, StrategyName};
 
 /// `cache.toml`: cached functions, background loaders and readers, and where they keep values.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -138,6 +138,15 @@ struct RawFunction {
     /// background refresh, so a hot key is renewed before it expires.
     #[schemars(with = "Option<JitterShare>")]
     pub(crate) refresh_ahead: Option<Spanned<String>>,
+    /// "xfetch": each hit refreshes in the background with a chance that grows as expiry nears,
+    /// scaled by how long the value's last load took (probabilistic early recomputation), so a
+    /// fleet renews a hot key about once per ttl, without a fixed point all processes hit at
+    /// once. Not with refresh_ahead.
+    #[schemars(with = "Option<EarlyRefreshKind>")]
+    pub(crate) early_refresh: Option<Spanned<String>>,
+    /// With early_refresh = "xfetch": how early (default 1; 2 refreshes about twice as far
+    /// ahead, 0.5 half as far).
+    pub(crate) beta: Option<Spanned<f64>>,
     /// For loaders outside this crate: parameters, e.g. ["id: u64", "name: &str"].
     pub(crate) args: Option<Spanned<Vec<Spanned<String>>>>,
 }}

@@ -22,6 +22,15 @@ pub(crate) enum SingleFlightScope {
     Fleet,
 }
 
+/// How a hit refreshes a value ahead of expiry at a random point.
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum EarlyRefreshKind {
+    /// Probabilistic early recomputation (Vattani et al., VLDB 2015): the chance per hit grows
+    /// as expiry nears, scaled by the last load's time and by `beta`.
+    Xfetch,
+}
+
 /// How a byte-level storage encodes values: "json", "binary" (default), or the path of your own
 /// codec ("crate::codecs::MY_CODEC").
 pub(crate) struct SerializerName;

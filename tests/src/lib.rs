@@ -7,6 +7,7 @@ pub mod contract;
 pub mod fixture;
 pub mod harness;
 pub mod history;
+pub mod origin_setup;
 pub mod shapes;
 
 /// Generated from `specs/basic.toml`.

@@ -5,66 +5,14 @@
 #![allow(clippy::unwrap_used)] // a test fails loudly on an unexpected error
 #![allow(missing_docs)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use advanced_caching::clock::{ManualClock, SharedClock};
-use advanced_caching::storage::{FileStorage, Freshness, RedisStorage, SharedStorage};
+use advanced_caching::storage::Freshness;
 use advanced_caching::wait;
 use advanced_caching_tests::fail_safe_spec::caches::{self, Caches};
 use advanced_caching_tests::fixture::{FetchError, calls, origin};
-use advanced_caching_tests::harness::RedisServer;
+use advanced_caching_tests::origin_setup::{TTL, eventually, setup, stats_of};
 use advanced_caching_tests::redis_or_skip;
-
-const TTL: Duration = Duration::from_secs(60);
-
-struct Setup {
-    clock: ManualClock,
-    caches: Caches,
-    _dir: TempDir,
-}
-
-/// A directory removed when the test ends.
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Caches on a test clock, whose Redis storage (when `server` is given) uses that server and
-/// whose file storage uses a directory of its own.
-fn setup(name: &str, server: Option<&RedisServer>) -> Setup {
-    let clock = ManualClock::new(1_700_000_000_000);
-    let shared: SharedClock = Arc::new(clock.clone());
-    let dir = TempDir(std::env::temp_dir().join(format!(
-        "advanced-caching-fail-safe-{name}-{}",
-        std::process::id()
-    )));
-    let disk: SharedStorage = Arc::new(
-        FileStorage::builder(&dir.0)
-            .clock(shared.clone())
-            .build()
-            .unwrap(),
-    );
-    let mut builder = Caches::builder()
-        .clock(shared.clone())
-        .storage("disk", disk);
-    if let Some(server) = server {
-        let remote = RedisStorage::builder(server.url())
-            .prefix("fs:")
-            .clock(shared.clone())
-            .build()
-            .unwrap();
-        builder = builder.storage("remote", Arc::new(remote));
-    }
-    Setup {
-        clock,
-        caches: builder.build().unwrap(),
-        _dir: dir,
-    }
-}
 
 fn fail_safe_hits(caches: &Caches, name: &str) -> u64 {
     caches
@@ -209,22 +157,6 @@ async fn a_ttl_fn_lets_each_value_choose_its_ttl() {
     assert_eq!(calls("rate:nok"), 2);
 }
 
-/// Waits (up to 10 s) until `changed` holds; false if it never does.
-fn eventually(mut changed: impl FnMut() -> bool) -> bool {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::time::Instant::now() < deadline {
-        if changed() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
-fn stats_of(caches: &Caches, name: &str) -> advanced_caching::stats::StatsSnapshot {
-    caches.stats().into_iter().find(|s| s.name == name).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn async_soft_timeout_on_memory_serves_the_fallback_and_the_load_goes_on() {
     let s = setup("soft", None);
@@ -337,75 +269,4 @@ async fn async_hard_timeout_on_a_chain_over_files() {
     assert_eq!(calls("rate:hard_nok"), 1);
     // A quick load is not affected.
     assert!(s.caches.rate_hard_files("hard_dkk").await.is_ok());
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn refresh_ahead_on_memory_renews_a_hot_key_before_it_expires() {
-    let s = setup("ahead", None);
-    let first = s.caches.rate_ahead("ahead_eur").await.unwrap();
-    // Before 80% of the ttl: a plain hit.
-    s.clock.advance(Duration::from_secs(40));
-    assert_eq!(s.caches.rate_ahead("ahead_eur").await, Ok(first));
-    // Past it: the value at once, and one background refresh (a slow one) for many hits.
-    s.clock.advance(Duration::from_secs(10));
-    origin::set_slow("ahead_eur", Some(Duration::from_millis(300)));
-    for _ in 0..20 {
-        assert_eq!(s.caches.rate_ahead("ahead_eur").await, Ok(first));
-    }
-    origin::set_slow("ahead_eur", None);
-    assert!(eventually(
-        || wait(s.caches.rate_ahead("ahead_eur")) != Ok(first)
-    ));
-    assert_eq!(
-        calls("rate:ahead_eur"),
-        2,
-        "one refresh for every hit past the point"
-    );
-    // The refreshed value lives a full ttl from its refresh: 60 s after the first load, a hit.
-    s.clock.advance(Duration::from_secs(20));
-    assert_ne!(s.caches.rate_ahead("ahead_eur").await, Ok(first));
-    let stats = stats_of(&s.caches, "rate_ahead");
-    assert_eq!(
-        (stats.misses, stats.refreshes),
-        (1, 1),
-        "no caller waited for a load after the first"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn refresh_ahead_on_a_hybrid_over_redis_renews_the_key_in_redis() {
-    let server = redis_or_skip!();
-    let s = setup("ahead-hybrid", Some(&server));
-    let first = s.caches.rate_ahead_hot("ahead_gbp").await.unwrap();
-    s.clock.advance(Duration::from_secs(50));
-    assert_eq!(s.caches.rate_ahead_hot("ahead_gbp").await, Ok(first));
-    assert!(eventually(
-        || wait(s.caches.rate_ahead_hot("ahead_gbp")) != Ok(first)
-    ));
-    // Another instance (an empty L1) reads the renewed value from Redis, without a load.
-    let other = setup("ahead-hybrid-other", Some(&server));
-    other.clock.advance(Duration::from_secs(50));
-    let renewed = other.caches.rate_ahead_hot("ahead_gbp").await.unwrap();
-    assert_ne!(renewed, first);
-    assert_eq!(calls("rate:ahead_gbp"), 2);
-    assert_eq!(stats_of(&other.caches, "rate_ahead_hot").misses, 0);
-}
-
-#[test]
-fn sync_refresh_ahead_on_a_chain_over_files() {
-    let s = setup("ahead-files", None);
-    let first = s.caches.rate_ahead_files("ahead_jpy").unwrap();
-    s.clock.advance(Duration::from_secs(20));
-    assert_eq!(s.caches.rate_ahead_files("ahead_jpy"), Ok(first));
-    s.clock.advance(Duration::from_secs(11));
-    assert_eq!(
-        s.caches.rate_ahead_files("ahead_jpy"),
-        Ok(first),
-        "fresh: at once"
-    );
-    assert!(eventually(
-        || s.caches.rate_ahead_files("ahead_jpy") != Ok(first)
-    ));
-    assert_eq!(calls("rate:ahead_jpy"), 2);
-    assert_eq!(stats_of(&s.caches, "rate_ahead_files").misses, 1);
 }

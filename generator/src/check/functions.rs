@@ -198,6 +198,7 @@ impl Checker<'_> {
                 "give the function a `ttl` (e.g. `ttl = \"5m\"`), or remove `refresh_ahead`",
             );
         }
+        let xfetch = self.early_refresh(raw, ttl.flatten().is_some());
         let fleet = self.fleet(&raw.single_flight, &raw.fleet_wait);
         let ttl_fn = match &raw.ttl_fn {
             Some(path) => {
@@ -279,6 +280,7 @@ impl Checker<'_> {
             soft_timeout,
             hard_timeout,
             refresh_ahead,
+            xfetch,
             memo: None,
             bytes: false,
         })

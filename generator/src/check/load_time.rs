@@ -1,5 +1,5 @@
-//! `[functions.*]`: shares of the ttl (`jitter`, `refresh_ahead`) and load timeouts
-//! (`soft_timeout`, `hard_timeout`).
+//! `[functions.*]`: shares of the ttl (`jitter`, `refresh_ahead`), early refresh
+//! (`early_refresh`, `beta`) and load timeouts (`soft_timeout`, `hard_timeout`).
 
 use super::*;
 
@@ -88,5 +88,60 @@ impl Checker<'_> {
             );
         }
         (soft, hard)
+    }
+
+    /// `early_refresh = "xfetch"` and its `beta`: XFetch's `beta` when set. It needs values that
+    /// expire, and excludes `refresh_ahead` (both decide when a hit refreshes early).
+    pub(super) fn early_refresh(&mut self, raw: &RawFunction, expires: bool) -> Option<f64> {
+        let Some(kind) = &raw.early_refresh else {
+            if let Some(beta) = &raw.beta {
+                self.error(
+                    "`beta` applies with `early_refresh = \"xfetch\"`",
+                    beta.span(),
+                    "no probabilistic early refresh here",
+                    "add `early_refresh = \"xfetch\"`, or remove `beta`",
+                );
+            }
+            return None;
+        };
+        if kind.get_ref() != "xfetch" {
+            self.error(
+                format!("unknown early_refresh `{}`", kind.get_ref()),
+                kind.span(),
+                "not a kind of early refresh",
+                "`xfetch` (probabilistic, scaled by the last load's time); for a fixed point use `refresh_ahead = \"80%\"`",
+            );
+            return None;
+        }
+        if !expires {
+            self.error(
+                "`early_refresh` needs a ttl: a value that never expires is never refreshed early",
+                kind.span(),
+                "the values here never expire",
+                "give the function a `ttl` (e.g. `ttl = \"5m\"`), or remove `early_refresh`",
+            );
+        }
+        if let Some(ahead) = &raw.refresh_ahead {
+            self.error(
+                "`early_refresh` and `refresh_ahead` both decide when a hit refreshes early: choose one",
+                ahead.span(),
+                "a fixed refresh point, besides `early_refresh`",
+                "keep `early_refresh = \"xfetch\"` (random, scaled by load time: no fleet-wide rush) or `refresh_ahead` (a fixed share of the ttl)",
+            );
+        }
+        let beta = match &raw.beta {
+            Some(beta) if !(beta.get_ref().is_finite() && *beta.get_ref() > 0.0) => {
+                self.error(
+                    format!("bad beta `{}`", beta.get_ref()),
+                    beta.span(),
+                    "not above zero",
+                    "write a number above 0: 1 (the default), 2 to refresh about twice as early",
+                );
+                return None;
+            }
+            Some(beta) => *beta.get_ref(),
+            None => 1.0,
+        };
+        (expires && raw.refresh_ahead.is_none()).then_some(beta)
     }
 }

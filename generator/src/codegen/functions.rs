@@ -168,7 +168,8 @@ fn settings(f: &FunctionDef) -> TokenStream {
     });
     let ahead = f
         .refresh_ahead
-        .map(|share| quote! { .refresh_ahead(#share) });
+        .map(|share| quote! { .refresh_ahead(#share) })
+        .or_else(|| f.xfetch.map(|beta| quote! { .xfetch(#beta) }));
     let serde = f.bytes.then(|| quote! { .serde() });
     quote! { .ttl(#ttl) #extra #negative #ttl_fn #jitter #fleet #fail_safe #soft #hard #ahead #serde }
 }

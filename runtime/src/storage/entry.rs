@@ -31,6 +31,10 @@ pub struct CacheEntry<V> {
     /// only when a load fails); `None` = no fallback window.
     #[serde(default)]
     pub fallback_until: Option<Millis>,
+    /// How long the load that produced the value took, in milliseconds, where it is kept
+    /// (`early_refresh = "xfetch"` scales its early refreshes by it); `None` = not recorded.
+    #[serde(default)]
+    pub load_millis: Option<u32>,
 }
 
 /// Where an entry stands at a given time.
@@ -59,7 +63,23 @@ impl<V> CacheEntry<V> {
             fresh_until,
             stale_until,
             fallback_until: None,
+            load_millis: None,
         }
+    }
+
+    /// The entry remembering how long its load took (`None`: not recorded), in whole
+    /// milliseconds, at least 1 and at most `u32::MAX`.
+    ///
+    /// ```
+    /// use advanced_caching::storage::CacheEntry;
+    /// use std::time::Duration;
+    /// let e = CacheEntry::new(7, 0, Some(Duration::from_secs(1)), None)
+    ///     .with_load_time(Some(Duration::from_millis(50)));
+    /// assert_eq!(e.load_millis, Some(50));
+    /// ```
+    pub fn with_load_time(mut self, took: Option<Duration>) -> Self {
+        self.load_millis = took.map(|t| u32::try_from(t.as_millis()).unwrap_or(u32::MAX).max(1));
+        self
     }
 
     /// The entry kept `fail_safe` longer past its last window as a fallback (`fail_safe`).
@@ -124,6 +144,7 @@ impl<V> CacheEntry<V> {
             fresh_until: self.fresh_until,
             stale_until: self.stale_until,
             fallback_until: self.fallback_until,
+            load_millis: self.load_millis,
         }
     }
 }

@@ -4,10 +4,12 @@
 //! ```text
 //! 0xAC 0x01 | created_at u64 LE | fresh_until u64 LE | stale_until u64 LE | payload …
 //! 0xAC 0x02 | created_at u64 LE | fresh_until u64 LE | stale_until u64 LE | fallback_until u64 LE | payload …
+//! 0xAC 0x03 | created_at u64 LE | fresh_until u64 LE | stale_until u64 LE | fallback_until u64 LE | load_millis u32 LE | payload …
 //! ```
 //!
-//! Version 2 is written only for an entry with a fail-safe window, so entries without one are
-//! the bytes earlier releases wrote and read.
+//! Version 2 is written only for an entry with a fail-safe window, and version 3 only for one
+//! that records its load time (`early_refresh = "xfetch"`; its `fallback_until` is 0 when it
+//! has no fail-safe window), so other entries are the bytes earlier releases wrote and read.
 //!
 //! `u64::MAX` stands for "never". Keeping the timestamps in a fixed-size header lets a storage
 //! compare payloads without them (so `dedupe_writes` works with a TTL) and rewrite only the header
@@ -24,26 +26,37 @@ const MAGIC: u8 = 0xAC;
 pub(crate) const HEADER_LEN: usize = 2 + 3 * 8;
 /// Bytes before the payload of a version-2 frame (with a fail-safe window).
 const HEADER_LEN_V2: usize = HEADER_LEN + 8;
+/// Bytes before the payload of a version-3 frame (with a load time).
+const HEADER_LEN_V3: usize = HEADER_LEN_V2 + 4;
 /// The longest header.
-pub(crate) const MAX_HEADER_LEN: usize = HEADER_LEN_V2;
+pub(crate) const MAX_HEADER_LEN: usize = HEADER_LEN_V3;
 const NEVER: u64 = u64::MAX;
 
-/// The header of `entry`'s timestamps (version 2 only when it has a fail-safe window).
+/// The header of `entry`'s timestamps (version 2 only when it has a fail-safe window, 3 only
+/// when it records its load time).
 pub(crate) fn header<V>(entry: &CacheEntry<V>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER_LEN_V2);
+    let mut out = Vec::with_capacity(MAX_HEADER_LEN);
     push_header(entry, &mut out);
     out
 }
 
 /// Appends `entry`'s header to `out` (a frame being built, without a buffer of its own).
 pub(crate) fn push_header<V>(entry: &CacheEntry<V>, out: &mut Vec<u8>) {
+    let version = match (entry.load_millis, entry.fallback_until) {
+        (Some(_), _) => 3,
+        (None, Some(_)) => 2,
+        (None, None) => 1,
+    };
     out.push(MAGIC);
-    out.push(if entry.fallback_until.is_some() { 2 } else { 1 });
+    out.push(version);
     out.extend_from_slice(&entry.created_at.to_le_bytes());
     out.extend_from_slice(&entry.fresh_until.unwrap_or(NEVER).to_le_bytes());
     out.extend_from_slice(&entry.stale_until.unwrap_or(NEVER).to_le_bytes());
-    if let Some(fallback) = entry.fallback_until {
-        out.extend_from_slice(&fallback.to_le_bytes());
+    if version >= 2 {
+        out.extend_from_slice(&entry.fallback_until.unwrap_or(0).to_le_bytes());
+    }
+    if let Some(took) = entry.load_millis {
+        out.extend_from_slice(&took.to_le_bytes());
     }
 }
 
@@ -52,6 +65,7 @@ pub(crate) fn header_len(bytes: &[u8]) -> Result<usize, CodecError> {
     match bytes {
         [MAGIC, 1, ..] => Ok(HEADER_LEN),
         [MAGIC, 2, ..] => Ok(HEADER_LEN_V2),
+        [MAGIC, 3, ..] => Ok(HEADER_LEN_V3),
         [a, b, ..] => Err(CodecError::Decode(format!(
             "not an advanced-caching frame (starts with {a:#04x} {b:#04x})"
         ))),
@@ -67,7 +81,7 @@ pub(crate) fn encode(
     codec: &Codec,
 ) -> Result<Vec<u8>, CodecError> {
     let payload = ty.encode(&entry.value, codec)?;
-    let mut out = Vec::with_capacity(HEADER_LEN_V2 + payload.len());
+    let mut out = Vec::with_capacity(MAX_HEADER_LEN + payload.len());
     push_header(entry, &mut out);
     out.extend_from_slice(&payload);
     Ok(out)
@@ -90,7 +104,12 @@ pub(crate) fn timestamps(bytes: &[u8]) -> Result<CacheEntry<()>, CodecError> {
         created_at: at(2),
         fresh_until: opt(at(10)),
         stale_until: opt(at(18)),
-        fallback_until: (len == HEADER_LEN_V2).then(|| at(26)),
+        fallback_until: (len >= HEADER_LEN_V2).then(|| at(26)).filter(|f| *f != 0),
+        load_millis: (len == HEADER_LEN_V3).then(|| {
+            let mut b = [0u8; 4];
+            b.copy_from_slice(&head[34..38]);
+            u32::from_le_bytes(b)
+        }),
     })
 }
 
@@ -188,6 +207,29 @@ mod tests {
                 .expect("valid")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_load_time_is_a_version_3_frame_with_or_without_a_fail_safe_window() {
+        let ty = SerdeValue::<u8>::new();
+        let plain = CacheEntry::new(
+            Arc::new(1u8) as crate::storage::AnyValue,
+            0,
+            Some(Duration::from_secs(1)),
+            None,
+        )
+        .with_load_time(Some(Duration::from_millis(50)));
+        let kept = plain.clone().with_fallback(Some(Duration::from_secs(9)));
+        for (entry, fallback) in [(&plain, None), (&kept, Some(10_000))] {
+            let bytes = encode(entry, &ty, &Codec::Json).expect("encodes");
+            assert_eq!((bytes[1], bytes.len()), (3, HEADER_LEN_V3 + 1));
+            assert_eq!(payload(&bytes), b"1");
+            let stamps = timestamps(&bytes).expect("valid");
+            assert_eq!(
+                (stamps.fallback_until, stamps.load_millis),
+                (fallback, Some(50))
+            );
+        }
     }
 
     #[test]

@@ -17,6 +17,8 @@ const FRESH_UNTIL: &str = "ac-fresh-until";
 const STALE_UNTIL: &str = "ac-stale-until";
 /// The end of the fail-safe window (`never` or absent: none).
 const FALLBACK_UNTIL: &str = "ac-fallback-until";
+/// The load time of an entry that records it (`early_refresh = "xfetch"`), in milliseconds.
+const LOAD_MILLIS: &str = "ac-load-millis";
 const COMPRESSED: &str = "ac-compressed";
 const CONTENT_HASH: &str = "ac-sha256";
 const NEVER: &str = "never";
@@ -73,12 +75,16 @@ pub(crate) fn encode(
 
 /// The timestamp part of an entry's metadata (what a deduplicated write moves).
 pub(crate) fn timestamps_metadata<V>(entry: &CacheEntry<V>) -> Metadata {
-    HashMap::from([
+    let mut meta = HashMap::from([
         (CREATED.to_owned(), entry.created_at.to_string()),
         (FRESH_UNTIL.to_owned(), stamp(entry.fresh_until)),
         (STALE_UNTIL.to_owned(), stamp(entry.stale_until)),
         (FALLBACK_UNTIL.to_owned(), stamp(entry.fallback_until)),
-    ])
+    ]);
+    if let Some(took) = entry.load_millis {
+        meta.insert(LOAD_MILLIS.to_owned(), took.to_string());
+    }
+    meta
 }
 
 /// The stored content hash.
@@ -110,6 +116,8 @@ pub(crate) fn timestamps(meta: &Metadata) -> Result<CacheEntry<()>, CodecError> 
             true => field(FALLBACK_UNTIL)?,
             false => None,
         },
+        // Recorded only by functions with `early_refresh = "xfetch"`; a bad one is not recorded.
+        load_millis: meta.get(LOAD_MILLIS).and_then(|v| v.parse().ok()),
     })
 }
 

@@ -11,7 +11,7 @@ use crate::clock::{SharedClock, system_clock};
 use crate::error::LoadTimeout;
 use crate::storage::value::{ObjectValue, SerdeValue, ValueType};
 use crate::storage::{MemoryStorage, SharedStorage};
-use crate::strategy::cache_core::{CacheCore, FailSafe, Timeouts, Windows};
+use crate::strategy::cache_core::{CacheCore, Early, FailSafe, Timeouts, Windows};
 use crate::strategy::flight::ErrorCloner;
 use crate::strategy::swr::SwrCache;
 use crate::strategy::ttl::TtlCache;
@@ -45,7 +45,7 @@ pub struct CacheBuilder<T, E> {
     fleet: Option<crate::strategy::fleet::Fleet>,
     memo: Option<(usize, crate::strategy::memo::MakeMemo)>,
     timeouts: Timeouts<E>,
-    refresh_ahead: Option<f64>,
+    early: Early,
     _value: PhantomData<fn() -> T>,
 }
 
@@ -71,7 +71,7 @@ where
             fleet: None,
             memo: None,
             timeouts: Timeouts::default(),
-            refresh_ahead: None,
+            early: Early::Never,
             _value: PhantomData,
         }
     }
@@ -203,7 +203,32 @@ where
     /// # });
     /// ```
     pub fn refresh_ahead(mut self, share: f64) -> Self {
-        self.refresh_ahead = (share.is_finite() && share > 0.0 && share < 1.0).then_some(share);
+        self.early = match share.is_finite() && share > 0.0 && share < 1.0 {
+            true => Early::Ahead(share),
+            false => Early::Never,
+        };
+        self
+    }
+
+    /// Probabilistic early refresh (XFetch, SWR only; replaces [`CacheBuilder::refresh_ahead`]):
+    /// each hit refreshes in the background with a chance that grows as expiry nears, scaled by
+    /// how long the value's load took (kept in the entry) and by `beta` (1 is the usual; above
+    /// refreshes earlier), so processes sharing a storage renew a hot key about once per TTL.
+    ///
+    /// ```
+    /// use advanced_caching::strategy::CacheBuilder;
+    /// use std::{convert::Infallible, time::Duration};
+    /// let cache = CacheBuilder::<u32, Infallible>::new("price")
+    ///     .ttl(Some(Duration::from_secs(10)))
+    ///     .xfetch(1.0)
+    ///     .build_swr();
+    /// assert_eq!(advanced_caching::wait(cache.get_or_load("p", || async { Ok(1) })), Ok(1));
+    /// ```
+    pub fn xfetch(mut self, beta: f64) -> Self {
+        self.early = match beta.is_finite() && beta > 0.0 {
+            true => Early::XFetch { beta },
+            false => Early::Never,
+        };
         self
     }
 
@@ -360,7 +385,7 @@ where
         core.fail_safe = self.fail_safe;
         core.ttl_of = self.ttl_of;
         core.timeouts = self.timeouts;
-        core.refresh_ahead = self.refresh_ahead;
+        core.early = self.early;
         // A memo mirrors an in-process tier that nothing outside this process changes; over any
         // other storage it is not kept.
         if let Some((capacity, make)) = self.memo
@@ -375,15 +400,15 @@ where
     pub fn build_ttl(mut self) -> TtlCache<T, E> {
         if self.timeouts.soft.is_some()
             || self.timeouts.hard.is_some()
-            || self.refresh_ahead.is_some()
+            || self.early != Early::Never
         {
             tracing::warn!(
                 cache = %self.name,
-                "soft_timeout, hard_timeout and refresh_ahead apply to build_swr only; ignored"
+                "soft_timeout, hard_timeout, refresh_ahead and xfetch apply to build_swr only; ignored"
             );
         }
         self.timeouts = Timeouts::default();
-        self.refresh_ahead = None;
+        self.early = Early::Never;
         let (core, windows, _) = self.into_core();
         TtlCache::from_core(core, windows.ttl)
     }

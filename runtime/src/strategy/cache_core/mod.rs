@@ -16,10 +16,12 @@ use crate::strategy::flight::{ErrorCloner, Flights, Outcome};
 
 mod control;
 mod direct;
+mod early;
 mod fail_safe;
 mod loading;
 mod timeouts;
 
+pub(crate) use self::early::Early;
 pub(crate) use self::fail_safe::FailSafe;
 use self::fail_safe::Throttles;
 pub(crate) use self::timeouts::Timeouts;
@@ -68,13 +70,7 @@ fn jittered(ttl: Duration, jitter: f64) -> Duration {
     if jitter <= 0.0 {
         return ttl;
     }
-    use std::hash::{BuildHasher, Hasher};
-    static DRAWS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    // A randomly keyed hash of a counter: uniform enough for spreading expiries, no RNG crate.
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(DRAWS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-    let unit = (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64;
-    ttl.mul_f64(1.0 - jitter.min(1.0) * unit)
+    ttl.mul_f64(1.0 - jitter.min(1.0) * early::unit_draw())
 }
 
 /// How long a stored value stays fresh, then stale.
@@ -102,9 +98,8 @@ pub(crate) struct CacheCore<T, E> {
     pub(crate) fail_safe: Option<FailSafe>,
     /// How long callers wait for a load (`soft_timeout`, `hard_timeout`).
     pub(crate) timeouts: Timeouts<E>,
-    /// The share of a value's TTL after which a hit refreshes it in the background
-    /// (`refresh_ahead`; `None`: never ahead of expiry).
-    pub(crate) refresh_ahead: Option<f64>,
+    /// Whether and when a hit refreshes a value ahead of its expiry.
+    pub(crate) early: Early,
     /// The keys whose load failed lately and whose fallback is served without a load.
     throttles: Throttles,
     /// The typed front tier (a `Memo<K, T>`), for a function on a memory storage.
@@ -139,7 +134,7 @@ where
             ttl_of: None,
             fail_safe: None,
             timeouts: Timeouts::default(),
-            refresh_ahead: None,
+            early: Early::Never,
             throttles: Throttles::default(),
             memo: None,
             async_flights: Flights::new(),
@@ -182,7 +177,7 @@ where
                 Some(Ok(Some(entry))) if entry.freshness(now) == Freshness::Fresh => entry
                     .value
                     .downcast_ref::<T>()
-                    .map(|v| (v.clone(), self.refresh_due(&entry))),
+                    .map(|v| (v.clone(), self.memo_until(&entry))),
                 _ => None,
             };
             match fresh {
@@ -366,7 +361,8 @@ where
             tracing::debug!(cache = self.name(), key = %crate::logkey::shown(key), "load outlived its ticket; value returned, not stored");
             return None;
         }
-        Some(self.entry_for(value, self.windows_for(value, windows)?))
+        let entry = self.entry_for(value, self.windows_for(value, windows)?);
+        Some(self.with_load_time(entry, since))
     }
 
     /// The ticket a load stores by; one that cannot be read is [`Ticket::Unknown`] (the store

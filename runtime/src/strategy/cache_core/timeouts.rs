@@ -103,20 +103,3 @@ where
         }
     }
 }
-
-impl<T, E> CacheCore<T, E> {
-    /// When a hit on `entry` refreshes it ahead of expiry (`refresh_ahead`): that share of its
-    /// TTL after it was written; its expiry when it is not refreshed ahead.
-    pub(super) fn refresh_due(&self, entry: &AnyEntry) -> Millis {
-        let until = entry.fresh_until.unwrap_or(Millis::MAX);
-        match self.refresh_ahead {
-            Some(share) if until != Millis::MAX => {
-                let ttl = until.saturating_sub(entry.created_at);
-                entry
-                    .created_at
-                    .saturating_add((ttl as f64 * share) as Millis)
-            }
-            _ => until,
-        }
-    }
-}
